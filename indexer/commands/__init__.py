@@ -1,0 +1,1 @@
+"""Command families of the `dangan` CLI; each module exposes `register(cli)`."""

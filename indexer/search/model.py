@@ -1,0 +1,74 @@
+"""The search contract: what the CLI, the JSON API and the HTML pages all call.
+
+    from indexer.search import open_index, search, get_report, more_like_this
+    with open_index(path) as index:
+        response = search(index, SearchRequest(q="两学一做", unit_type=["乡镇街道"]))
+
+`search()` is the one search function; the web layer renders its SearchResponse as JSON
+(`to_json()`) or HTML, never with a second code path.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+FACETS = ("unit_type", "section", "year", "genre", "site", "script", "collection")
+SORTS = ("relevance", "date")
+MAX_PER_PAGE = 100
+MAX_QUERY_CHARS = 500
+
+
+@dataclass
+class SearchRequest:
+    q: str = ""
+    # Facet filters: several values of one facet combine with OR, facets with AND.
+    unit_type: list[str] = field(default_factory=list)
+    section: list[str] = field(default_factory=list)
+    year: list[str] = field(default_factory=list)
+    genre: list[str] = field(default_factory=list)
+    site: list[str] = field(default_factory=list)
+    script: list[str] = field(default_factory=list)
+    collection: list[str] = field(default_factory=list)  # collection ids (curation issue)
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+    collapse: bool = True  # collapse near-duplicates into their group's best hit
+
+
+@dataclass
+class FacetValue:
+    value: str
+    count: int
+
+
+@dataclass
+class Hit:
+    report_id: str
+    source: str
+    part: int
+    title: str | None
+    unit_name: str | None
+    unit_type: str | None
+    year: int | None
+    genre: str | None
+    site: str | None
+    script: str
+    sections: list[str]  # kinds of the sections where the query matched (all kinds if none)
+    snippet: str  # HTML: escaped text with <mark>…</mark>, original script
+    score: float
+    duplicates: list[str] = field(default_factory=list)  # report_ids of collapsed copies
+    publish_date: str | None = None
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    understood: str  # the query as searched (index form), shown to readers
+    total: int  # number of matching reports (after collapsing when collapse=True)
+    page: int
+    per_page: int
+    results: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    relaxed: bool = False  # True when the phrase found nothing and all-words was used
+
+    def to_json(self) -> dict:
+        return asdict(self)
