@@ -1,0 +1,325 @@
+"""HTML pages: parse with lxml, drop invisible and structural chrome, pick the main block
+by where the prose is, and hand its paragraphs to the shared line selection."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import lxml.html
+from lxml import etree
+
+from . import lines as L
+from .chrome_lines import Item, select
+from .model import CleanPage, DecodedPage, ExtractError
+
+# never visible, or page furniture by definition
+_INVISIBLE = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
+              "select", "option", "button", "input", "textarea", "head", "title", "meta", "link"}
+_STRUCTURAL = {"nav", "header", "footer", "aside", "form", "menu"}
+_BLOCK = {"html", "body", "p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5",
+          "h6", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "section", "article", "main",
+          "blockquote", "pre", "center", "address", "figure", "figcaption", "hr", "br", "form",
+          "fieldset", "details", "summary", "caption", "header", "footer", "nav", "aside", "menu"}
+# conventional utility classes for hidden elements (Bootstrap, Tailwind, WordPress ...)
+_HIDDEN_CLASSES = {"hidden", "hide", "d-none", "sr-only", "visually-hidden", "screen-reader-text", "invisible"}
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_SIMPLE_SELECTOR = re.compile(r"^\s*([a-zA-Z][\w-]*)?([.#])([\w-]+)\s*$")
+# runs of empty opening / closing tags: the signature of nesting bombs
+_OPEN_RUN = re.compile(r"(?:<[a-zA-Z][\w-]*(?:\s[^<>]*)?>\s*){32,}")
+_CLOSE_RUN = re.compile(r"(?:</[a-zA-Z][\w-]*\s*>\s*){32,}")
+_TAG = re.compile(r"<[a-zA-Z][\w-]*(?:\s[^<>]*)?>|</[a-zA-Z][\w-]*\s*>")
+_SITE_SEP = re.compile(r"\s*(?:_|\||｜|–|—|\s-\s)\s*")
+
+
+@dataclass
+class _Block:
+    text: str
+    owner: object  # the lxml element holding the text
+    link_chars: int
+
+
+def clean_html(decoded: DecodedPage) -> CleanPage:
+    html = _defuse_nesting(decoded.text)
+    root = _parse(html)
+    if root is None:
+        raise ExtractError("no_content: empty document")
+    warnings = list(decoded.warnings)
+    title = _page_title(root)
+    url = _canonical(root) or decoded.raw.url
+    date = _meta_date(root)
+    lost = _lost_text(html, root)
+    _drop_invisible(root)
+    blocks = _blocks(root)
+    if lost:
+        # the parser gave up part of the document (nesting beyond its limits): fall back to
+        # the tag-stripped text, one block element a line
+        warnings.append("html_flattened: parser lost text, used tag-stripped text")
+        blocks = [_Block(t, None, 0) for t in _strip_tags(html)]
+    if date is None:
+        date = next((d for b in blocks[:200] if len(b.text) < 120 and (d := L.find_date(L.fold(b.text)))), None)
+    h1 = _main_heading(root, title)
+    content = _main_blocks(root, blocks)
+    items = [Item(b.text, link_density=b.link_chars / max(1, len(b.text))) for b in content]
+    sel = select(items, heading_hint=h1)
+    if not sel.lines:
+        raise ExtractError("no_content: no report text found (chrome only)")
+    return CleanPage(
+        decoded=decoded,
+        lines=sel.lines,
+        heading=sel.heading,
+        page_title=title or sel.heading,
+        publish_date=date,
+        url=url,
+        site=urlsplit(url).hostname if url else None,
+        warnings=tuple(warnings),
+    )
+
+
+# --- parsing ----------------------------------------------------------------------------
+
+
+def _defuse_nesting(html: str) -> str:
+    """Cut runs of thousands of empty wrapper tags down to a few, keeping the tags nearest
+    the text (they carry the real structure: h1, content div)."""
+
+    def keep_last(m: re.Match) -> str:
+        return "".join(_TAG.findall(m.group(0))[-8:])
+
+    def keep_first(m: re.Match) -> str:
+        return "".join(_TAG.findall(m.group(0))[:8])
+
+    if "<" not in html:
+        return html
+    html = _OPEN_RUN.sub(keep_last, html)
+    return _CLOSE_RUN.sub(keep_first, html)
+
+
+def _parse(html: str):
+    if not html.strip():
+        return None
+    parser = lxml.html.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
+    try:
+        return lxml.html.document_fromstring(html, parser=parser)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _page_title(root) -> str | None:
+    t = root.find(".//title")
+    if t is None:
+        return None
+    text = L.collapse_ws(t.text_content())
+    if not text:
+        return None
+    parts = _SITE_SEP.split(text)
+    # "report title_site name": keep the title when the rest is short (a site name)
+    if len(parts) > 1 and all(len(p) <= 16 for p in parts[1:]):
+        return parts[0]
+    return text
+
+
+def _canonical(root) -> str | None:
+    for el in root.iter("link", "meta"):
+        if el.tag == "link" and "canonical" in (el.get("rel") or "").lower() and el.get("href"):
+            return el.get("href").strip()
+        if el.tag == "meta" and (el.get("property") or el.get("name") or "").lower() == "og:url":
+            if el.get("content"):
+                return el.get("content").strip()
+    return None
+
+
+def _meta_date(root) -> str | None:
+    for el in root.iter("meta", "time"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").lower()
+        val = el.get("content") if el.tag == "meta" else (el.get("datetime") or el.text_content())
+        if val and (el.tag == "time" or "date" in key or "time" in key or "pub" in key):
+            d = L.find_date(val, need_cue=False)
+            if d:
+                return d
+    return None
+
+
+def _hidden_selectors(root) -> tuple[set[str], set[str]]:
+    """Classes and ids that the page's own stylesheet hides (`.hide{display:none}`)."""
+    classes: set[str] = set()
+    ids: set[str] = set()
+    for st in root.iter("style"):
+        for sel, decl in _CSS_RULE.findall(st.text_content() or ""):
+            if not _HIDDEN_STYLE.search(decl):
+                continue
+            for one in sel.split(","):
+                m = _SIMPLE_SELECTOR.match(one)
+                if m:
+                    (classes if m.group(2) == "." else ids).add(m.group(3))
+    return classes, ids
+
+
+def _drop_invisible(root) -> None:
+    classes, ids = _hidden_selectors(root)
+    classes |= _HIDDEN_CLASSES
+    body = root.find("body")
+    total = L.cjk_count(body.text_content()) if body is not None else 0
+    doomed = []
+    for el in root.iter():
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if not tag or tag in _INVISIBLE:
+            doomed.append(el)
+            continue
+        style = el.get("style") or ""
+        if (
+            el.get("hidden") is not None
+            or (el.get("aria-hidden") or "").lower() == "true"
+            or _HIDDEN_STYLE.search(style)
+            or set((el.get("class") or "").split()) & classes
+            or (ids and el.get("id") in ids)
+        ):
+            doomed.append(el)
+        elif tag in _STRUCTURAL:
+            # some sites wrap the whole page in <form> or put the article in <header>:
+            # never drop an element holding most of the page's text
+            if total == 0 or L.cjk_count(el.text_content()) < 0.5 * total:
+                doomed.append(el)
+    for el in doomed:
+        if el.getparent() is not None:
+            el.drop_tree()  # keeps the tail text, which belongs to the parent
+
+
+# --- blocks -----------------------------------------------------------------------------
+
+
+def _blocks(root) -> list[_Block]:
+    """One block per paragraph: text between block-element boundaries and <br>."""
+    blocks: list[_Block] = []
+    buf: list[str] = []
+    link_chars = 0
+    stack: list = []
+    in_link = 0
+
+    def flush() -> None:
+        nonlocal link_chars
+        text = L.collapse_ws("".join(buf))
+        if text:
+            blocks.append(_Block(text, stack[-1] if stack else None, link_chars))
+        buf.clear()
+        link_chars = 0
+
+    def add(text: str | None) -> None:
+        nonlocal link_chars
+        if text:
+            buf.append(text)
+            if in_link:
+                link_chars += len(text.strip())
+
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if event == "start":
+            if tag in _BLOCK:
+                flush()
+                if tag != "br" and tag != "hr":
+                    stack.append(el)
+            if tag == "a":
+                in_link += 1
+            if tag:
+                add(el.text)
+        else:
+            if tag == "a":
+                in_link -= 1
+            if tag in _BLOCK:
+                flush()
+                if tag != "br" and tag != "hr" and stack:
+                    stack.pop()
+            add(el.tail)
+    flush()
+    return blocks
+
+
+def _strip_tags(html: str) -> list[str]:
+    html = re.sub(r"(?is)<(script|style|noscript|template)\b.*?</\1\s*>", " ", html)
+    html = re.sub(r"(?is)<!--.*?-->", " ", html)
+    html = re.sub(r"(?i)<(?:br|/?p|/?div|/?li|/?h[1-6]|/?tr|/?section|/?article)\b[^>]*>", "\n", html)
+    text = lxml.html.fromstring(f"<div>{_TAG.sub(' ', html)}</div>").text_content() if html.strip() else ""
+    return [ln for ln in (L.collapse_ws(x) for x in text.split("\n")) if ln]
+
+
+def _lost_text(html: str, root) -> bool:
+    """Did the parser drop part of the document (libxml2 stops at its nesting limit)?"""
+    parsed = L.cjk_count(root.text_content())
+    rough = L.cjk_count(_TAG.sub(" ", re.sub(r"(?s)<!--.*?-->", " ", html)))
+    return rough > 1.2 * parsed + 100
+
+
+def _main_heading(root, title: str | None) -> str | None:
+    """The visible main heading: an h1 (else h2/h3) that repeats the <title>; failing that
+    the first title-like h1. Logo h1s (links, site names) do not repeat the title."""
+    tsq = L.squeeze(title or "")
+    cands = []
+    for h in root.iter("h1", "h2", "h3"):
+        text = L.collapse_ws(h.text_content())
+        f = L.fold(text)
+        links = sum(len(a.text_content().strip()) for a in h.iter("a"))
+        if L.cjk_count(text) < 4 or links >= 0.5 * len(text) or L.is_marker(f) or L.chrome_cue(f):
+            continue
+        cands.append((h.tag, text))
+    for level in ("h1", "h2", "h3"):
+        for tag, text in cands:
+            sq = L.squeeze(text)
+            if tag == level and tsq and sq and (sq in tsq or L.bigram_f1(sq, tsq) >= 0.6):
+                return text
+    return next((t for tag, t in cands if tag == "h1" and L.is_title_like(L.fold(t))), None)
+
+
+# --- main block -------------------------------------------------------------------------
+
+
+def _main_blocks(root, blocks: list[_Block]) -> list[_Block]:
+    """Blocks inside the element that holds (nearly) all of the page's prose.
+
+    Each prose paragraph weighs its Chinese characters and counts for its element and
+    every ancestor; from <body> we descend into the child holding at least 80% of the
+    total weight, as long as there is one. Link lists and short lines weigh nothing.
+    """
+    weight: dict = {}
+    total = 0
+    for b in blocks:
+        if b.owner is None:
+            continue
+        f = L.fold(b.text)
+        if b.link_chars > 0.3 * len(b.text) or not L.is_prose(f) or L.chrome_cue(f):
+            continue
+        w = L.cjk_count(f)
+        total += w
+        el = b.owner
+        while el is not None:
+            weight[el] = weight.get(el, 0) + w
+            el = el.getparent()
+    if not total:
+        return blocks
+    node = root.find("body")
+    if node is None or node not in weight:
+        node = root
+    while True:
+        kids = [c for c in node if weight.get(c, 0) > 0]
+        if not kids:
+            break
+        best = max(kids, key=lambda c: weight[c])
+        if weight[best] < 0.8 * total:
+            break
+        node = best
+    # 【篇N】 markers that sit beside the chosen block still belong to the content
+    while node.getparent() is not None and _marker_outside(node):
+        node = node.getparent()
+    inside = set(node.iter())
+    return [b for b in blocks if b.owner is not None and b.owner in inside]
+
+
+def _marker_outside(node) -> bool:
+    parent = node.getparent()
+    for sib in parent:
+        if sib is node or not isinstance(sib.tag, str):
+            continue
+        text = L.fold(sib.text_content()[:200])
+        if L.MARKER_RE.match(text.strip()):
+            return True
+    return False

@@ -1,0 +1,37 @@
+"""Text dumps (a scraped page saved as plain text, one paragraph or page element a line)."""
+from __future__ import annotations
+
+from . import lines as L
+from .chrome_lines import Item, select
+from .model import CleanPage, DecodedPage, ExtractError
+
+
+def clean_text(decoded: DecodedPage) -> CleanPage:
+    raw_lines = [ln for ln in (s.strip() for s in decoded.text.splitlines()) if ln]
+    if not raw_lines:
+        raise ExtractError("no_content: empty text")
+    items = [Item(ln) for ln in raw_lines]
+    # the publish date sits in a meta line that the selection drops, so read it first
+    date = next((d for it in items[:40] if (d := L.find_date(it.f))), None)
+    sel = select(items, join_broken=True)
+    if not sel.lines:
+        raise ExtractError("no_content: no report text found (chrome only)")
+    page_title = sel.title_line or sel.heading
+    return CleanPage(
+        decoded=decoded,
+        lines=sel.lines,
+        heading=sel.heading,
+        page_title=page_title,
+        publish_date=date,
+        url=decoded.raw.url,
+        site=_host(decoded.raw.url),
+        warnings=decoded.warnings,
+    )
+
+
+def _host(url: str | None) -> str | None:
+    if not url:
+        return None
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname

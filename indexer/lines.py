@@ -1,0 +1,253 @@
+"""Line roles shared by the HTML and text-dump cleaners.
+
+Every heuristic here looks at one line (a paragraph) on its own: is it prose, a section
+heading, a 【篇N】 marker, a title-like line, a menu, or a line carrying a chrome cue
+(breadcrumb, publish info, copyright, share/download bar, 上一篇 …)?  The cues are written
+in Simplified Chinese; lines are matched on a *folded* form (NFKC + per-character
+Traditional→Simplified) so Big5 / Traditional pages hit the same cues.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from pathlib import Path
+
+# --- folding -----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s_table() -> dict[int, str]:
+    """Character-level Traditional→Simplified table from OpenCC's dictionary.
+
+    Phrase-level conversion is unnecessary for cue matching and a plain str.translate is
+    two orders of magnitude faster than OpenCC on every line of every page.
+    """
+    table: dict[int, str] = {}
+    try:
+        import opencc
+
+        path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+        for row in path.read_text(encoding="utf-8").splitlines():
+            parts = row.split("\t")
+            if len(parts) == 2 and len(parts[0]) == 1:
+                table[ord(parts[0])] = parts[1].split(" ")[0]
+    except (ImportError, OSError):  # cues then match Simplified pages only
+        pass
+    return table
+
+
+def fold(text: str) -> str:
+    """NFKC (full-width → ASCII, ，→, ：→:) and Traditional → Simplified, per character."""
+    return unicodedata.normalize("NFKC", text).translate(_t2s_table())
+
+
+def squeeze(text: str) -> str:
+    """Letters and digits only: the form used to compare lines (repeats, teasers)."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+
+def bigram_f1(a: str, b: str) -> float:
+    """Similarity of two squeezed strings (character-bigram F1)."""
+    if not a or not b:
+        return 0.0
+    ga = [a[i : i + 2] for i in range(len(a) - 1)] or [a]
+    gb = [b[i : i + 2] for i in range(len(b) - 1)] or [b]
+    pool: dict[str, int] = {}
+    for g in gb:
+        pool[g] = pool.get(g, 0) + 1
+    hit = 0
+    for g in ga:
+        if pool.get(g, 0) > 0:
+            pool[g] -= 1
+            hit += 1
+    if not hit:
+        return 0.0
+    p, r = hit / len(ga), hit / len(gb)
+    return 2 * p * r / (p + r)
+
+
+def collapse_ws(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+
+
+def cjk_count(text: str) -> int:
+    return sum(map(len, _CJK_RUN.findall(text)))
+
+
+# --- line grammar (on folded text) --------------------------------------------------------
+
+_NUM = "一二三四五六七八九十百零〇"
+MARKER_RE = re.compile(
+    rf"^\s*(?:[【\[]\s*(?:篇|范文|第)\s*[{_NUM}\d]+\s*篇?\s*[】\]]"  # 【篇一】 【范文二】 【第三篇】
+    rf"|(?:篇|范文|例文|材料)[{_NUM}\d]+\s*(?:$|[:：、.．]|\s)|第[{_NUM}\d]+篇(?:\s|$|[:：]))"
+)
+HEADING_RE = re.compile(
+    rf"^\s*(?:[{_NUM}]+\s*[、.．]"  # 一、 一.
+    rf"|[(（]\s*[{_NUM}\d]+\s*[)）]"  # (一) （1）
+    rf"|\d{{1,2}}\s*[、.．](?!\d)"  # 1. 1、
+    rf"|[{_NUM}]+(?:是|要|要是)"  # 一是 一要
+    rf"|第[{_NUM}\d]+(?:章|节|部分|条|点|,|、|\s)"  # 第一部分
+    rf"|[①②③④⑤⑥⑦⑧⑨⑩])"
+)
+# punctuation that only occurs inside sentences (folded: ，→, ；→; ：→: ！→! ？→?)
+_SENTENCE_PUNCT = re.compile(r"[。,;!?、]")
+_TERMINAL = tuple("。!?;:…\"'”’」』)）") + ("...",)
+# nouns that end document titles (related-article lists are lists of such titles)
+_DOC_NOUN = re.compile(
+    r"(报告|总结|汇报|讲话|发言|方案|计划|材料|心得|体会|范文|稿|通知|意见|办法|制度|规定|"
+    r"纲要|调研|情况|提纲|致辞|简报|述职|例文|模板|大全|精选|[\d一二三四五六七八九十]+篇[)）]?|"
+    r"篇[)）])$"
+)
+
+
+def is_marker(f: str) -> bool:
+    return bool(MARKER_RE.match(f))
+
+
+def is_heading_start(f: str) -> bool:
+    return bool(HEADING_RE.match(f))
+
+
+def is_prose(f: str) -> bool:
+    """A sentence-shaped line: long enough and punctuated like running text."""
+    n = cjk_count(f)
+    return n >= 20 and len(_SENTENCE_PUNCT.findall(f)) >= 1 and n >= 0.5 * len(f.replace(" ", ""))
+
+
+def ends_sentence(f: str) -> bool:
+    return f.rstrip().endswith(_TERMINAL)
+
+
+def is_title_like(f: str) -> bool:
+    """A short unpunctuated line that reads like a document title."""
+    s = f.strip()
+    n = cjk_count(s)
+    if not 6 <= n <= 60 or len(s) > 80:
+        return False
+    if re.search(r"[。,;!?:]", s) or is_heading_start(s) or is_marker(s):
+        return False
+    return bool(_DOC_NOUN.search(s))
+
+
+def is_short_plain(f: str) -> bool:
+    """Short line without sentence punctuation and without heading grammar (list item)."""
+    s = f.strip()
+    return len(s) <= 40 and not _SENTENCE_PUNCT.search(s) and not is_heading_start(s) and not is_marker(s)
+
+
+_MENU_SPLIT = re.compile(r"\s*[|｜/·•>»]+\s*|\s+")
+
+
+def is_menu(f: str) -> bool:
+    """Several very short items in a row: a navigation or tool bar."""
+    s = f.strip()
+    if is_heading_start(s) or is_marker(s) or re.search(r"[。,;]", s):
+        return False
+    items = [t for t in _MENU_SPLIT.split(s) if t]
+    if len(items) < 3:
+        return False
+    return sum(len(t) for t in items) / len(items) <= 6 and max(len(t) for t in items) <= 12
+
+
+# --- chrome cues ---------------------------------------------------------------------------
+
+_BREADCRUMB = re.compile(
+    r"(当前位置|现在的位置|所在位置|您的位置|当前页面|你的位置)\s*[:>]?\s*(首页|主页|网站首页|>)|"
+    r"(当前位置|现在的位置|所在位置|您的位置)\s*:|(首页|主页)\s*(>|>>|»|›|→|/|-|—|\\)"
+)
+_META_KEYS = re.compile(
+    r"(发布时间|发布日期|发布于|发表时间|发表于|更新时间|上传时间|上传者|上传日期|时间|日期|来源|作者|"
+    r"阅读|浏览|人气|栏目|点击|页数|下载|责任编辑|编辑|字数|评论|影响了|投稿|热度|贡献者|上传用户|"
+    r"文档格式|文件大小|所属分类|分类|类别|关键字|关键词|标签|评论数|收藏数|下载次数)\s*(?:[:]|次数)"
+)
+_STRONG = re.compile(
+    "|".join(
+        [
+            r"copyright|all rights reserved|©|版权所有|icp备|icp证|公网安备|公安备案|备案号",
+            r"^\s*(上一篇|下一篇|上一页|下一页|上篇|下篇)",
+            r"分享到|复制链接|加入收藏|设为首页|收藏本站",
+            r"点击下载|立即下载|下载本文|下载文档|下载提示|下载地址|免费下载|还剩\s*\d+\s*页|继续阅读|"
+            r"阅读全文|展开全文|全文阅读|查看全文",
+            r"【\s*字体|【\s*打印|【\s*关闭|字号\s*:",
+            r"免责声明|如有侵权|联系删除|不代表本站|转载请注明|本站部分内容|网友投稿|版权归|版权申诉|"
+            r"本站所有|版权问题|与我们联系|与本站联系|用户上传|网友上传|仅供学习|学习交流使用",
+            r"^\s*广告\s*:|^\s*(登录|注册)\b|登录\s*注册|请登录|请输入关键字|^\s*搜索",
+            r"小编|仅供参考|供大家参考|欢迎阅读|欢迎借鉴|希望(?:能够|能|可以|会)?(?:对|帮助|帮到)"
+            r"(?:到)?(?:大家|您|你)|欢迎(?:下载|收藏)",
+            r"^\s*(游客|网友|匿名用户|热心网友)\s*\w{0,12}\s*:",
+            r"^\s*(标签|关键词|关键字|tags|相关热词搜索|热词|热门搜索|本文标签)\s*:",
+            r"关于我们|联系我们|网站地图|帮助中心|意见反馈|广告服务|使用协议|隐私政策",
+            r"文章不存在|已被删除|页面不存在|无法访问",
+            r"主办单位|承办单位|技术支持|网站标识码|欢迎访问|欢迎光临|欢迎来到|^\s*导读\s*:|内容简介\s*:|"
+            r"共\s*\d+\s*页|尾页|^\s*首页\s*上一页|本文(?:地址|链接|网址)|原文(?:链接|地址)",
+        ]
+    ),
+    re.I,
+)
+# a whole line that only names a box of links or a page section
+_LABEL = re.compile(
+    r"^\s*(相关|最新|热门|推荐|精彩|精选|猜你|延伸|更多|热点|本站|友情|网友|发表|栏目|文档|"
+    r"热门范文|相关文章|相关阅读|相关推荐|相关文档|相关范文)"
+    r"[\w ]{0,8}(文章|阅读|推荐|文档|范文|喜欢|链接|评论|导航|介绍|下载|专题|排行|阅读榜|标签)?\s*:?\s*$"
+)
+
+
+# cues that body sentences may contain: only short lines carrying them are chrome
+_WEAK = re.compile(
+    r"扫一扫|二维码|扫码|关注我们|打赏|点赞|收藏|举报|返回顶部|返回首页|返回列表|打印本页|"
+    r"关闭窗口|推荐给好友|字体大小|大字体|字体:|评论\(\d+\)|阅读\(\d+\)|转载|来源于网络"
+)
+
+
+def chrome_cue(f: str) -> str | None:
+    """Name of the chrome cue this (folded) line carries, or None.
+
+    Long prose lines are only tested for the strongest cues (boilerplate intro,
+    copyright): body paragraphs may mention 时间/来源 in passing.
+    """
+    s = f.strip()
+    if not s:
+        return "empty"
+    long_prose = len(s) > 150 and is_prose(s)
+    m = _STRONG.search(s)
+    if m:
+        if not long_prose or re.search(r"小编|仅供参考|供大家参考|copyright|©|icp备", s, re.I):
+            return "cue"
+    if long_prose:
+        return None
+    if _BREADCRUMB.search(s):
+        return "breadcrumb"
+    keys = _META_KEYS.findall(s)
+    if keys and (len(keys) >= 2 or len(s) <= 40) and not s.endswith("。"):
+        return "meta"
+    if len(s) <= 40 and _WEAK.search(s) and not s.endswith("。"):
+        return "weak"
+    if cjk_count(s) == 0 and len(s) < 60:
+        return "no_chinese"
+    if len(s) <= 14 and _LABEL.match(s):
+        return "label"
+    if is_menu(s):
+        return "menu"
+    return None
+
+
+# --- dates -----------------------------------------------------------------------------
+
+_DATE = re.compile(r"((?:19|20)\d{2})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})")
+_DATE_CUE = re.compile(r"(发布|更新|上传|发表|时间|日期|发布于|pub|date|time)", re.I)
+
+
+def find_date(f: str, need_cue: bool = True) -> str | None:
+    """YYYY-MM-DD from a (folded) publish-info line."""
+    m = _DATE.search(f)
+    if not m or (need_cue and not _DATE_CUE.search(f[: m.start()])):
+        return None
+    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if 1 <= mo <= 12 and 1 <= d <= 31:
+        return f"{y:04d}-{mo:02d}-{d:02d}"
+    return None

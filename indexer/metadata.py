@@ -1,0 +1,174 @@
+"""Report metadata from its title (and body when the title lacks it).
+
+    unit_name  the reporting unit as written in the title ("交通运输局", "某局党组",
+               "xx区委宣传部"), without the person whose report it is (党组书记, 主要负责人)
+    unit_type  one of UNIT_TYPES, from the unit name's suffix (most specific suffix wins)
+    year       the year the title names; "20xx" and absent years give None, except that
+               the opening of the body may state the period ("2021年以来…")
+    genre      one of GENRES, from the title's wording
+
+All matching runs on the normalize()d text (Simplified, folded punctuation), so both
+scripts are handled alike; unit_name is cut from the original title, in its own script.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .normalize import normalize, normalize_with_offsets
+
+UNIT_TYPES = ("乡镇街道", "村社区", "党委部门", "政府部门", "人大政协", "政法机关", "事业单位",
+              "国有企业", "群团组织")
+GENRES = ("工作总结", "情况报告", "专题报告", "排查报告", "述职报告", "调研报告")
+
+# Where the unit name ends: the person, the period, the subject or the genre begins.
+_UNIT_END = re.compile(
+    r"关于|对于|\d{4}|20[xX]{2}|[xX]{2,4}年|(?:上|下)半年|全年|年度|第[一二三四]季度"
+    r"|主要负责人|主要领导|负责人|(?:党组|党委|党工委|党支部|党总支|党总支部|支部)?(?:副)?书记"
+    r"|(?:局|委)?领导班子|班子成员|同志|"
+    r"履行|落实|抓|开展|贯彻|推进|加强|意识形态|网络|党建|党风|全面从严|宣传思想|理论学习"
+    r"|工作总结|工作报告|述职|调研|排查|专题|情况|风险"
+)
+_LEADING = re.compile(r"^(?:关于|对于|对|在)")
+
+# (suffix, type): the longest matching suffix of the unit name decides. Party organs that
+# a unit runs internally (党组, 党委 …) are stripped first, so 镇党委 counts as a 镇 and
+# 局党组 as a 局, while 县委 / 区委 themselves are party committees.
+_SUFFIX_RULES: tuple[tuple[str, str], ...] = (
+    ("乡", "乡镇街道"), ("镇", "乡镇街道"), ("街道", "乡镇街道"), ("街道办", "乡镇街道"),
+    ("街道办事处", "乡镇街道"), ("苏木", "乡镇街道"), ("乡镇", "乡镇街道"),
+    ("村", "村社区"), ("社区", "村社区"), ("居委会", "村社区"), ("村委会", "村社区"),
+    ("嘎查", "村社区"), ("村民委员会", "村社区"), ("居民委员会", "村社区"),
+    ("县委", "党委部门"), ("市委", "党委部门"), ("区委", "党委部门"), ("州委", "党委部门"),
+    ("省委", "党委部门"), ("旗委", "党委部门"), ("党委", "党委部门"), ("工委", "党委部门"),
+    ("宣传部", "党委部门"), ("组织部", "党委部门"), ("统战部", "党委部门"), ("政法委", "党委部门"),
+    ("纪委", "党委部门"), ("纪委监委", "党委部门"), ("监委", "党委部门"), ("编办", "党委部门"),
+    ("党校", "党委部门"), ("网信办", "党委部门"), ("巡察办", "党委部门"), ("党史研究室", "党委部门"),
+    ("局", "政府部门"), ("委员会", "政府部门"), ("委", "政府部门"), ("办公室", "政府部门"),
+    ("办", "政府部门"), ("厅", "政府部门"), ("署", "政府部门"), ("人民政府", "政府部门"),
+    ("政府", "政府部门"), ("管委会", "政府部门"),
+    ("人大", "人大政协"), ("人大常委会", "人大政协"), ("常委会", "人大政协"), ("政协", "人大政协"),
+    ("法院", "政法机关"), ("检察院", "政法机关"), ("公安局", "政法机关"), ("公安分局", "政法机关"),
+    ("派出所", "政法机关"), ("司法局", "政法机关"), ("监狱", "政法机关"),
+    ("学校", "事业单位"), ("中学", "事业单位"), ("小学", "事业单位"), ("大学", "事业单位"),
+    ("学院", "事业单位"), ("幼儿园", "事业单位"), ("医院", "事业单位"), ("卫生院", "事业单位"),
+    ("中心", "事业单位"), ("研究院", "事业单位"), ("研究所", "事业单位"), ("图书馆", "事业单位"),
+    ("博物馆", "事业单位"), ("文化馆", "事业单位"), ("电视台", "事业单位"), ("报社", "事业单位"),
+    ("站", "事业单位"), ("所", "事业单位"), ("院", "事业单位"),
+    ("公司", "国有企业"), ("集团", "国有企业"), ("有限公司", "国有企业"), ("企业", "国有企业"),
+    ("银行", "国有企业"), ("厂", "国有企业"),
+    ("妇联", "群团组织"), ("团委", "群团组织"), ("工会", "群团组织"), ("总工会", "群团组织"),
+    ("文联", "群团组织"), ("科协", "群团组织"), ("残联", "群团组织"), ("侨联", "群团组织"),
+    ("工商联", "群团组织"), ("红十字会", "群团组织"), ("作协", "群团组织"),
+)
+# Organs inside a unit, stripped before the suffix test (longest first).
+_INNER_ORGANS = ("人民政府", "党总支部", "党总支", "党支部", "党工委", "党委", "党组", "机关", "支部")
+# Names that decide the type wherever they stand: 共青团xx区委 is the Youth League.
+_ANYWHERE_RULES: tuple[tuple[str, str], ...] = (
+    ("共青团", "群团组织"), ("人大常委会", "人大政协"), ("政协", "人大政协"),
+)
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)\s*年?")
+_PLACEHOLDER_YEAR = re.compile(r"(?:20|19)(?:[xX]{2}|\*{2}|[○〇oO]{2})|[xX]{4}|\*{4}")
+_BODY_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})年")
+# Genres whose titles often leave the year out while the text dates them: a survey or an
+# inspection is a snapshot, dated where it reports its findings. Summaries, 述职 and
+# 专题 reports without a year in the title are not about one year (measured on the dev
+# corpus: taking a body year for them too is wrong more often than right).
+_DATED_IN_BODY = ("调研报告", "排查报告")
+
+# Genre cues in title order of precedence (a 述职报告 on 落实情况 is a 述职报告).
+_GENRE_CUES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"述职"), "述职报告"),
+    (re.compile(r"调研|调查报告|考察报告"), "调研报告"),
+    (re.compile(r"排查|自查报告|检查报告"), "排查报告"),
+    (re.compile(r"专题报告|专题汇报"), "专题报告"),
+    (re.compile(r"情况(?:的)?(?:报告|汇报)|落实情况|情况通报"), "情况报告"),
+    (re.compile(r"总结"), "工作总结"),
+)
+
+
+@dataclass(frozen=True)
+class Metadata:
+    unit_name: str | None
+    unit_type: str | None
+    year: int | None
+    genre: str | None
+
+
+def unit_name(title: str | None) -> str | None:
+    """The unit at the start of the title, as written (spaces removed)."""
+    if not title:
+        return None
+    raw = title.strip()
+    norm, offsets = normalize_with_offsets(raw)
+    start = 0
+    lead = _LEADING.match(norm)
+    if lead:
+        start = lead.end()
+    m = _UNIT_END.search(norm, start)
+    end = m.start() if m else len(norm)
+    if end <= start:
+        return None
+    name = raw[offsets[start]:offsets[end]]
+    name = re.sub(r"\s+", "", name).strip("，,、:：-—_")
+    if len(name) < 2 and name not in ("乡", "镇", "村"):
+        return None
+    return name or None
+
+
+def unit_type(name: str | None) -> str | None:
+    if not name:
+        return None
+    norm = normalize(name).replace(" ", "")
+    for key, kind in _ANYWHERE_RULES:
+        if key in norm:
+            return kind
+    stripped = norm
+    changed = True
+    while changed:
+        changed = False
+        for organ in _INNER_ORGANS:
+            if stripped.endswith(organ) and len(stripped) > len(organ):
+                stripped = stripped[: -len(organ)]
+                changed = True
+                break
+    for candidate in (stripped, norm):
+        best = max(((s, k) for s, k in _SUFFIX_RULES if candidate.endswith(s)),
+                   key=lambda sk: len(sk[0]), default=None)
+        if best:
+            return best[1]
+    return None
+
+
+def title_year(title: str | None) -> int | None:
+    if not title:
+        return None
+    norm = normalize(title)
+    m = _YEAR.search(norm)
+    return int(m.group(1)) if m else None
+
+
+def body_year(body: str) -> int | None:
+    """The first year the body names ("2021年以来…", "《2021年度…清单》")."""
+    m = _BODY_YEAR.search(normalize(body))
+    return int(m.group(1)) if m else None
+
+
+def genre(title: str | None) -> str | None:
+    if not title:
+        return None
+    norm = normalize(title).replace(" ", "")
+    for pattern, name in _GENRE_CUES:
+        if pattern.search(norm):
+            return name
+    return None
+
+
+def extract_metadata(title: str | None, body: str = "") -> Metadata:
+    name = unit_name(title)
+    year = title_year(title)
+    kind = genre(title)
+    if year is None and kind in _DATED_IN_BODY and not (title and _PLACEHOLDER_YEAR.search(title)):
+        year = body_year(body)
+    return Metadata(name, unit_type(name), year, kind)

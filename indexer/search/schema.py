@@ -1,0 +1,168 @@
+"""The Whoosh schema and the preparation of one report into index fields.
+
+Analysis runs in the extraction worker processes, not in the index writer: `prepare()`
+turns a report into *pre-tokenized* postings (term, frequency, weight, encoded value),
+and the `Pretokenized` field type hands them to Whoosh unchanged. The single writer
+process then only sorts and writes postings, which is what lets extraction, normalization
+and segmentation overlap with writing.
+
+Fields:
+- ``title_c body_c unit_c``: character view (bigrams, positions) — exact substring
+  matching; ``secpos`` (a column) holds the body_c position ranges of each section, so a
+  section filter restricts matching to their text (see within.py).
+- ``title_w body_w unit_w``: word view (jieba search mode, frequencies) — BM25F ranking.
+- ``year``: numeric, for ``year:2019..2023`` in queries.
+- ``meta``: a compact column of facet values read once per index generation.
+- ``hit`` / ``blob``: stored display fields / compressed full report with its normalized
+  body, offset map and section spans (for snippets without re-tokenizing).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import zlib
+from collections import Counter, defaultdict
+
+from whoosh import columns, fields, formats
+from whoosh.system import pack_uint
+
+from . import analysis
+
+SECTION_KINDS = ("前言", "总体情况", "工作做法", "存在问题", "下步打算", "结语")
+_POSITIONS = formats.Positions()
+
+
+class Pretokenized(fields.FieldType):
+    """A field whose value is already a list of (term, freq, weight, encoded value)."""
+
+    scorable = True
+    stored = False
+    unique = False
+    multitoken_query = "phrase"
+    vector = None
+    analyzer = None
+
+    def __init__(self, positions: bool):
+        self.format = formats.Positions() if positions else formats.Frequency()
+
+    def index(self, value, **kwargs):
+        for term, freq, weight, encoded in value:
+            yield term.encode("utf-8"), freq, weight, encoded
+
+    def self_parsing(self):
+        return False
+
+    def process_text(self, qstring, mode="", **kwargs):
+        return iter([qstring])
+
+
+def make_schema() -> fields.Schema:
+    char_fields = {name: Pretokenized(positions=True) for name in ("title_c", "body_c", "unit_c")}
+    word_fields = {name: Pretokenized(positions=False) for name in ("title_w", "body_w", "unit_w")}
+    return fields.Schema(
+        report_id=fields.ID(stored=True, unique=True),
+        page=fields.ID(stored=True),  # the page's source: unit of incremental update
+        year=fields.NUMERIC(int, bits=32, signed=False),
+        meta=fields.COLUMN(columns.VarBytesColumn()),
+        secpos=fields.COLUMN(columns.VarBytesColumn()),
+        hit=fields.STORED(),
+        blob=fields.STORED(),
+        **char_fields,
+        **word_fields,
+    )
+
+
+def char_postings(k: str) -> list[tuple]:
+    poses: dict[str, list[int]] = defaultdict(list)
+    for i, tok in enumerate(analysis.char_tokens(k)):
+        poses[tok].append(i)
+    return [(t, len(p), float(len(p)), _POSITIONS.encode(p)) for t, p in poses.items()]
+
+
+def word_postings(k: str, user_dict: str | None) -> list[tuple]:
+    counts = Counter(analysis.words(k, user_dict))
+    return [(t, n, float(n), pack_uint(n)) for t, n in counts.items()]
+
+
+def date_key(report: dict) -> int:
+    """yyyymmdd from publish_date, else the report's year; 0 when unknown."""
+    date = report.get("publish_date") or ""
+    if len(date) >= 10 and date[:4].isdigit():
+        try:
+            return int(date[:4]) * 10000 + int(date[5:7]) * 100 + int(date[8:10])
+        except ValueError:
+            pass
+    year = report.get("year")
+    return int(year) * 10000 if isinstance(year, int) else 0
+
+
+def section_spans(body: str, offsets: list[int], sections: list[dict]) -> list[list]:
+    """[kind, start, end) spans of section texts in index-form coordinates of `body`."""
+    import bisect
+
+    spans, cursor = [], 0
+    for sec in sections:
+        text = (sec.get("text") or "").strip()
+        if not text:
+            continue
+        at = body.find(text, cursor)
+        if at < 0:
+            at = body.find(text)
+            if at < 0:
+                continue
+        cursor = at + len(text)
+        # offsets is non-decreasing: the first index-form position at or after `at`.
+        a = bisect.bisect_left(offsets, at)
+        b = bisect.bisect_left(offsets, at + len(text))
+        spans.append([sec.get("kind") or "", a, b])
+    return spans
+
+
+def prepare(report: dict, page_hash: str, page: str, user_dict: str | None = None) -> dict:
+    """Whoosh field values for one report (a `Report.to_json()` dict)."""
+    body = report.get("body") or ""
+    title = report.get("title") or ""
+    unit = report.get("unit_name") or ""
+    form, offsets = analysis.index_form_with_offsets(body)
+    body_key = analysis.key_of_form(form)
+    title_key, unit_key = analysis.key(title), analysis.key(unit)
+    identity = offsets[:-1] == list(range(len(form))) and offsets[-1] == len(body)
+
+    sections = report.get("sections") or []
+    spans = section_spans(body, offsets, sections)
+    # Key position of each index-form position: the body_c positions sections map onto.
+    key_pos = list(itertools.accumulate((c != " " for c in form), initial=0))
+    secpos = [[kind, key_pos[a], key_pos[b]] for kind, a, b in spans]
+    kinds = sorted({sec.get("kind") for sec in sections if sec.get("kind")})
+
+    doc = {
+        "report_id": report["report_id"],
+        "page": page,
+        "title_c": char_postings(title_key),
+        "body_c": char_postings(body_key),
+        "unit_c": char_postings(unit_key),
+        "title_w": word_postings(title_key, user_dict),
+        "body_w": word_postings(body_key, user_dict),
+        "unit_w": word_postings(unit_key, user_dict),
+        "meta": json.dumps({
+            "id": report["report_id"], "unit_type": report.get("unit_type"),
+            "year": report.get("year"), "genre": report.get("genre"), "site": report.get("site"),
+            "script": report.get("script"), "section": kinds, "date": date_key(report),
+            "hash": report.get("content_hash"), "page_hash": page_hash, "page": page,
+        }, ensure_ascii=False).encode("utf-8"),
+        "secpos": json.dumps(secpos, ensure_ascii=False).encode("utf-8"),
+        "hit": {k: report.get(k) for k in ("source", "part", "title", "unit_name", "unit_type",
+                                           "year", "genre", "site", "script", "publish_date")},
+        "blob": zlib.compress(json.dumps({
+            "report": report, "norm": form, "offsets": None if identity else offsets,
+            "spans": spans,
+        }, ensure_ascii=False).encode("utf-8"), 6),
+    }
+    if isinstance(report.get("year"), int) and report["year"] > 0:
+        doc["year"] = report["year"]
+    doc["_key"] = body_key  # for the MinHash signature; not a field
+    return doc
+
+
+def unpack_blob(blob: bytes) -> dict:
+    return json.loads(zlib.decompress(blob))

@@ -1,0 +1,156 @@
+"""Chrome stripping on hand-written HTML pages in several site styles (none copied from the
+dev corpus templates), including hostile input."""
+from __future__ import annotations
+
+import pytest
+
+from indexer.chrome import clean_page
+from indexer.model import DecodedPage, ExtractError, RawPage
+
+P1 = "按照县委统一部署，今年以来，我局党组认真落实意识形态工作责任制，牢牢掌握意识形态工作领导权，现将有关情况报告如下。"
+P2 = "局党组坚持把意识形态工作纳入重要议事日程，每季度专题研究一次，做到与业务工作同部署、同落实、同检查、同考核。"
+P3 = "部分干部对意识形态工作的重要性认识不足，理论学习的系统性不强，网络舆情应对能力有待提高，需要在今后工作中认真加以解决。"
+P4 = "下一步，我们将进一步压实工作责任，创新宣传方式，加强阵地管理，推动意识形态工作责任制落地见效，为全县发展提供思想保证。"
+
+
+def page(html: str, url: str | None = None) -> DecodedPage:
+    raw = RawPage(source="t.html", identity="t.html", data=html.encode("utf-8"), url=url, format_hint="html")
+    return DecodedPage(raw=raw, text=html, encoding="utf-8", format="html")
+
+
+def joined(clean) -> str:
+    return "\n".join(clean.lines)
+
+
+def test_table_layout_site_with_br_paragraphs():
+    html = f"""<html><head><title>城关镇2023年意识形态工作总结 - 范文之家</title></head><body>
+    <table width="960"><tr><td class="nav"><a href="/">首页</a> | <a href="/a">工作总结</a> | <a href="/b">心得体会</a> | <a href="/c">演讲稿</a></td></tr>
+    <tr><td width="700" valign="top">
+      <font size="2">当前位置：<a href="/">首页</a> &gt; <a href="/a">工作总结</a></font>
+      <h1>城关镇2023年意识形态工作总结</h1>
+      <font color="#999">发布日期：2023年12月08日 | 点击数：1288</font>
+      <div class="zw">{P1}<br><br>一、主要工作<br>{P2}<br>二、存在的问题<br>{P3}<br>三、下一步打算<br>{P4}</div>
+      <a href="/x1">上一篇：某县民政局工作总结</a><br><a href="/x2">下一篇：关于网络安全的调研报告</a>
+    </td><td width="260" valign="top"><b>推荐阅读</b><br>
+      <a href="/r1">北关镇2022年党建工作总结</a><br><a href="/r2">县委宣传部2023年工作计划</a><br>
+      <a href="/r3">关于加强基层党组织建设的调研报告</a></td></tr>
+    <tr><td colspan="2">Copyright 2010-2024 范文之家 All Rights Reserved 京ICP备12345678号</td></tr></table></body></html>"""
+    clean = clean_page(page(html))
+    assert clean.heading == "城关镇2023年意识形态工作总结"
+    assert clean.page_title == "城关镇2023年意识形态工作总结"
+    assert clean.publish_date == "2023-12-08"
+    assert list(clean.lines) == [P1, "一、主要工作", P2, "二、存在的问题", P3, "三、下一步打算", P4]
+
+
+def test_blog_style_article_with_tags_share_and_script_inside_content():
+    html = f"""<!doctype html><html><head><meta charset="utf-8"><title>某局党组意识形态工作情况报告｜公文网</title>
+    <link rel="canonical" href="https://www.gongwen.example/a/123.html">
+    <meta property="article:published_time" content="2024-03-05T08:00:00+08:00"></head>
+    <body><header class="site"><a class="logo" href="/">公文网</a><nav><a>首页</a><a>报告</a><a>总结</a></nav></header>
+    <div class="wrap"><article class="post"><h1 class="entry-title">某局党组意识形态工作情况报告</h1>
+    <div class="entry-meta"><span>作者：小王</span> <span>浏览：321</span></div>
+    <div class="entry-content"><p>{P1}</p><script>document.write("<p>广告位招租，联系电话12345678</p>")</script>
+    <h2>一、工作开展情况</h2><p>{P2}</p><p style="display:none">隐藏的推广文字不应该出现</p>
+    <h2>二、存在的问题</h2><p>{P3}</p><p>{P4}</p></div>
+    <div class="post-tags">标签：<a>意识形态</a> <a>工作报告</a></div>
+    <div class="share-bar">分享到：<a>微信</a> <a>微博</a> <a>QQ</a></div></article>
+    <aside class="sidebar"><h3>热门文章</h3><ul><li><a>关于意识形态工作的调研报告</a></li><li><a>2023年宣传思想工作总结</a></li></ul></aside>
+    </div><footer><p>本站文章均来自网络，如有侵权请联系删除</p></footer></body></html>"""
+    clean = clean_page(page(html))
+    assert list(clean.lines) == [P1, "一、工作开展情况", P2, "二、存在的问题", P3, P4]
+    assert clean.url == "https://www.gongwen.example/a/123.html"
+    assert clean.site == "www.gongwen.example"
+    assert clean.publish_date == "2024-03-05"
+    assert "广告" not in joined(clean) and "隐藏" not in joined(clean)
+
+
+def test_logo_h1_is_not_the_heading():
+    html = f"""<html><head><title>县统计局2022年工作总结_范文网</title></head><body>
+    <h1 class="logo">范文网</h1>
+    <div class="main"><h2 class="title">县统计局2022年工作总结</h2>
+    <div class="text"><p>{P1}</p><p>{P2}</p><p>{P3}</p></div></div></body></html>"""
+    clean = clean_page(page(html))
+    assert clean.heading == "县统计局2022年工作总结"
+    assert list(clean.lines) == [P1, P2, P3]
+
+
+def test_multi_report_page_keeps_markers_and_drops_boilerplate_intro():
+    html = f"""<html><head><title>意识形态工作总结（精选2篇）</title></head><body>
+    <div id="content"><h1>意识形态工作总结（精选2篇）</h1>
+    <p>以下是小编为大家收集的意识形态工作总结（精选2篇），仅供参考，欢迎大家阅读。</p>
+    <p><strong>【篇一】甲镇2023年意识形态工作总结</strong></p><p>{P1}</p><p>{P2}</p>
+    <p><strong>【篇二】乙局2023年意识形态工作总结</strong></p><p>{P3}</p><p>{P4}</p>
+    </div><div class="related"><a>其他范文一</a><a>其他范文二</a></div></body></html>"""
+    clean = clean_page(page(html))
+    assert clean.heading == "意识形态工作总结（精选2篇）"
+    assert list(clean.lines) == [
+        "【篇一】甲镇2023年意识形态工作总结", P1, P2, "【篇二】乙局2023年意识形态工作总结", P3, P4,
+    ]
+
+
+def test_markers_beside_the_text_blocks_are_kept():
+    # each report's text in its own box, the 【篇N】 headings between the boxes
+    html = f"""<html><body><div class="art"><h1>工作总结两篇</h1>
+    <h3>【篇一】甲局工作总结</h3><div class="box">{P1}<br>{P2}<br>{P3}<br>{P4}<br>{P1}</div>
+    <h3>【篇二】乙局工作总结</h3><div class="box">{P3}</div></div>
+    <div class="side"><p>热门下载</p></div></body></html>"""
+    clean = clean_page(page(html))
+    assert clean.lines[0] == "【篇一】甲局工作总结"
+    assert "【篇二】乙局工作总结" in clean.lines
+    assert clean.lines[-1] == P3
+
+
+def test_traditional_chrome_is_recognised():
+    html = f"""<html><head><title>某縣委宣傳部工作報告_範文網</title></head><body>
+    <div class="crumb">當前位置：首頁 &gt; 範文大全 &gt; 工作報告</div>
+    <h1>某縣委宣傳部工作報告</h1><div class="info">發佈時間：2021-09-30 閱讀：99</div>
+    <div class="body"><p>今年以來，縣委宣傳部認真貫徹落實上級關於意識形態工作的決策部署，紮實推進各項工作，取得了明顯成效。</p>
+    <p>一是加強理論武裝，堅持黨組中心組學習制度，全年開展集中學習十二次，專題研討四次，理論水平不斷提高。</p></div>
+    <div class="pn">上一篇：某鄉鎮工作總結</div><h3>相關文章</h3><ul><li><a>某局工作報告</a></li></ul>
+    <div class="ft">Copyright © 2021 版權所有 範文網</div></body></html>"""
+    clean = clean_page(page(html))
+    assert clean.heading == "某縣委宣傳部工作報告"
+    assert clean.publish_date == "2021-09-30"
+    assert len(clean.lines) == 2 and clean.lines[0].startswith("今年以來")
+
+
+def test_page_wrapped_in_a_form_keeps_its_content():
+    html = f"""<html><body><form id="form1" method="post"><div class="top">登录 | 注册</div>
+    <h1>某街道工作报告</h1><div class="c"><p>{P1}</p><p>{P2}</p><p>{P3}</p></div></form></body></html>"""
+    clean = clean_page(page(html))
+    assert list(clean.lines) == [P1, P2, P3]
+
+
+def test_deeply_nested_unclosed_divs_do_not_break_parsing():
+    html = "<html><body>" + "<div><span>" * 5000 + f"<h1>某局工作总结</h1><p>{P1}</p><p>{P2}</p></body></html>"
+    clean = clean_page(page(html))
+    assert clean.heading == "某局工作总结"
+    assert P1 in clean.lines and P2 in clean.lines
+
+
+def test_deep_nesting_with_text_at_every_level_falls_back_to_text():
+    html = "<html><body>" + "".join(f"<div>第{i}层" for i in range(3000)) + f"<p>{P1}</p><p>{P2}</p></body></html>"
+    clean = clean_page(page(html))
+    assert any(P1 in line for line in clean.lines)
+
+
+def test_large_page_is_handled():
+    filler = "<script>" + "x" * 4_000_000 + "</script>"
+    html = f"<html><body>{filler}<h1>某局工作总结</h1><p>{P1}</p><p>{P2}</p></body></html>"
+    assert clean_page(page(html)).lines == (P1, P2)
+
+
+def test_chrome_only_page_is_no_content():
+    html = """<html><body><div class="nav">首页 | 工作总结 | 调研报告 | 述职报告</div>
+    <h1>文章不存在</h1><p>抱歉，您访问的页面不存在或已被删除。</p>
+    <h3>热门文章</h3><ul><li><a>某局2023年工作总结</a></li><li><a>某镇2022年调研报告</a></li></ul>
+    <div>Copyright © 2024 某某网 版权所有</div></body></html>"""
+    with pytest.raises(ExtractError) as err:
+        clean_page(page(html))
+    assert err.value.reason.startswith("no_content")
+
+
+@pytest.mark.parametrize("html", ["", "   ", "<html></html>", "<html><body><script>var a=1;</script></body></html>"])
+def test_empty_documents_are_no_content(html):
+    with pytest.raises(ExtractError):
+        clean_page(page(html))

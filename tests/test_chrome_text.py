@@ -1,0 +1,172 @@
+"""Chrome stripping on hand-written text dumps (scraped pages saved as text)."""
+from __future__ import annotations
+
+import pytest
+
+from indexer.chrome import clean_page
+from indexer.chrome_lines import Item, select
+from indexer.model import DecodedPage, ExtractError, RawPage
+
+P1 = "今年以来，在县委的正确领导下，我局认真落实意识形态工作责任制，把意识形态工作摆在重要位置，取得了较好成效。"
+P2 = "局党组定期研究意识形态工作，明确班子成员分工，层层压实责任，形成了一级抓一级、层层抓落实的工作格局。"
+P3 = "意识形态工作的方式方法还不够丰富，基层宣传力量比较薄弱，网络舆情研判能力有待进一步提高。"
+P4 = "下一步，我们将继续加强理论学习，完善工作机制，强化阵地管理，推动意识形态工作再上新台阶。"
+
+
+def dump(text: str) -> DecodedPage:
+    raw = RawPage(source="t.txt", identity="t.txt", data=text.encode("utf-8"), format_hint="txt")
+    return DecodedPage(raw=raw, text=text, encoding="utf-8", format="txt")
+
+
+def test_breadcrumb_meta_related_titles_and_footer_are_dropped():
+    text = f"""位置：主页 » 总结大全 » 正文
+某县教育局2023年意识形态工作总结
+来源：本站整理  更新时间：2023-11-02  热度：356
+{P1}
+一、主要做法
+{P2}
+二、存在不足
+{P3}
+{P4}
+猜你喜欢
+某乡镇2022年党建工作总结
+关于基层意识形态工作的调研报告
+某局2023年上半年工作总结
+备案号：浙ICP备0000000号 联系邮箱 admin@example.com
+"""
+    clean = clean_page(dump(text))
+    assert clean.heading == "某县教育局2023年意识形态工作总结"
+    assert clean.page_title == "某县教育局2023年意识形态工作总结"
+    assert clean.publish_date == "2023-11-02"
+    assert list(clean.lines) == [P1, "一、主要做法", P2, "二、存在不足", P3, P4]
+
+
+def test_repeated_title_teaser_and_menu_line():
+    text = f"""首页 工作总结 工作计划 心得体会 述职报告 调研报告
+某社区2024年意识形态工作情况报告
+分类: 工作报告 / 日期: 2024-02-01
+某社区2024年意识形态工作情况报告今年以来，在县委的正确领导下，我局认真落实意识形态工作责任制...
+某社区2024年意识形态工作情况报告
+{P1}
+{P2}
+"""
+    clean = clean_page(dump(text))
+    assert clean.heading == "某社区2024年意识形态工作情况报告"
+    assert list(clean.lines) == [P1, P2]
+
+
+def test_inner_title_line_becomes_heading_and_outer_is_the_page_title():
+    text = f"""某局意识形态工作情况报告范文
+发布时间:2022-05-05 10:00:00
+ 某局意识形态工作情况报告
+{P1}
+{P2}
+"""
+    clean = clean_page(dump(text))
+    assert clean.page_title == "某局意识形态工作情况报告范文"
+    assert clean.heading == "某局意识形态工作情况报告"
+    assert list(clean.lines) == [P1, P2]
+
+
+def test_title_run_into_the_first_paragraph_is_split_off():
+    text = f"""某局关于意识形态工作的报告例文
+ 某局关于意识形态工作的报告范文 {P1}
+{P2}
+"""
+    clean = clean_page(dump(text))
+    assert clean.heading == "某局关于意识形态工作的报告范文"
+    assert list(clean.lines) == [P1, P2]
+
+
+def test_paragraph_broken_over_two_lines_is_rejoined_but_headings_are_not():
+    a, b = P1[:45], P1[45:]
+    text = f"""某镇2023年工作总结
+{a}
+{b}
+（一）加强组织领导
+{P2}
+"""
+    clean = clean_page(dump(text))
+    assert list(clean.lines) == [P1, "（一）加强组织领导", P2]
+
+
+def test_boilerplate_intro_goes_markers_and_report_titles_stay():
+    text = f"""意识形态工作总结范文三篇
+以下是小编为大家整理的意识形态工作总结范文三篇，仅供参考，希望对大家有所帮助。
+【篇一】甲镇意识形态工作总结
+{P1}
+{P2}
+【篇二】乙局意识形态工作总结
+{P3}
+{P4}
+上一篇：某局工作计划
+下一篇：某镇工作总结
+"""
+    clean = clean_page(dump(text))
+    assert clean.heading == "意识形态工作总结范文三篇"
+    assert list(clean.lines) == ["【篇一】甲镇意识形态工作总结", P1, P2, "【篇二】乙局意识形态工作总结", P3, P4]
+
+
+def test_marker_on_its_own_line_keeps_the_report_title_after_it():
+    text = f"""工作总结两篇
+篇一
+甲局2023年工作总结
+{P1}
+{P2}
+篇二
+乙局2023年工作总结
+{P3}
+"""
+    clean = clean_page(dump(text))
+    assert list(clean.lines) == ["篇一", "甲局2023年工作总结", P1, P2, "篇二", "乙局2023年工作总结", P3]
+
+
+def test_traditional_chrome_lines():
+    text = """網站首頁 個人文檔 工作總結 述職報告 心得體會
+某縣政協機關2020年意識形態工作總結
+欄目: 工作總結 / 發佈於: 2020-08-08 / 人氣:1.2W
+今年以來，縣政協機關堅持以新時代中國特色社會主義思想為指導，認真落實意識形態工作責任制，取得明顯成效。
+一是強化組織領導，把意識形態工作納入黨建考評，層層壓實工作責任，形成齊抓共管的良好局面。
+分享到：微信 QQ空間 新浪微博
+熱門文章
+某鄉鎮工作總結
+某局述職報告
+版權所有 © 某某範文網
+"""
+    clean = clean_page(dump(text))
+    assert clean.heading == "某縣政協機關2020年意識形態工作總結"
+    assert clean.publish_date == "2020-08-08"
+    assert len(clean.lines) == 2 and clean.lines[1].startswith("一是強化組織領導")
+
+
+def test_disclaimer_and_comments_after_the_body_are_dropped():
+    text = f"""某局工作报告
+{P1}
+{P2}
+展开阅读全文
+本文档由网友上传，如涉及版权问题请与我们联系，我们将及时处理。
+网友评论
+访客8812：写得很好，很有参考价值
+"""
+    clean = clean_page(dump(text))
+    assert list(clean.lines) == [P1, P2]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\n\n  \n",
+        "首页 | 工作总结 | 工作计划\n抱歉，您访问的文章不存在或已被删除。\n热门文章\n某局工作总结\n某镇调研报告\nCopyright 2024",
+    ],
+)
+def test_chrome_only_dumps_are_no_content(text):
+    with pytest.raises(ExtractError) as err:
+        clean_page(dump(text))
+    assert err.value.reason.startswith("no_content")
+
+
+def test_selection_reports_what_it_dropped():
+    sel = select([Item("当前位置：首页 > 总结"), Item("某局工作总结"), Item(P1), Item(P2), Item("Copyright 2024 某网")])
+    assert sel.lines == (P1, P2)
+    assert "Copyright 2024 某网" in sel.dropped

@@ -1,0 +1,109 @@
+"""indexer.mojibake: garbled spans are repaired when a codec round trip explains them,
+dropped when garbage is certain, and real text (rare characters included) is left alone."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from indexer.mojibake import _odd_weight, naturalness, repair_mojibake
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_000 = ROOT / "samples" / "seeds" / "000_723c5804201ed456.txt"
+
+SIMP = "各级党组织把意识形态工作纳入重要议事日程，定期研究部署，切实做到守土有责、守土负责、守土尽责。"
+TRAD = "各級黨組織把意識形態工作納入重要議事日程，定期研究部署，切實做到守土有責、守土負責、守土盡責。"
+
+
+def garble(span: str, written: str, read_as: str, shift: int = 0) -> str:
+    """The span as a page shows it after its bytes went through the wrong codec."""
+    raw = span.encode(written)[shift:]
+    return raw.decode(read_as, errors="replace").replace("\ufffd", "?")
+
+
+def test_seed_000_shifted_gbk_span_is_repaired():
+    text = SEED_000.read_text(encoding="utf-8")
+    line = text.split("\n")[1]
+    assert "∫韵率切" in line  # the garbled intro sentence of the real scraped page
+    fixed, warnings = repair_mojibake(text)
+    fixed_line = fixed.split("\n")[1]
+    assert "∫" not in fixed_line and "ㄟ" not in fixed_line
+    assert "以下是小編" in fixed_line and "交通運輸局2023年" in fixed_line
+    assert len(warnings) == 1 and warnings[0].startswith("line 2: mojibake repaired")
+    # every other line is untouched
+    assert fixed.split("\n")[:1] + fixed.split("\n")[2:] == text.split("\n")[:1] + text.split("\n")[2:]
+
+
+@pytest.mark.parametrize("original,written,read_as,a,b", [
+    (SIMP, "utf-8", "gbk", 10, 18),  # UTF-8 page bytes read as GBK
+    (SIMP, "utf-8", "gbk", 30, 42),
+    (SIMP, "gbk", "big5", 10, 18),  # GBK read as Big5
+    (SIMP, "gbk", "big5", 2, 12),
+    (TRAD, "big5", "gbk", 10, 18),  # Big5 read as GBK
+    (TRAD, "big5", "gbk", 30, 40),
+    (SIMP, "utf-8", "cp1252", 10, 18),  # UTF-8 read as Windows-1252
+])
+def test_round_trip_garbles_are_repaired_or_dropped(original, written, read_as, a, b):
+    span = original[a:b]
+    bad = garble(span, written, read_as)
+    text = "第一行正常文字。\n" + original[:a] + bad + original[b:] + "\n最后一行。"
+    fixed, warnings = repair_mojibake(text)
+    assert len(warnings) == 1 and warnings[0].startswith("line 2: mojibake"), warnings
+    middle = fixed.split("\n")[1]
+    assert middle.startswith(original[:a]) and middle.endswith(original[b:])
+    # The odd characters are gone; a garbled character that happens to be an everyday
+    # one (Big5 bytes read as GBK give some) can survive at the edge of a dropped span.
+    foreign = set(bad) - set(original) - set("?")
+    survivors = foreign & set(middle)
+    assert len(survivors) <= 2, survivors
+    assert not any(_odd_weight(ch) for ch in survivors)
+    if "repaired" in warnings[0]:
+        # Bytes the garbling replaced by ? are gone for good; the rest comes back.
+        assert sum(ch in middle for ch in span) >= len(span) / 2
+
+
+def test_shifted_alignment_is_repaired():
+    # A lost byte before the span: every following byte pair is read one byte off.
+    original = "。　以下是小编整理的交通运输局工作总结范文"
+    bad = garble(original, "gbk", "gbk", shift=1)
+    assert "∫" in bad  # the symbols that betray the shift
+    text = f"它是观念、观点、概念等要素的总和{bad}，仅供参考。"
+    fixed, warnings = repair_mojibake(text)
+    assert len(warnings) == 1 and "shift" in warnings[0], warnings
+    assert "以下是小编整理的交通运输局" in fixed and "∫" not in fixed
+
+
+def test_unexplained_garbage_is_dropped():
+    junk = "ㄟ∫ЖΩ┦ぇㄥ"
+    fixed, warnings = repair_mojibake(f"{SIMP}{junk}{SIMP}")
+    assert fixed == SIMP + SIMP
+    assert len(warnings) == 1 and "dropped" in warnings[0]
+
+
+@pytest.mark.parametrize("text", [
+    SIMP, TRAD,
+    "朱镕基同志和张喆、王淼、李垚参加会议，渚圩汀村、汀泉驿站负责人列席。",  # rare characters in names
+    "爲羣衆辦實事，衞生覈查，裏外一致。",  # variant forms of common characters
+    "第1季度完成率达到95%，同比增长3.5个百分点（见附表①②）。Ⅰ类、Ⅱ类问题均已整改。",
+    "Copyright © 2008-2023 版权所有 京ICP备12345678号 · 网站地图",
+    "你知道吗？这是为什么？",
+    "",
+])
+def test_real_text_is_left_alone(text):
+    assert repair_mojibake(text) == (text, [])
+
+
+def test_naturalness_separates_prose_from_garbage():
+    covered, total = naturalness(SIMP)
+    assert covered / total > 0.7
+    bad = garble(SIMP, "utf-8", "gbk")
+    covered, total = naturalness(bad)
+    assert total and covered / total < 0.3
+
+
+def test_warnings_carry_line_numbers():
+    bad = garble(SIMP[:10], "utf-8", "gbk")
+    text = "\n".join([SIMP, SIMP, bad + SIMP[10:]])
+    _fixed, warnings = repair_mojibake(text)
+    assert [re.match(r"line (\d+):", w).group(1) for w in warnings] == ["3"]

@@ -1,0 +1,266 @@
+"""Login/logout, sessions, CSRF and roles.
+
+- Readers are anonymous; librarians and admins log in (accounts: `dangan users add`).
+- The Flask session cookie (signed, HttpOnly, SameSite=Lax) holds a random session token
+  whose hash is stored server-side, so logout and `dangan users disable` end it at once.
+  SECRET_KEY comes from the config, else it is generated once and kept in the database,
+  so sessions survive restarts.
+- CSRF: every state-changing request (POST/PUT/PATCH/DELETE, any blueprint) must carry
+  the session's token in the `X-CSRF-Token` header (JSON) or a `csrf_token` form field.
+  The JSON login is exempt but must be `application/json` (a cross-site form cannot send
+  that, and a cross-site fetch of it needs a CORS preflight we never grant).
+- Throttling: after repeated failures an account (and, with a higher limit, a client
+  address) is locked for a while: 429 with Retry-After.
+
+Config: DANGAN_DB (database; default `<DANGAN_INDEX>.db`), SECRET_KEY (optional),
+SESSION_COOKIE_SECURE (set True when served over HTTPS).
+"""
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, Flask, current_app, g, jsonify, redirect,
+                   render_template, request, session, url_for)
+
+from indexer.curation import connect, default_db_path
+from indexer.curation import users as users_mod
+
+bp = Blueprint("auth", __name__)
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Endpoints that check their own request instead of the CSRF token (see module doc).
+CSRF_EXEMPT = {"auth.api_login"}
+# Blueprints whose unsafe requests need a login: anonymous gets 401 before the CSRF check.
+LOGIN_REQUIRED_BLUEPRINTS = {"collections"}
+
+
+def db_path(app: Flask) -> Path | None:
+    if app.config.get("DANGAN_DB"):
+        return Path(app.config["DANGAN_DB"])
+    if app.config.get("DANGAN_INDEX"):
+        return default_db_path(app.config["DANGAN_INDEX"])
+    return None
+
+
+def init_app(app: Flask) -> None:
+    path = db_path(app)
+    if path is None:
+        app.logger.warning("no DANGAN_DB or DANGAN_INDEX: login and collections disabled")
+        return
+    conn = connect(path)  # creates and migrates once, before any request
+    try:
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = users_mod.secret_key(conn)
+    finally:
+        conn.close()
+    app.config["DANGAN_DB_PATH"] = str(path)
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", users_mod.SESSION_S)
+    app.extensions["dangan_auth"] = True
+    app.register_blueprint(bp)
+    app.before_request(_load_user)
+    app.before_request(_csrf_protect)
+    app.teardown_appcontext(_close_db)
+    app.context_processor(lambda: {"current_user": current_user(), "csrf_token": csrf_token})
+
+
+# -- per-request database and user ---------------------------------------------------
+
+def get_db():
+    """This request's connection to the curation database."""
+    if "dangan_db" not in g:
+        g.dangan_db = connect(current_app.config["DANGAN_DB_PATH"], migrate=False)
+    return g.dangan_db
+
+
+def _close_db(_exc=None) -> None:
+    conn = g.pop("dangan_db", None)
+    if conn is not None:
+        conn.close()
+
+
+def current_user() -> users_mod.User | None:
+    return g.get("dangan_user")
+
+
+def _load_user() -> None:
+    g.dangan_user = None
+    token = session.get("sid")
+    if token:
+        user = users_mod.session_user(get_db(), token)
+        if user is None:  # logged out elsewhere, expired or disabled
+            session.pop("sid", None)
+        g.dangan_user = user
+
+
+# -- CSRF ------------------------------------------------------------------------------
+
+def csrf_token() -> str:
+    """The session's CSRF token (created on first use)."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def csrf_ok() -> bool:
+    expected = session.get("csrf")
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+    return bool(expected) and hmac.compare_digest(str(sent), expected)
+
+
+def _csrf_protect():
+    if request.method not in UNSAFE_METHODS or request.endpoint in CSRF_EXEMPT:
+        return None
+    if current_user() is None and (request.blueprint in LOGIN_REQUIRED_BLUEPRINTS
+                                   or request.endpoint == "auth.api_logout"):
+        return error(401, "login required")
+    if not csrf_ok():
+        return error(403, "missing or invalid CSRF token (X-CSRF-Token header or csrf_token field)")
+    return None
+
+
+# -- roles -----------------------------------------------------------------------------
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def error(status: int, message: str, **extra):
+    """A JSON error for the API, an HTML page (login redirect for 401) otherwise."""
+    if wants_json():
+        response = jsonify(error=message, **extra)
+        response.status_code = status
+        return response
+    if status == 401:
+        return redirect(url_for("auth.login_page", next=request.full_path))
+    return render_template("auth/error.html", status=status, message=message), status
+
+
+def require_role(role: str = "librarian"):
+    """401 without a login, 403 without the role (admin includes librarian)."""
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                return error(401, "login required")
+            if role == "admin" and not user.is_admin or not user.can_curate:
+                return error(403, f"the {role} role is required")
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+# -- login / logout --------------------------------------------------------------------
+
+def _attempt_login(username: str, password: str):
+    """(user, None) or (None, (status, message, retry_after))."""
+    conn = get_db()
+    if not username or not password or len(username) > 64:
+        return None, (400, "username and password are required", None)
+    keys = users_mod.throttle_keys(username, request.remote_addr)
+    wait = users_mod.locked_for(conn, keys)
+    if wait > 0:
+        return None, (429, "too many failed logins; try again later", int(wait) + 1)
+    user = users_mod.authenticate(conn, username, password)
+    if user is None:
+        users_mod.record_failure(conn, keys)
+        current_app.logger.info("failed login for %r from %s", username[:64], request.remote_addr)
+        return None, (401, "wrong username or password", None)
+    users_mod.clear_failures(conn, username)
+    old = session.get("sid")
+    if old:
+        users_mod.end_session(conn, old)
+    session.clear()  # new token and CSRF value: nothing carried over from before login
+    session.permanent = True
+    session["sid"] = users_mod.start_session(conn, user)
+    session["csrf"] = secrets.token_urlsafe(32)
+    g.dangan_user = user
+    current_app.logger.info("login %s", user.username)
+    return user, None
+
+
+def _logout() -> None:
+    token = session.get("sid")
+    if token:
+        users_mod.end_session(get_db(), token)
+    session.clear()
+    g.dangan_user = None
+
+
+@bp.post("/api/login")
+def api_login():
+    if not request.is_json:
+        return error(415, "send application/json")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return error(400, "expected a JSON object")
+    username, password = data.get("username"), data.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        return error(400, "username and password must be strings")
+    user, failure = _attempt_login(username.strip(), password)
+    if failure:
+        status, message, retry = failure
+        response = error(status, message)
+        if retry:
+            response.headers["Retry-After"] = str(retry)
+        return response
+    return jsonify(csrf_token=session["csrf"], user=user.to_json())
+
+
+@bp.post("/api/logout")
+def api_logout():
+    _logout()
+    return jsonify(ok=True)
+
+
+@bp.get("/api/me")
+def api_me():
+    """Who is logged in, and the CSRF token a script must send with writes."""
+    user = current_user()
+    return jsonify(user=user.to_json() if user else None, csrf_token=csrf_token())
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: never redirect a freshly logged-in user to another site.
+    if target and target.startswith("/") and not target.startswith("//") \
+            and not urlsplit(target).netloc and "\\" not in target:
+        return target
+    return url_for("collections.list_page")
+
+
+@bp.get("/login")
+def login_page():
+    if current_user():
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", next=request.args.get("next", ""), message=None)
+
+
+@bp.post("/login")
+def login_form():
+    username = request.form.get("username", "").strip()
+    user, failure = _attempt_login(username, request.form.get("password", ""))
+    if failure:
+        status, message, retry = failure
+        messages = {400: "请输入用户名和密码。", 401: "用户名或密码错误。",
+                    429: "登录失败次数过多，请稍后再试。"}
+        response = current_app.make_response((render_template(
+            "auth/login.html", next=request.form.get("next", ""), username=username,
+            message=messages.get(status, message)), status))
+        if retry:
+            response.headers["Retry-After"] = str(retry)
+        return response
+    return redirect(_safe_next(request.form.get("next")), code=303)
+
+
+@bp.post("/logout")
+def logout_form():
+    _logout()
+    return redirect(url_for("pages.search_page") if "pages" in current_app.blueprints
+                    else url_for("auth.login_page"), code=303)
