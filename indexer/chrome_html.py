@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -47,10 +47,13 @@ def clean_html(decoded: DecodedPage) -> CleanPage:
         raise ExtractError("no_content: empty document")
     warnings = list(decoded.warnings)
     title = _page_title(root)
-    url = _canonical(root) or decoded.raw.url
+    url = _canonical(root, decoded.raw.url) or decoded.raw.url
     date = _meta_date(root)
     lost = _lost_text(html, root)
-    _drop_invisible(root)
+    _drop_invisible(root, structural=False)
+    # read before <header> is dropped: sites put the h1 in it
+    h1 = _main_heading(root, title)
+    _drop_invisible(root, structural=True)
     blocks = _blocks(root)
     if lost:
         # the parser gave up part of the document (nesting beyond its limits): fall back to
@@ -59,10 +62,8 @@ def clean_html(decoded: DecodedPage) -> CleanPage:
         blocks = [_Block(t, None, 0) for t in _strip_tags(html)]
     if date is None:
         date = next((d for b in blocks[:200] if len(b.text) < 120 and (d := L.find_date(L.fold(b.text)))), None)
-    h1 = _main_heading(root, title)
-    content = _main_blocks(root, blocks)
-    items = [Item(b.text, link_density=b.link_chars / max(1, len(b.text))) for b in content]
-    sel = select(items, heading_hint=h1)
+    items = [Item(b.text, link_density=b.link_chars / max(1, len(b.text))) for b in blocks]
+    sel = select(_main_items(root, blocks, items), heading_hint=h1)
     if not sel.lines:
         raise ExtractError("no_content: no report text found (chrome only)")
     return CleanPage(
@@ -90,13 +91,17 @@ def _defuse_nesting(html: str) -> str:
     def keep_first(m: re.Match) -> str:
         return "".join(_TAG.findall(m.group(0))[:8])
 
-    if "<" not in html:
+    if html.count("<") < 500:  # too few tags to nest deeply; skips the scan of big pages
         return html
     html = _OPEN_RUN.sub(keep_last, html)
     return _CLOSE_RUN.sub(keep_first, html)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _parse(html: str):
+    html = _CONTROL.sub("", html)  # lxml refuses NUL and other control characters
     if not html.strip():
         return None
     parser = lxml.html.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
@@ -120,13 +125,18 @@ def _page_title(root) -> str | None:
     return text
 
 
-def _canonical(root) -> str | None:
+def _canonical(root, base: str | None) -> str | None:
+    """<link rel=canonical> or og:url, made absolute against the WARC URL when relative."""
     for el in root.iter("link", "meta"):
-        if el.tag == "link" and "canonical" in (el.get("rel") or "").lower() and el.get("href"):
-            return el.get("href").strip()
-        if el.tag == "meta" and (el.get("property") or el.get("name") or "").lower() == "og:url":
-            if el.get("content"):
-                return el.get("content").strip()
+        href = None
+        if el.tag == "link" and "canonical" in (el.get("rel") or "").lower():
+            href = el.get("href")
+        elif el.tag == "meta" and (el.get("property") or el.get("name") or "").lower() == "og:url":
+            href = el.get("content")
+        if href and href.strip():
+            href = urljoin(base, href.strip()) if base else href.strip()
+            if urlsplit(href).hostname:
+                return href
     return None
 
 
@@ -156,7 +166,8 @@ def _hidden_selectors(root) -> tuple[set[str], set[str]]:
     return classes, ids
 
 
-def _drop_invisible(root) -> None:
+def _drop_invisible(root, structural: bool) -> None:
+    """Drop what is never shown; with `structural`, also the page furniture elements."""
     classes, ids = _hidden_selectors(root)
     classes |= _HIDDEN_CLASSES
     body = root.find("body")
@@ -176,7 +187,7 @@ def _drop_invisible(root) -> None:
             or (ids and el.get("id") in ids)
         ):
             doomed.append(el)
-        elif tag in _STRUCTURAL:
+        elif structural and tag in _STRUCTURAL:
             # some sites wrap the whole page in <form> or put the article in <header>:
             # never drop an element holding most of the page's text
             if total == 0 or L.cjk_count(el.text_content()) < 0.5 * total:
@@ -245,6 +256,8 @@ def _strip_tags(html: str) -> list[str]:
 
 def _lost_text(html: str, root) -> bool:
     """Did the parser drop part of the document (libxml2 stops at its nesting limit)?"""
+    if html.count("<") < 500:  # too few tags to reach the limit
+        return False
     parsed = L.cjk_count(root.text_content())
     rough = L.cjk_count(_TAG.sub(" ", re.sub(r"(?s)<!--.*?-->", " ", html)))
     return rough > 1.2 * parsed + 100
@@ -273,29 +286,26 @@ def _main_heading(root, title: str | None) -> str | None:
 # --- main block -------------------------------------------------------------------------
 
 
-def _main_blocks(root, blocks: list[_Block]) -> list[_Block]:
-    """Blocks inside the element that holds (nearly) all of the page's prose.
+def _main_items(root, blocks: list[_Block], items: list[Item]) -> list[Item]:
+    """The lines inside the element that holds (nearly) all of the page's prose.
 
     Each prose paragraph weighs its Chinese characters and counts for its element and
     every ancestor; from <body> we descend into the child holding at least 80% of the
-    total weight, as long as there is one. Link lists and short lines weigh nothing.
+    total weight, as long as there is one. Link lists and chrome lines weigh nothing.
     """
     weight: dict = {}
     total = 0
-    for b in blocks:
-        if b.owner is None:
+    for b, it in zip(blocks, items):
+        if b.owner is None or it.link_density > 0.3 or not it.prose or it.cue:
             continue
-        f = L.fold(b.text)
-        if b.link_chars > 0.3 * len(b.text) or not L.is_prose(f) or L.chrome_cue(f):
-            continue
-        w = L.cjk_count(f)
+        w = L.cjk_count(it.f)
         total += w
         el = b.owner
         while el is not None:
             weight[el] = weight.get(el, 0) + w
             el = el.getparent()
     if not total:
-        return blocks
+        return items
     node = root.find("body")
     if node is None or node not in weight:
         node = root
@@ -311,7 +321,7 @@ def _main_blocks(root, blocks: list[_Block]) -> list[_Block]:
     while node.getparent() is not None and _marker_outside(node):
         node = node.getparent()
     inside = set(node.iter())
-    return [b for b in blocks if b.owner is not None and b.owner in inside]
+    return [it for b, it in zip(blocks, items) if b.owner is not None and b.owner in inside]
 
 
 def _marker_outside(node) -> bool:

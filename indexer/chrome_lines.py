@@ -16,6 +16,7 @@ The decisions are made from line roles (lines.py) and from position:
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -24,14 +25,43 @@ from . import lines as L
 
 @dataclass
 class Item:
+    """One line with its roles, each computed once."""
+
     text: str
     link_density: float = 0.0  # HTML: share of the text inside <a>
-    tag: str = ""  # HTML: the block element that holds the text
     f: str = field(default="", init=False)  # folded form
 
     def __post_init__(self) -> None:
         self.text = L.collapse_ws(self.text)
         self.f = L.fold(self.text)
+
+    @functools.cached_property
+    def prose(self) -> bool:
+        return L.is_prose(self.f)
+
+    @functools.cached_property
+    def marker(self) -> bool:
+        return L.is_marker(self.f)
+
+    @functools.cached_property
+    def title_like(self) -> bool:
+        return L.is_title_like(self.f)
+
+    @functools.cached_property
+    def short_plain(self) -> bool:
+        return L.is_short_plain(self.f)
+
+    @functools.cached_property
+    def heading_start(self) -> bool:
+        return L.is_heading_start(self.f)
+
+    @functools.cached_property
+    def cue(self) -> str | None:
+        return L.chrome_cue(self.f)
+
+    @functools.cached_property
+    def sq(self) -> str:
+        return L.squeeze(self.f)
 
 
 @dataclass(frozen=True)
@@ -51,10 +81,9 @@ def _strip_ellipsis(s: str) -> str:
 
 
 def _is_teaser(item: Item, titles: list[str]) -> bool:
-    s = item.f.strip()
-    if L.is_marker(s) or L.is_heading_start(s):
+    if item.marker or item.heading_start:
         return False
-    sq = L.squeeze(s)
+    sq = item.sq
     for t in titles:
         if t and sq.startswith(t) and len(sq) >= len(t) + 4:
             return True
@@ -73,13 +102,20 @@ def _short_runs(
     out = [False] * len(items)
     i = start
     while i < end:
-        if drop[i] or not L.is_short_plain(items[i].f) and not L.is_title_like(items[i].f):
+        if drop[i] or not items[i].short_plain and not items[i].title_like:
             i += 1
             continue
         j = i
-        while j < end and not drop[j] and (L.is_short_plain(items[j].f) or L.is_title_like(items[j].f)):
+        while j < end and not drop[j] and (items[j].short_plain or items[j].title_like):
             j += 1
-        n_titles = sum(L.is_title_like(items[k].f) for k in range(i, j))
+        # distinct titles: a title repeated (范文 / 例文 variants) is not a list of others
+        seen: list[str] = []
+        for k in range(i, j):
+            if items[k].title_like:
+                sq = items[k].sq
+                if not any(L.bigram_f1(sq, t) >= _REPEAT_SIM for t in seen):
+                    seen.append(sq)
+        n_titles = len(seen)
         if n_titles >= 2 or (j - i >= 3 and not titles_only):
             for k in range(i, j):
                 out[k] = True
@@ -87,7 +123,45 @@ def _short_runs(
     return out
 
 
-_END_CUES = ("cue", "label", "weak", "menu")
+_END_CUES = ("cue", "label", "weak", "menu", "meta")
+
+
+def _stray_prose(items: list[Item], drop: list[bool]) -> list[int]:
+    """Short runs of prose that a title line follows before the body starts.
+
+    A run is a stretch of lines not dropped as chrome; a run with one short prose line,
+    followed by a title-like line before the next run of prose, sits above the page title.
+    """
+    n = len(items)
+    out: list[int] = []
+    i = 0
+    while i < n:
+        if drop[i] or not items[i].prose or items[i].marker:
+            i += 1
+            continue
+        j, prose_lines, cjk = i, [], 0
+        while j < n and not drop[j] and not items[j].marker:
+            if items[j].prose:
+                prose_lines.append(j)
+                cjk += L.cjk_count(items[j].f)
+            j += 1
+        if len(prose_lines) >= 2 or cjk >= 100:
+            return out
+        # the title must follow: a title-like line inside this run after the prose, or
+        # before the next prose line
+        # before the next prose line, and chrome (publish info …) must sit between that
+        # title and the body: an unnumbered section heading has no chrome under it
+        k = prose_lines[-1] + 1
+        title_at = None
+        while k < n and (drop[k] or not items[k].prose):
+            if title_at is None and not drop[k] and items[k].title_like:
+                title_at = k
+            k += 1
+        if title_at is None or not any(drop[m] for m in range(title_at + 1, k)):
+            return out
+        out.extend(prose_lines)
+        i = max(j, i + 1)
+    return out
 
 
 def _trim_tail(items: list[Item], cue: list, drop: list[bool], first: int, last: int) -> int:
@@ -100,11 +174,11 @@ def _trim_tail(items: list[Item], cue: list, drop: list[bool], first: int, last:
         gap = range(k + 1, last)
         if k <= first or not any(cue[j] in _END_CUES for j in gap):
             return last
-        tail = [j for j in range(last, len(items)) if not drop[j] and L.is_prose(items[j].f)]
-        if any(L.is_marker(items[j].f) for j in tail) or sum(L.cjk_count(items[j].f) for j in tail) >= 100:
+        tail = [j for j in range(last, len(items)) if not drop[j] and items[j].prose]
+        if any(items[j].marker for j in tail) or sum(L.cjk_count(items[j].f) for j in tail) >= 100:
             return last
         last = k
-        while last > first and not (not drop[last] and L.is_prose(items[last].f)):
+        while last > first and not (not drop[last] and items[last].prose):
             last -= 1
 
 
@@ -113,9 +187,9 @@ def _split_run_in_title(items: list[Item], hint: str | None) -> list[Item]:
     repeats the page's title (the hint, or a title-like line above it)."""
     titles = [L.squeeze(hint)] if hint else []
     for i, it in enumerate(items[:60]):
-        if L.chrome_cue(it.f):
+        if it.cue:
             continue
-        if L.is_prose(it.f):
+        if it.prose:
             for m in re.finditer(r"\s+", it.text[:100]):
                 head, rest = it.text[: m.start()], it.text[m.end() :]
                 if not L.is_title_like(L.fold(head)) or not L.is_prose(L.fold(rest)):
@@ -124,8 +198,8 @@ def _split_run_in_title(items: list[Item], hint: str | None) -> list[Item]:
                 if any(L.bigram_f1(hsq, t) >= _REPEAT_SIM for t in titles):
                     return items[:i] + [Item(head), Item(rest)] + items[i + 1 :]
             return items
-        if L.is_title_like(it.f):
-            titles.append(L.squeeze(it.f))
+        if it.title_like:
+            titles.append(it.sq)
     return items
 
 
@@ -135,17 +209,20 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
     drop = [False] * n
     cue = [None] * n
     for i, it in enumerate(items):
-        cue[i] = L.chrome_cue(it.f)
+        cue[i] = it.cue
         if cue[i] or (it.link_density >= 0.5 and L.cjk_count(it.f) < 80):
             drop[i] = True
 
     def prose(i: int) -> bool:
-        return not drop[i] and L.is_prose(items[i].f)
+        return not drop[i] and items[i].prose
 
-    # lists of short lines before the body (navigation, columns) hold no heading
+    # prose above the page title (a site blurb, an unmarked teaser) is not the body
+    for i in _stray_prose(items, drop):
+        drop[i] = True
     pre_end = next((i for i in range(n) if prose(i) and not _cut_off(items[i].f)), n)
-    first_marker = next((i for i in range(n) if L.is_marker(items[i].f)), n)
+    first_marker = next((i for i in range(n) if items[i].marker), n)
     head_end = min(pre_end, first_marker)  # the page heading comes before any 【篇N】
+    # lists of short lines before the body (navigation, columns) hold no heading
     in_list = _short_runs(items, drop, 0, pre_end)
     in_title_list = _short_runs(items, drop, 0, pre_end, titles_only=True)
 
@@ -153,13 +230,13 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
     heading = L.collapse_ws(heading_hint) if heading_hint else None
     if heading is None:
         cands = [
-            i for i in range(head_end) if not drop[i] and not in_title_list[i] and L.is_title_like(items[i].f)
+            i for i in range(head_end) if not drop[i] and not in_title_list[i] and items[i].title_like
         ]
         if not cands:  # a title without a document noun: first short unpunctuated line
             cands = [
                 i
                 for i in range(head_end)
-                if not drop[i] and not in_list[i] and L.is_short_plain(items[i].f)
+                if not drop[i] and not in_list[i] and items[i].short_plain
                 and L.cjk_count(items[i].f) >= 6
             ]
         if cands:
@@ -172,21 +249,21 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
         inner = None
         outer = heading
         for i in range(n):
-            if drop[i] or L.is_marker(items[i].f):
+            if drop[i] or items[i].marker:
                 continue
-            sq = L.squeeze(items[i].f)
+            sq = items[i].sq
             if i < head_end and len(sq) <= 2 * len(hsq) + 10 and L.bigram_f1(sq, hsq) >= _REPEAT_SIM:
                 drop[i] = True
                 if inner is None:
                     outer = items[i].text
                 inner = items[i].text
-            elif sq == hsq:
-                drop[i] = True
+            elif sq == hsq and not (i > 0 and items[i - 1].marker):
+                drop[i] = True  # a repeat of the title; a report's own title after 篇N stays
         if inner is not None and heading_hint:
             heading = inner
     # titles of the reports on the page (after 【篇N】) also open teasers
     for it in items:
-        if L.is_marker(it.f):
+        if it.marker:
             t = L.squeeze(L.MARKER_RE.sub("", it.f, count=1))
             if t:
                 titles.append(t)
@@ -207,12 +284,11 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
     # --- region: headings and markers may precede the first prose line -------------------
     seen_marker = False
     for i in range(first_prose):
-        f = items[i].f
-        if L.is_marker(f):
+        if items[i].marker:
             seen_marker = True
             continue
-        keep = (L.is_heading_start(f) and not L.is_menu(f)) or (
-            seen_marker and i > 0 and L.is_marker(items[i - 1].f)
+        keep = (items[i].heading_start and not L.is_menu(items[i].f)) or (
+            seen_marker and i > 0 and items[i - 1].marker
         )
         if not keep:
             drop[i] = True
@@ -221,10 +297,9 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
 
     # --- lists inside the body: runs of title-like / short unpunctuated lines -----------
     def listy(i: int) -> bool:
-        f = items[i].f
-        if L.is_marker(f) or (i > 0 and L.is_marker(items[i - 1].f) and not L.is_title_like(items[i - 1].f)):
+        if items[i].marker or (i > 0 and items[i - 1].marker):
             return False
-        return L.is_title_like(f) or L.is_short_plain(f)
+        return items[i].title_like or items[i].short_plain
 
     i = first_prose
     while i <= last_prose:
@@ -235,7 +310,7 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
         while j <= last_prose and (drop[j] or listy(j)):
             j += 1
         members = [k for k in range(i, j) if not drop[k]]
-        titles_in = sum(1 for k in members if L.is_title_like(items[k].f))
+        titles_in = sum(1 for k in members if items[k].title_like)
         if len(members) >= 3 or titles_in >= 2:
             for k in members:
                 drop[k] = True
@@ -251,23 +326,23 @@ def _join_broken(kept: list[Item]) -> list[str]:
     """Re-join a paragraph that a dump broke over two lines.
 
     The first part is long and does not end a sentence; the second does not open a
-    heading or a marker. Short unpunctuated lines are headings, never joined.
+    heading, a title or a marker. Unpunctuated headings are never continued.
     """
     out: list[str] = []
-    prev: Item | None = None
+    last: Item | None = None  # the line that opened out[-1]
     for it in kept:
-        f = it.f
         if (
-            prev is not None
-            and out
-            and not L.ends_sentence(L.fold(out[-1]))
-            and (L.cjk_count(out[-1]) >= 40 or "。" in out[-1][:-1])
-            and not L.is_marker(L.fold(out[-1]))
-            and not L.is_heading_start(f)
-            and not L.is_marker(f)
+            last is not None
+            and not L.ends_sentence(out[-1])
+            and (L.cjk_count(out[-1]) >= 25 or "。" in out[-1][:-1])
+            and not last.marker
+            and not (last.heading_start and "。" not in out[-1])
+            and not it.title_like
+            and not it.heading_start
+            and not it.marker
         ):
             out[-1] = out[-1] + it.text
         else:
             out.append(it.text)
-        prev = it
+            last = it
     return out

@@ -12,7 +12,7 @@ def clean_text(decoded: DecodedPage) -> CleanPage:
         raise ExtractError("no_content: empty text")
     items = [Item(ln) for ln in raw_lines]
     # the publish date sits in a meta line that the selection drops, so read it first
-    date = next((d for it in items[:40] if (d := L.find_date(it.f))), None)
+    date = next((d for it in items[:40] if len(it.f) < 120 and (d := L.find_date(it.f))), None)
     sel = select(items, join_broken=True)
     if not sel.lines:
         raise ExtractError("no_content: no report text found (chrome only)")

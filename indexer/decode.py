@@ -31,7 +31,7 @@ _BOMS = (
 
 # Superset codecs for legacy labels (WHATWG encoding standard does the same for GBK).
 _WIDEN = {
-    "gb2312": "gb18030", "gbk": "gb18030", "gb18030": "gb18030", "hz": "gb18030",
+    "gb2312": "gb18030", "gbk": "gb18030", "gb18030": "gb18030",
     "big5": "big5hkscs", "big5hkscs": "big5hkscs", "cp950": "big5hkscs",
     "ascii": "utf-8", "utf_8": "utf-8", "latin_1": "cp1252", "iso8859_1": "cp1252",
 }

@@ -42,10 +42,12 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_t2s_table())
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def squeeze(text: str) -> str:
     """Letters and digits only: the form used to compare lines (repeats, teasers)."""
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text))
 
 
 def bigram_f1(a: str, b: str) -> float:
@@ -96,7 +98,7 @@ HEADING_RE = re.compile(
 )
 # punctuation that only occurs inside sentences (folded: ，→, ；→; ：→: ！→! ？→?)
 _SENTENCE_PUNCT = re.compile(r"[。,;!?、]")
-_TERMINAL = tuple("。!?;:…\"'”’」』)）") + ("...",)
+_TERMINAL = tuple("。!?;:…\"'”’」』)）！？；：") + ("...",)
 # nouns that end document titles (related-article lists are lists of such titles)
 _DOC_NOUN = re.compile(
     r"(报告|总结|汇报|讲话|发言|方案|计划|材料|心得|体会|范文|稿|通知|意见|办法|制度|规定|"
@@ -183,17 +185,19 @@ _STRONG = re.compile(
             r"^\s*(标签|关键词|关键字|tags|相关热词搜索|热词|热门搜索|本文标签)\s*:",
             r"关于我们|联系我们|网站地图|帮助中心|意见反馈|广告服务|使用协议|隐私政策",
             r"文章不存在|已被删除|页面不存在|无法访问",
+            r"感谢分享|谢谢分享|感谢楼主|写得(?:很|真|非常|挺)?(?:好|不错)|很有参考价值|已收藏|顶一下|支持一下|"
             r"主办单位|承办单位|技术支持|网站标识码|欢迎访问|欢迎光临|欢迎来到|^\s*导读\s*:|内容简介\s*:|"
             r"共\s*\d+\s*页|尾页|^\s*首页\s*上一页|本文(?:地址|链接|网址)|原文(?:链接|地址)",
         ]
     ),
     re.I,
 )
+_BYLINE = re.compile(r"^\s*[(（]?\s*(文|作者|撰稿|供稿|来源|编辑|责编|通讯员|记者)\s*[/|]")
 # a whole line that only names a box of links or a page section
 _LABEL = re.compile(
-    r"^\s*(相关|最新|热门|推荐|精彩|精选|猜你|延伸|更多|热点|本站|友情|网友|发表|栏目|文档|"
+    r"^\s*(相关|最新|热门|推荐|精彩|精选|猜你|延伸|更多|热点|本站|友情|网友|发表|栏目|文档|读者|用户|留言|评论|"
     r"热门范文|相关文章|相关阅读|相关推荐|相关文档|相关范文)"
-    r"[\w ]{0,8}(文章|阅读|推荐|文档|范文|喜欢|链接|评论|导航|介绍|下载|专题|排行|阅读榜|标签)?\s*:?\s*$"
+    r"[\w ]{0,8}(文章|阅读|推荐|文档|范文|喜欢|链接|评论|留言|导航|介绍|下载|专题|排行|阅读榜|标签)?\s*:?\s*$"
 )
 
 
@@ -222,6 +226,8 @@ def chrome_cue(f: str) -> str | None:
         return None
     if _BREADCRUMB.search(s):
         return "breadcrumb"
+    if len(s) <= 40 and not is_prose(s) and (_DATE.search(s) or _BYLINE.match(s)):
+        return "meta"
     keys = _META_KEYS.findall(s)
     if keys and (len(keys) >= 2 or len(s) <= 40) and not s.endswith("。"):
         return "meta"

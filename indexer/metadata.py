@@ -13,6 +13,7 @@ scripts are handled alike; unit_name is cut from the original title, in its own 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from .normalize import normalize, normalize_with_offsets
@@ -25,11 +26,18 @@ GENRES = ("工作总结", "情况报告", "专题报告", "排查报告", "述�
 _UNIT_END = re.compile(
     r"关于|对于|\d{4}|20[xX]{2}|[xX]{2,4}年|(?:上|下)半年|全年|年度|第[一二三四]季度"
     r"|主要负责人|主要领导|负责人|(?:党组|党委|党工委|党支部|党总支|党总支部|支部)?(?:副)?书记"
-    r"|(?:局|委)?领导班子|班子成员|同志|"
+    r"|(?:局|委)?领导班子|班子成员|同志"
+    # An office holder ("…局局长2023年…"): only before what follows a person, since
+    # place names contain the same characters (长沙, 县长安镇).
+    r"|(?:副)?(?:局长|主任|县长|区长|市长|镇长|乡长|院长|校长|部长|主席|总经理|经理|董事长|所长|站长"
+    r"|社长|馆长|行长|厂长|处长|科长|检察长|庭长|主任委员)(?=\d|20|履行|抓|述职|关于|在|意识形态|工作|年|上半年|下半年|$)|"
     r"履行|落实|抓|开展|贯彻|推进|加强|意识形态|网络|党建|党风|全面从严|宣传思想|理论学习"
     r"|工作总结|工作报告|述职|调研|排查|专题|情况|风险"
 )
-_LEADING = re.compile(r"^(?:关于|对于|对|在)")
+# What may stand before the unit: "关于", or the period ("2023年度XX局…").
+_LEADING = re.compile(
+    r"^(?:\s|关于|对于|对|在|(?:19|20)(?:\d{2}|[xX]{2})\s*年(?:度)?|(?:上|下)半年|全年|第[一二三四]季度|[,:])+"
+)
 
 # (suffix, type): the longest matching suffix of the unit name decides. Party organs that
 # a unit runs internally (党组, 党委 …) are stripped first, so 镇党委 counts as a 镇 and
@@ -57,7 +65,8 @@ _SUFFIX_RULES: tuple[tuple[str, str], ...] = (
     ("站", "事业单位"), ("所", "事业单位"), ("院", "事业单位"),
     ("公司", "国有企业"), ("集团", "国有企业"), ("有限公司", "国有企业"), ("企业", "国有企业"),
     ("银行", "国有企业"), ("厂", "国有企业"),
-    ("妇联", "群团组织"), ("团委", "群团组织"), ("工会", "群团组织"), ("总工会", "群团组织"),
+    ("妇联", "群团组织"), ("妇女联合会", "群团组织"), ("团委", "群团组织"), ("团县委", "群团组织"),
+    ("团市委", "群团组织"), ("团区委", "群团组织"), ("团省委", "群团组织"), ("工会", "群团组织"), ("总工会", "群团组织"),
     ("文联", "群团组织"), ("科协", "群团组织"), ("残联", "群团组织"), ("侨联", "群团组织"),
     ("工商联", "群团组织"), ("红十字会", "群团组织"), ("作协", "群团组织"),
 )
@@ -65,12 +74,14 @@ _SUFFIX_RULES: tuple[tuple[str, str], ...] = (
 _INNER_ORGANS = ("人民政府", "党总支部", "党总支", "党支部", "党工委", "党委", "党组", "机关", "支部")
 # Names that decide the type wherever they stand: 共青团xx区委 is the Youth League.
 _ANYWHERE_RULES: tuple[tuple[str, str], ...] = (
-    ("共青团", "群团组织"), ("人大常委会", "人大政协"), ("政协", "人大政协"),
+    ("共青团", "群团组织"), ("人大", "人大政协"), ("人民代表大会", "人大政协"), ("政协", "人大政协"),
 )
+# 中共xx县委员会 / xx县纪律检查委员会 are party committees, not government commissions.
+_PARTY_COMMITTEE = re.compile(r"^中共|纪律检查委员会$|监察委员会$")
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)\s*年?")
 _PLACEHOLDER_YEAR = re.compile(r"(?:20|19)(?:[xX]{2}|\*{2}|[○〇oO]{2})|[xX]{4}|\*{4}")
-_BODY_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})年")
+_BODY_YEAR = re.compile(r"(?<![0-9０-９])((?:19|20|１９|２０)[0-9０-９]{2})\s*年")
 # Genres whose titles often leave the year out while the text dates them: a survey or an
 # inspection is a snapshot, dated where it reports its findings. Summaries, 述职 and
 # 专题 reports without a year in the title are not about one year (measured on the dev
@@ -124,6 +135,8 @@ def unit_type(name: str | None) -> str | None:
     for key, kind in _ANYWHERE_RULES:
         if key in norm:
             return kind
+    if _PARTY_COMMITTEE.search(norm) and norm.endswith("委员会"):
+        return "党委部门"
     stripped = norm
     changed = True
     while changed:
@@ -151,8 +164,8 @@ def title_year(title: str | None) -> int | None:
 
 def body_year(body: str) -> int | None:
     """The first year the body names ("2021年以来…", "《2021年度…清单》")."""
-    m = _BODY_YEAR.search(normalize(body))
-    return int(m.group(1)) if m else None
+    m = _BODY_YEAR.search(body)  # digits and 年 need no t2s: search the raw body
+    return int(unicodedata.normalize("NFKC", m.group(1))) if m else None
 
 
 def genre(title: str | None) -> str | None:

@@ -41,8 +41,10 @@ _MAX_SHIFT = 3  # leading bytes to drop: a lost lead byte shifts everything afte
 _CONTEXT = 4  # garbled spans often start/end with ordinary-looking characters...
 _CONTEXT_AFTER = 8  # ...especially after the last odd one, before the bytes realign
 _GAP = 4  # odd characters at most this far apart belong to the same span
-_MIN_ODD = 1.0  # weight of odd characters (see _weight) worth a repair attempt
+_MIN_ODD = 1.5  # weight of odd characters (see _weight) worth a repair attempt
 _MIN_DROP = 3.0  # weight needed to drop a span that no codec round trip explains
+_MAX_SPAN_CHARS = 60
+_MAX_SPANS = 100  # per page; beyond this the "odd" characters are the page's own script
 _MIN_NATURAL = 0.6  # share of characters in known word pairs a repair must reach
 _MAX_LINE_SCAN = 4000  # characters either side considered around a span
 
@@ -151,9 +153,8 @@ def naturalness(text: str) -> tuple[int, int]:
     Real prose covers ~75-100% of its characters this way; codec garbage almost none.
     Traditional characters are folded to Simplified first (jieba's words are Simplified).
     """
-    ts = _ts_map()
     bigrams = _word_bigrams()
-    folded = "".join(ts.get(ch, ch) for ch in text)
+    folded = text.translate(_ts_table())
     cjk = [_is_ideograph(ch) for ch in folded]
     covered = 0
     for i, is_cjk in enumerate(cjk):
@@ -163,6 +164,11 @@ def naturalness(text: str) -> tuple[int, int]:
         right = i + 1 < len(folded) and cjk[i + 1] and folded[i:i + 2] in bigrams
         covered += left or right
     return covered, sum(cjk)
+
+
+@functools.lru_cache(maxsize=1)
+def _ts_table() -> dict[int, str]:
+    return str.maketrans(_ts_map())
 
 
 def _is_ideograph(ch: str) -> bool:
@@ -192,6 +198,7 @@ def _decode_candidates(window: str):
                 f"{wrong}→{right}" + (f" shift {','.join(map(str, shifts))}" if shifts else ""))
 
 
+@functools.lru_cache(maxsize=4096)  # windows around one span share most of their pieces
 def _read_piece(data: bytes, codec: str) -> tuple[str, int, int]:
     """Best reading of one piece's bytes over the byte shifts: (text, shift, bytes lost)."""
     best: tuple[float, str, int, int] | None = None
@@ -253,17 +260,23 @@ def _new_ideographs(text: str, window: str) -> int:
     return sum((Counter(filter(_is_ideograph, text)) - Counter(window)).values())
 
 
+_MARKUP = re.compile("[<>]")
+
+
 def _spans(line: str) -> list[tuple[int, int, float]]:
     """Clusters of odd characters on one line: (start, end, weight)."""
     spans: list[list] = []
     for m in _odd_pattern().finditer(line):
         w = _weight(m.group())
-        if spans and m.start() - spans[-1][1] <= _GAP:
+        # A span never reaches across markup: dropping it must not take a tag along.
+        if spans and m.start() - spans[-1][1] <= _GAP and not _MARKUP.search(line, spans[-1][1], m.start()):
             spans[-1][1] = m.end()
             spans[-1][2] += w
         else:
             spans.append([m.start(), m.end(), w])
-    return [(s, e, w) for s, e, w in spans if w >= _MIN_ODD]
+    # A garbled span is a phrase or two; a long run of "odd" characters is text in
+    # another script (Japanese kana, a box-drawn table): never ours to rewrite.
+    return [(s, e, w) for s, e, w in spans if w >= _MIN_ODD and e - s <= _MAX_SPAN_CHARS]
 
 
 def repair_line(line: str) -> tuple[str, list[str]]:
@@ -298,6 +311,11 @@ def repair_mojibake(text: str) -> tuple[str, list[str]]:
     if not _odd_pattern().search(text):
         return text, []
     lines = text.split("\n")
+    spans = sum(len(_spans(line)) for line in lines)
+    if spans > _MAX_SPANS:
+        # Mojibake is a few spans in a page; this many odd clusters means another
+        # language or script throughout (or a page of garbage): not ours to rewrite.
+        return text, [f"mojibake: {spans} suspicious spans, too many to be mojibake; left as is"]
     warnings: list[str] = []
     for n, line in enumerate(lines):
         if not _odd_pattern().search(line):

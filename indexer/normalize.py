@@ -157,12 +157,22 @@ def _fold(text: str) -> tuple[str, list[int] | None]:
     table, irregular = _tables()
     if not irregular.search(text):
         return text.translate(table), None
+    # Translate the runs between irregular characters in bulk; only those take the slow path.
     out: list[str] = []
     offsets: list[int] = []
-    for i, ch in enumerate(text):
-        folded = table.get(ord(ch), ch) if not irregular.match(ch) else _fold_char(ch)
+    pos = 0
+    for m in irregular.finditer(text):
+        start = m.start()
+        if start > pos:
+            out.append(text[pos:start].translate(table))
+            offsets.extend(range(pos, start))
+        folded = _fold_char(m.group())
         out.append(folded)
-        offsets.extend([i] * len(folded))
+        offsets.extend([start] * len(folded))
+        pos = start + 1
+    if pos < len(text):
+        out.append(text[pos:].translate(table))
+        offsets.extend(range(pos, len(text)))
     return "".join(out), offsets
 
 

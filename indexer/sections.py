@@ -42,7 +42,9 @@ _HEADING_CUES: dict[str, tuple[str, ...]] = {
 # The opening of a paragraph that starts a new, unheaded block of another kind.
 _BLOCK_OPENERS: dict[str, re.Pattern[str]] = {
     "结语": re.compile(r"^(?:以上是|以上为|以上就是|总之|综上所述|综上|特此报告|最后,)"),
-    "下步打算": re.compile(r"^(?:下一步|下步|下阶段|今后|\d{4}年下半年|20xx年下半年|下半年)"),
+    # "下半年/今后/明年" open a plan only when a future verb follows ("2024年下半年，XX局将…"),
+    # not in an account of work done ("下半年，我局开展了…").
+    "下步打算": re.compile(r"^(?:下一步|下步|下阶段|(?:(?:19|20)(?:\d{2}|xx)年)?(?:下半年|今后|明年)[^.;]{0,20}?(?:将|要|继续|计划|打算|拟))"),
     "存在问题": re.compile(r"^[^.;]{0,40}(?:存在(?:一些|以下|着一些|著一些|的)?(?:问题|不足|短板)|问题和不足)"),
 }
 
@@ -136,7 +138,9 @@ def parse_sections(lines) -> list[Section]:
         if heading is None:
             sections.append(Section("", 0, "前言", "\n".join(buf)))
         else:
-            kind = classify_heading(heading) or "工作做法"
+            # A heading without cue words ("一、强化组织领导") reports work done, unless
+            # its text opens like a problems or plans block.
+            kind = classify_heading(heading) or (classify_block(buf[0]) if buf else None) or "工作做法"
             sections.append(Section(heading, level, kind, "\n".join(buf)))
 
     for line, lvl in zip(lines, levels):
@@ -159,8 +163,8 @@ def _split_trailing_blocks(sections: list[Section]) -> list[Section]:
     last = sections[-1]
     paras = last.text.split("\n") if last.text else []
     # Look for block openers among the last section's paragraphs (not its first one,
-    # which belongs to the heading), earliest first; each opens a block to the end or to
-    # the next opener of a different kind.
+    # which belongs to the heading), from the end backwards; each opener starts a block
+    # that runs to the next opener below it (or to the end).
     tail: list[Section] = []
     cut = len(paras)
     i = len(paras) - 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import stat
 import zipfile
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -107,9 +108,13 @@ def _iter_file(source: str, identity: str, cap: int) -> Iterator[RawPage | Skip]
             yield from _iter_zip(source, identity, cap)
             return
         if _is_warc(name):
-            yield from _iter_warc(source, cap)
+            yield from _iter_warc(source, identity, cap)
             return
-        size = os.path.getsize(source)
+        st = os.stat(source)
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
+            yield Skip(source, "unsupported: not a regular file")
+            return
+        size = st.st_size
         if size > cap:
             yield Skip(source, f"too_large: {size} bytes (limit {cap})")
             return
@@ -179,15 +184,15 @@ def _charset_of(content_type: str | None) -> str | None:
     return m.group(1) if m else None
 
 
-def _iter_warc(source: str, cap: int) -> Iterator[RawPage | Skip]:
+def _iter_warc(source: str, identity: str, cap: int) -> Iterator[RawPage | Skip]:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
     try:
         with open(source, "rb") as fh:
             try:
-                for record in ArchiveIterator(fh):
-                    item = _warc_record(source, record, cap)
+                for n, record in enumerate(ArchiveIterator(fh)):
+                    item = _warc_record(source, record, cap, fallback_identity=f"{identity}#{n}")
                     if item is not None:
                         yield item
             except (ArchiveLoadFailed, gzip.BadGzipFile, EOFError, ValueError, OSError) as exc:
@@ -196,7 +201,7 @@ def _iter_warc(source: str, cap: int) -> Iterator[RawPage | Skip]:
         yield Skip(source, f"unreadable: {exc.strerror or exc}")
 
 
-def _warc_record(source: str, record, cap: int) -> RawPage | Skip | None:
+def _warc_record(source: str, record, cap: int, fallback_identity: str) -> RawPage | Skip | None:
     """A response/resource record as a page; other record types are not documents."""
     if record.rec_type not in ("response", "resource"):
         return None
@@ -220,5 +225,5 @@ def _warc_record(source: str, record, cap: int) -> RawPage | Skip | None:
     hint: Format | None = "txt" if mime == "text/plain" else ("html" if mime else None)
     if hint is None and looks_like_html(data):
         hint = "html"
-    return RawPage(source=member_source, identity=url, data=data, url=url or None,
+    return RawPage(source=member_source, identity=url or fallback_identity, data=data, url=url or None,
                    declared_charset=_charset_of(content_type), format_hint=hint)

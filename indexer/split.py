@@ -7,9 +7,12 @@ page number 1, 2, 3 … in order, so "第一篇章" in a sentence cannot split a
 Text before the first marker is the page's intro and is dropped.
 
 Titles: after a marker, the text that follows it (or the next title-like line). On a
-single-report page, a title line at the top of the body wins (it is the document's own),
-then the page heading, then the <title> without its site suffix; decorations such as
-范文, 例文, （通用）, 五篇 are trimmed from headings and page titles.
+single-report page: a title line (or a title run into the first paragraph) at the top of
+the body when it is a spelling of the page's title, or when the page has none (it is the
+document's own); else the page heading, else the <title> without its site suffix.
+Decorations such as 范文, 例文, （通用）, 五篇 are trimmed from headings and page titles.
+A page announced as several reports ("…范文三篇") but without markers is split at its
+title lines.
 """
 from __future__ import annotations
 
@@ -33,7 +36,8 @@ _SENTENCE = re.compile(r"[.!?;]")
 _HEADING_NUM = re.compile(rf"^\s*(?:[{_NUMERAL}]{{1,3}}\s*[,.:]|\(\s*[{_NUMERAL}\d]{{1,3}}\s*\)|\d{{1,2}}\s*[,.:])")
 # A title run into the first paragraph: "xx区委宣传部关于…排查报告范文 根据《…》,…".
 _RUN_IN_TITLE = re.compile(
-    r"^(?P<title>[^,.!?;:\"]{6,60}?(?:报告|总结|汇报)(?:范文|例文|精选|模板)?)\s+(?P<rest>\S.*)$"
+    r"^(?P<title>[^,.!?;:\"，。！？；：、“”]{6,60}?(?:报告|总结|汇报|報告|總結|彙報|匯報)"
+    r"(?:范文|範文|例文|精选|精選|模板)?)\s+(?P<rest>\S.*)$"
 )
 # Site suffixes of <title>: "…_范文网", "… - XX网", "…|XX".
 _SITE_SUFFIX = re.compile(r"\s*(?:[_|｜]|\s[-–—]\s).*$")
@@ -135,6 +139,18 @@ def _find_markers(lines: list[str]) -> list[tuple[int, str]]:
     return [(i, rest) for i, (n, rest, bracketed) in found if bracketed]
 
 
+def _find_title_lines(lines: list[str]) -> list[tuple[int, str]]:
+    """On a page announced as several reports ("…范文三篇") but without markers: the
+    title lines that open a report, i.e. followed by body text rather than by another
+    title (a list of other titles is chrome, not a report)."""
+    found = []
+    for i, line in enumerate(lines[:-1]):
+        if (is_title_like(line) and _GENRE_END.search(normalize(line))
+                and not is_title_like(lines[i + 1])):
+            found.append((i, line))
+    return found if len(found) >= 2 else []
+
+
 def _title_from_body(body: list[str]) -> tuple[str | None, list[str]]:
     """A title line (or run-in title) at the top of a report body, and the rest."""
     if not body:
@@ -151,6 +167,8 @@ def _title_from_body(body: list[str]) -> tuple[str | None, list[str]]:
 def split_reports(clean: CleanPage) -> list[ReportChunk]:
     lines = [ln.strip() for ln in clean.lines if ln.strip()]
     markers = _find_markers(lines)
+    if not markers and is_multi_title(clean.heading or clean.page_title):
+        markers = _find_title_lines(lines)
     if not markers:
         return _single(clean, lines)
     chunks: list[ReportChunk] = []

@@ -79,9 +79,10 @@ def _report_html(title: str, unit: str, year: int, facts: dict[str, str]) -> lis
     return paras
 
 
-def _page(title: str, body_paras: list[str], charset: str) -> str:
+def _page(title: str, body_paras: list[str], charset: str, url: str) -> str:
     body = "\n".join(f"<p>{p}</p>" for p in body_paras)
     return (f'<!DOCTYPE html>\n<html><head><meta charset="{charset}"><title>{title}_范文网</title>'
+            f'<link rel="canonical" href="{url}">'
             f"<script>var tracker = 1;</script></head>\n<body>\n{CHROME_TOP}"
             f'<div class="article"><h1>{title}</h1>\n<div class="content">\n{body}\n</div></div>\n'
             f"{CHROME_BOTTOM}</body></html>\n")
@@ -95,7 +96,7 @@ def write_archive(folder: Path) -> Path:
     for name, site, unit, year, genre, facts, script, encoding in REPORTS:
         title = f"{unit}{year}年意识形态工作{genre}".replace("工作工作", "工作")
         paras = _report_html(title, unit, year, facts)
-        html = _page(title, paras, encoding)
+        html = _page(title, paras, encoding, f"https://{site}/{name}")
         if script == "hant":  # the whole page, chrome included, as a Traditional site
             html = s2t.convert(html)
         (folder / site).mkdir(parents=True, exist_ok=True)
@@ -104,14 +105,15 @@ def write_archive(folder: Path) -> Path:
     first = (folder / "gongwen.example" / REPORTS[0][0]).read_text("utf-8")
     (folder / "copycat.example").mkdir(exist_ok=True)
     (folder / "copycat.example" / "copy-qingshan.html").write_text(
-        first.replace("_范文网", "_抄录网"), "utf-8")
+        first.replace("_范文网", "_抄录网").replace("gongwen.example/qingshan-xcb-2021",
+                                                  "copycat.example/copy-qingshan"), "utf-8")
     # Hostile markup inside the report text: it must reach the reader escaped.
     from html import escape
 
     paras = _report_html(HOSTILE_TITLE, "东湖社区", 2023, {"工作做法": HOSTILE_TEXT})
     (folder / "fanwen.example" / "donghu-2023.html").write_text(
         _page(escape(HOSTILE_TITLE), [p if p.startswith("<strong>") else escape(p) for p in paras],
-              "utf-8"), "utf-8")
+              "utf-8", "https://fanwen.example/donghu-2023.html"), "utf-8")
     # A text dump holding two reports (【篇一】/【篇二】), GB18030 encoded.
     dump = ["村社区工作报告范文两篇", ""]
     for n, unit in (("一", "西岭村"), ("二", "北坡村")):
@@ -138,18 +140,27 @@ def build_index(archive: Path, index: Path) -> None:
         raise RuntimeError(f"dangan index build failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
 
 
+# Test modules import these fixtures, so each importing module holds its own copy of a
+# session fixture; the expensive objects (index, browser) are kept once per pytest run in
+# the config's stash instead, so every copy returns the same one.
+_INDEX_KEY = pytest.StashKey[Path]()
+_BROWSER_KEY = pytest.StashKey[object]()
+
+
 @pytest.fixture(scope="session")
-def pages_index(tmp_path_factory) -> Path:
-    """A real index of the test archive (built once per session)."""
+def pages_index(request, tmp_path_factory) -> Path:
+    """A real index of the test archive (built once per run)."""
     try:
         from indexer.search import search  # noqa: F401
     except ImportError as exc:
         pytest.skip(f"the search core (indexer.search) is not importable yet: {exc}")
-    base = tmp_path_factory.mktemp("pages")
-    archive = write_archive(base / "archive")
-    index = base / "index"
-    build_index(archive, index)
-    return index
+    stash = request.config.stash
+    if _INDEX_KEY not in stash:
+        base = tmp_path_factory.mktemp("pages")
+        archive = write_archive(base / "archive")
+        build_index(archive, base / "index")
+        stash[_INDEX_KEY] = base / "index"
+    return stash[_INDEX_KEY]
 
 
 # --- live server and browser ---------------------------------------------------------
@@ -170,8 +181,11 @@ def live_server(app):
 
 
 @pytest.fixture(scope="session")
-def chromium():
-    """One headless Chromium for the session; skips with the reason when unavailable."""
+def chromium(request):
+    """One headless Chromium per run; skips with the reason when unavailable."""
+    stash = request.config.stash
+    if _BROWSER_KEY in stash:
+        return stash[_BROWSER_KEY]
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"Chromium not found at {CHROMIUM}: e2e tests skipped "
                     "(scripts/test installs Debian's chromium when it can)")
@@ -179,13 +193,20 @@ def chromium():
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("the playwright package is not installed: e2e tests skipped")
-    with sync_playwright() as pw:
-        try:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        except Exception as exc:  # noqa: BLE001 - a broken browser install is a skip reason
-            pytest.skip(f"Chromium at {CHROMIUM} could not start: {exc}")
-        yield browser
+    pw = sync_playwright().start()
+    try:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    except Exception as exc:  # noqa: BLE001 - a broken browser install is a skip reason
+        pw.stop()
+        pytest.skip(f"Chromium at {CHROMIUM} could not start: {exc}")
+
+    def close() -> None:
         browser.close()
+        pw.stop()
+
+    request.config.add_cleanup(close)
+    stash[_BROWSER_KEY] = browser
+    return browser
 
 
 @pytest.fixture

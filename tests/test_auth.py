@@ -229,3 +229,41 @@ def test_html_forms_need_the_token(app):
     assert response.status_code == 403
     anonymous = app.test_client().post("/collections", data={"name": "x"})
     assert anonymous.status_code in (302, 401)  # the HTML flavour redirects to the login page
+
+
+def test_readers_get_no_session_cookie(app):
+    response = app.test_client().get("/collections")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+
+
+def test_admin_restores_from_the_html_page(app):
+    alice, root = app.test_client(), app.test_client()
+    a, r = login(alice, "alice"), login(root, "root")
+    cid = alice.post("/api/collections", json={"name": "误删"},
+                     headers={"X-CSRF-Token": a}).get_json()["collection"]["id"]
+    page = alice.get(f"/collections/{cid}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    assert alice.post(f"/collections/{cid}/delete",
+                      data={"csrf_token": token, "version": version}).status_code == 303
+    assert "误删" not in alice.get("/collections").get_data(as_text=True)
+    assert alice.post(f"/collections/{cid}/restore", data={"csrf_token": token}).status_code == 403
+    listing = root.get("/collections").get_data(as_text=True)
+    assert "已删除的收藏集" in listing and "误删" in listing
+    assert root.post(f"/collections/{cid}/restore", data={"csrf_token": r}).status_code == 303
+    assert "误删" in alice.get("/collections").get_data(as_text=True)
+
+
+def test_stale_html_edit_is_refused_not_applied(app):
+    alice, bob = app.test_client(), app.test_client()
+    a, b = login(alice, "alice"), login(bob, "bob")
+    cid = alice.post("/api/collections", json={"name": "原名"},
+                     headers={"X-CSRF-Token": a}).get_json()["collection"]["id"]
+    page = bob.get(f"/collections/{cid}").get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    alice.patch(f"/api/collections/{cid}", json={"name": "甲改"}, headers={"X-CSRF-Token": a})
+    response = bob.post(f"/collections/{cid}/edit", data={
+        "csrf_token": b, "version": version, "name": "乙改", "description": "",
+        "visibility": "private"}, follow_redirects=True)
+    assert "collection changed" in response.get_data(as_text=True)
+    assert alice.get(f"/api/collections/{cid}").get_json()["collection"]["name"] == "甲改"

@@ -154,3 +154,68 @@ def test_chrome_only_page_is_no_content():
 def test_empty_documents_are_no_content(html):
     with pytest.raises(ExtractError):
         clean_page(page(html))
+
+
+def test_h1_inside_a_header_element_is_still_the_heading():
+    html = f"""<html><body><article><header><h1>某县审计局2023年工作总结</h1><p>2023-12-01 · 阅读 88</p></header>
+    <p>{P1}</p><p>{P2}</p><footer>来源：审计局办公室</footer></article></body></html>"""
+    clean = clean_page(page(html))
+    assert clean.heading == "某县审计局2023年工作总结"
+    assert list(clean.lines) == [P1, P2]
+
+
+def test_jammer_spans_hidden_by_the_page_stylesheet_are_removed():
+    html = f"""<html><head><style>.jm {{ display : none }} p{{margin:0}}</style></head><body>
+    <h1>某局工作总结</h1><div class="c"><p>今年以来<span class="jm">x9k</span>，我局{P1}</p><p>{P2}</p></div></body></html>"""
+    clean = clean_page(page(html))
+    assert clean.lines[0] == "今年以来，我局" + P1
+
+
+def test_relative_canonical_is_resolved_against_the_warc_url():
+    html = f"""<html><head><link rel="canonical" href="/wz/88.html"></head><body>
+    <h1>某局工作总结</h1><p>{P1}</p><p>{P2}</p></body></html>"""
+    clean = clean_page(page(html, url="http://www.a.example/list/88.html?from=x"))
+    assert clean.url == "http://www.a.example/wz/88.html"
+    assert clean.site == "www.a.example"
+
+
+def _squeeze(text: str) -> str:
+    import unicodedata
+
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch)[0] in "LN")
+
+
+def test_dev_corpus_keeps_report_text_and_drops_chrome(shared_dir):
+    """On the dev pages, the cleaned lines hold every gold body line and (almost) no gold
+    chrome line of 6+ characters; chrome-only pages are no_content."""
+    import json
+
+    from indexer.decode import decode_page
+
+    corpus = shared_dir / "corpus" / "dev"
+    missing = leaked = chrome_total = body_total = 0
+    for row in (corpus / "gold.jsonl").read_text(encoding="utf-8").splitlines():
+        gold = json.loads(row)
+        path = corpus / gold["path"]
+        raw = RawPage(source=str(path), identity=gold["path"], data=path.read_bytes(),
+                      format_hint=gold["format"])
+        if gold["hostile"] in ("empty", "binary"):
+            continue
+        if gold["hostile"] == "chrome_only":
+            with pytest.raises(ExtractError):
+                clean_page(decode_page(raw))
+            continue
+        kept = _squeeze("".join(clean_page(decode_page(raw)).lines))
+        for rep in gold["reports"]:
+            for line in rep["body"].split("\n"):
+                body_total += 1
+                missing += _squeeze(line) not in kept
+        # titles stay in the lines after 【篇N】: a teaser (title + body start) then matches
+        titles = "".join(_squeeze(r["title"]) for r in gold["reports"])
+        for line in gold["chrome_lines"]:
+            sq = _squeeze(line)
+            if len(sq) >= 6 and not sq.startswith(titles[:6] or "\0"):
+                chrome_total += 1
+                leaked += sq in kept
+    assert missing / body_total <= 0.01  # mojibake lines repaired differently may differ
+    assert leaked / chrome_total <= 0.005

@@ -170,3 +170,53 @@ def test_selection_reports_what_it_dropped():
     sel = select([Item("当前位置：首页 > 总结"), Item("某局工作总结"), Item(P1), Item(P2), Item("Copyright 2024 某网")])
     assert sel.lines == (P1, P2)
     assert "Copyright 2024 某网" in sel.dropped
+
+
+def test_site_blurb_above_the_title_is_not_body():
+    text = f"""范文资料网致力于为广大用户提供各类优质范文，内容涵盖总结、计划、报告。
+某街道2023年意识形态工作总结
+发布时间：2023-12-01 作者：佚名
+{P1}
+{P2}
+"""
+    clean = clean_page(dump(text))
+    assert clean.heading == "某街道2023年意识形态工作总结"
+    assert list(clean.lines) == [P1, P2]
+
+
+def test_one_line_preamble_before_an_unnumbered_heading_is_body():
+    text = f"""某局2023年工作总结
+{P1}
+全年意识形态工作开展情况
+{P2}
+{P3}
+"""
+    clean = clean_page(dump(text))
+    assert list(clean.lines) == [P1, "全年意识形态工作开展情况", P2, P3]
+
+
+def test_seed_pages_keep_every_report_line_and_drop_their_chrome(shared_dir):
+    import json
+    import unicodedata
+
+    from indexer.decode import decode_page
+
+    def squeeze(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text)
+        return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+    gold = json.loads((shared_dir / "corpus" / "seeds_gold.json").read_text(encoding="utf-8"))
+    for page in gold["pages"]:
+        path = shared_dir / page["path"]
+        raw = RawPage(source=str(path), identity=page["path"], data=path.read_bytes(), format_hint="txt")
+        clean = clean_page(decode_page(raw))
+        kept = squeeze("".join(clean.lines))
+        for rep in page["reports"]:
+            assert squeeze(rep["body"]) in kept or all(
+                squeeze(line) in kept for line in rep["body"].split("\n")
+            ), (page["path"], rep["title"])
+        for line in page["chrome_lines"]:
+            assert squeeze(line) not in kept, (page["path"], line)
+        assert squeeze(clean.heading) in {squeeze(r["title"]) for r in page["reports"]} | {
+            squeeze(page["page_title"])
+        }

@@ -237,7 +237,9 @@ def test_bulk_add_search_is_recorded_and_capped(alice, index_path):
     assert [i["report_id"] for i in items] == [h.report_id for h in expected.results]
     assert items[0]["search_id"] != items[1]["search_id"] and items[1]["search_id"] is not None
     log = alice.get(f"/api/collections/{cid}/log").get_json()["log"]
-    assert log[0]["detail"]["search_id"] == items[1]["search_id"]
+    assert log[0]["action"] == "add" and log[0]["detail"]["search_id"] == items[1]["search_id"]
+    assert log[1]["action"] == "search" and log[1]["detail"]["request"]["q"] == "两学一做"
+    assert log[1]["detail"]["total"] == expected.total
     assert alice.post(f"/api/collections/{cid}/items",
                       json={"search": {"q": 5}}).status_code == 400
 
@@ -310,3 +312,61 @@ def test_html_forms_add_move_remove(app, alice, all_reports):
             "csrf_token": token, "collection_id": cid, "report_id": ids[1], "next": bad})
         assert response.status_code == 303 and "evil" not in response.headers["Location"]
         assert "javascript" not in response.headers["Location"]
+
+
+def test_search_page_filters_and_facets_on_collections(app, alice, all_reports):
+    plain = [r for r in all_reports if r["title"] and "<" not in r["title"]]
+    private = alice.new(name="内部收藏")
+    public = alice.new(name="公开收藏", visibility="public")
+    alice.post(f"/api/collections/{private}/items",
+               json={"report_ids": [r["report_id"] for r in plain[:2]]})
+    alice.post(f"/api/collections/{public}/items", json={"report_ids": [plain[2]["report_id"]]})
+    staff = alice.get(f"/search.json?collection={private}&collapse=0").get_json()
+    assert sorted(h["report_id"] for h in staff["results"]) == \
+        sorted(r["report_id"] for r in plain[:2])
+    facet = {f["value"]: f["count"] for f in staff["facets"]["collection"]}
+    assert facet.get(private) == 2 and facet.get(public) == 1
+    # Readers neither see the private collection in the facet nor can filter on it.
+    reader = app.test_client()
+    anon = reader.get(f"/search.json?collection={private}&collapse=0").get_json()
+    assert anon["results"] == []
+    anon_facet = {f["value"] for f in reader.get("/search.json?collapse=0").get_json()
+                  ["facets"].get("collection", [])}
+    assert private not in anon_facet and public in anon_facet
+    # The HTML facet shows the collection's name, and each row where it is kept.
+    html = alice.get("/search?q=&collapse=0").get_data(as_text=True)
+    assert "内部收藏" in html and "已收藏于" in html
+    assert "内部收藏" not in reader.get("/search?collapse=0").get_data(as_text=True)
+
+
+def test_html_bulk_add_from_the_search_page(app, alice, index_path):
+    from indexer.search import SearchRequest, open_index, search
+
+    with open_index(index_path) as index:
+        expected = search(index, SearchRequest(q="两学一做", per_page=100))
+    page = alice.get("/search?q=两学一做").get_data(as_text=True)
+    form = re.search(r'<form class="add-search".*?</form>', page, re.S).group(0)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    assert fields["q"] == "两学一做" and "collection_id" not in form  # no collection yet
+    response = alice.client.post("/collections/add-search", data={**fields, "new_name": "两学一做"})
+    assert response.status_code == 303
+    cid = response.headers["Location"].rsplit("/", 1)[1]
+    assert [i["report_id"] for i in alice.items(cid)] == [h.report_id for h in expected.results]
+    html = alice.get(f"/collections/{cid}").get_data(as_text=True)
+    assert f"检索共 {expected.total} 条，新加入 {expected.total} 条" in html
+
+
+def test_reading_view_offers_add_to_collection(app, alice, all_reports):
+    rid = all_reports[0]["report_id"]
+    cid = alice.new(name="阅读页", visibility="public")
+    html = alice.get(f"/reports/{rid}").get_data(as_text=True)
+    form = re.search(r'<form class="add-to-collection".*?</form>', html, re.S).group(0)
+    assert f'value="{rid}"' in form and "阅读页" in form
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    response = alice.client.post("/collections/add", data={
+        "csrf_token": token, "collection_id": cid, "report_id": rid, "note": "读过",
+        "next": f"/reports/{rid}"})
+    assert response.status_code == 303
+    assert [(i["report_id"], i["note"]) for i in alice.items(cid)] == [(rid, "读过")]
+    reader = app.test_client().get(f"/reports/{rid}").get_data(as_text=True)
+    assert "add-to-collection" not in reader and "已收藏于" in reader and "阅读页" in reader

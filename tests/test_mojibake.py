@@ -64,14 +64,15 @@ def test_round_trip_garbles_are_repaired_or_dropped(original, written, read_as, 
 
 
 def test_shifted_alignment_is_repaired():
-    # A lost byte before the span: every following byte pair is read one byte off.
-    original = "。　以下是小编整理的交通运输局工作总结范文"
+    # A lost byte before the span: every following byte pair is read one byte off,
+    # until an invalid pair or ASCII realigns the decoder.
+    original = "。　切實加強意識形態陣地建設和管理工作"
     bad = garble(original, "gbk", "gbk", shift=1)
-    assert "∫" in bad  # the symbols that betray the shift
-    text = f"它是观念、观点、概念等要素的总和{bad}，仅供参考。"
+    assert "∏" in bad and "陣地" in bad  # odd symbols, then the realigned tail
+    text = f"它是觀念、觀點、概念等要素的總和{bad}，僅供參考。"
     fixed, warnings = repair_mojibake(text)
-    assert len(warnings) == 1 and "shift" in warnings[0], warnings
-    assert "以下是小编整理的交通运输局" in fixed and "∫" not in fixed
+    assert len(warnings) == 1 and "shift 1" in warnings[0], warnings
+    assert fixed.endswith("總和！切實加強意識形態陣地建設和管理工作，僅供參考。")
 
 
 def test_unexplained_garbage_is_dropped():
@@ -107,3 +108,16 @@ def test_warnings_carry_line_numbers():
     text = "\n".join([SIMP, SIMP, bad + SIMP[10:]])
     _fixed, warnings = repair_mojibake(text)
     assert [re.match(r"line (\d+):", w).group(1) for w in warnings] == ["3"]
+
+
+def test_a_dropped_span_never_takes_markup_along():
+    text = f"<p>{SIMP}ㄟ∫Ж<br>Ω┦ぇㄥ{SIMP}</p>"
+    fixed, _warnings = repair_mojibake(text)
+    assert "<br>" in fixed and fixed.startswith("<p>") and fixed.endswith("</p>")
+
+
+def test_text_in_another_script_is_not_rewritten():
+    japanese = "これは日本語のテキストです。東京都の会議で議論されました。"
+    for text in (japanese * 50, (japanese + "\n") * 500):
+        fixed, _warnings = repair_mojibake(text)
+        assert fixed == text

@@ -236,6 +236,8 @@ def test_duplicates_are_expandable_and_collapse_switch(client, pages_index):
     details = page.select_one("details.dups")
     assert details.summary.get_text() == f"{len(collapsed[0].duplicates)} 个相似版本"
     assert details.select_one("a")["href"].startswith("/reports/")
+    shown_site = details.select_one(".muted").get_text()
+    assert {shown_site, collapsed[0].site} == {"gongwen.example", "copycat.example"}
     toggle = page.find("a", string="显示所有相似版本")
     assert parse_qs(urlsplit(toggle["href"]).query)["collapse"] == ["0"]
     expanded = client.get("/search.json?q=网格员巡查一百二十次&collapse=0").get_json()
@@ -374,6 +376,22 @@ def test_root_is_the_search_page_with_a_json_twin(client, pages_index):
     assert data["facets"]["unit_type"]
 
 
+def test_only_web_urls_become_links(app):
+    """Archive metadata decides nothing about markup: a javascript: URL stays text."""
+    from flask import render_template
+
+    base = {"report_id": "r", "title": "t", "sections": [], "body": "", "script": "hans"}
+    with app.test_request_context("/reports/r"):
+        for url, linked in (("javascript:alert(1)", False), ("https://a.example/1", True)):
+            view = reading.reading_view(base, "", "orig")
+            html = render_template("report.html", report={**base, "url": url}, view=view, q="",
+                                   display="orig", displays={"orig": "原文字体"}, versions=[],
+                                   similar=[], script_label="简体")
+            page = BeautifulSoup(html, "lxml")
+            assert bool(page.select_one(f'.meta-list a[href="{url}"]')) == linked
+            assert url in page.select_one(".meta-list").get_text()
+
+
 def test_unknown_report_is_404_in_both_forms(client):
     assert client.get("/reports/nope").status_code == 404
     response = client.get("/reports/nope.json")
@@ -388,6 +406,8 @@ def test_extracted_vs_original(client, pages_index):
     dropped = [li.get_text() for li in page.select("ol.lines li.dropped")]
     assert any("思政课集体备课四十场" in line for line in kept)
     assert any("网站地图" in line for line in dropped)
+    titles = [li.get_text() for li in page.select("ol.lines li.title")]
+    assert titles and all("临江市教育局" in line for line in titles)
     assert not any("tracker" in line for line in kept + dropped)  # scripts are not text
     data = client.get(f"/original/{rid}.json").get_json()
     assert data["original"]["available"] and data["original"]["encoding"] == "gb18030"

@@ -112,3 +112,9 @@ def test_report_without_headings_is_one_preamble():
     assert [(s.heading, s.kind, s.text) for s in sections] == [
         ("", "前言", "今年以来，我局认真落实责任制。\n全年开展学习12次。")]
     assert parse_sections([]) == []
+
+
+def test_neutral_heading_takes_kind_from_its_text():
+    sections = parse_sections(["一、强化组织领导", "组织学习12次。",
+                               "二、聚焦重点任务", "下一步，我局将持续加强理论学习。"])
+    assert [s.kind for s in sections] == ["工作做法", "下步打算"]

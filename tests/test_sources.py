@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -163,3 +164,14 @@ def test_size_cap_skips_without_reading(tmp_path):
 def test_missing_path_is_a_skip(tmp_path):
     (skip,) = list(iter_raw_pages([str(tmp_path / "nope.html")]))
     assert skip.reason.startswith("unreadable")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_special_files_are_skipped_not_opened(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    os.mkfifo(root / "pipe.html")  # opening it for reading would block forever
+    (root / "ok.html").write_bytes(PAGE)
+    items = list(iter_raw_pages([str(root)]))
+    assert isinstance(items[0], RawPage)
+    assert isinstance(items[1], Skip) and items[1].reason == "unsupported: not a regular file"

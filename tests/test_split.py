@@ -113,3 +113,17 @@ def test_clean_title_and_title_like():
 
 def test_empty_page_gives_no_chunk():
     assert split_reports(page([], heading="某局2023年意识形态工作总结")) == []
+
+
+def test_announced_collection_without_markers_splits_at_title_lines():
+    chunks = split_reports(page([
+        "以下是小编整理的范文两篇，仅供参考。",
+        "云福县交通运输局2019年意识形态工作总结", *BODY_A,
+        "鹤隆村关于2020年意识形态工作落实情况的报告", *BODY_B,
+    ], heading="意识形态工作总结范文2篇"))
+    assert [c.title for c in chunks] == ["云福县交通运输局2019年意识形态工作总结", "鹤隆村关于2020年意识形态工作落实情况的报告"]
+    assert chunks[1].lines == tuple(BODY_B)
+    # Without the announcement, a title line inside a report does not split it.
+    single = split_reports(page(["云福县交通运输局2019年意识形态工作总结", *BODY_A,
+                                 "鹤隆村关于2020年意识形态工作落实情况的报告", *BODY_B]))
+    assert len(single) == 1

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -58,7 +59,9 @@ def init_app(app: Flask) -> None:
     finally:
         conn.close()
     app.config["DANGAN_DB_PATH"] = str(path)
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", users_mod.SESSION_S)
+    if app.config.get("PERMANENT_SESSION_LIFETIME") == timedelta(days=31):  # Flask's default
+        # The cookie lives as long as the server-side session it points to.
+        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=users_mod.SESSION_S)
     app.extensions["dangan_auth"] = True
     app.register_blueprint(bp)
     app.before_request(_load_user)
@@ -137,8 +140,9 @@ def error(status: int, message: str, **extra):
         response = jsonify(error=message, **extra)
         response.status_code = status
         return response
-    if status == 401:
-        return redirect(url_for("auth.login_page", next=request.full_path))
+    if status == 401:  # back to the page after login (a form post's page is the referrer)
+        back = request.full_path if request.method == "GET" else None
+        return redirect(url_for("auth.login_page", next=back))
     return render_template("auth/error.html", status=status, message=message), status
 
 

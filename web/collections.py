@@ -12,9 +12,7 @@ published as app.extensions["dangan_collections"].
 """
 from __future__ import annotations
 
-import contextlib
-import json
-from pathlib import Path
+import threading
 
 from flask import (Blueprint, Flask, Response, current_app, flash, g, jsonify, redirect,
                    render_template, request, url_for)
@@ -43,7 +41,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.extensions["dangan_collections"] = search_collections
     app.extensions.setdefault("dangan_facet_labels", {})["collection"] = collection_label
-    app.teardown_appcontext(_close_index)
     app.add_template_filter(_utc_time, "utc_time")
     app.context_processor(lambda: {
         "editable_collections": editable_collections, "report_collections": report_collections,
@@ -77,8 +74,12 @@ def collection_label(value) -> str:
 
 
 def editable_collections() -> list[cur.Collection]:
-    user = auth.current_user()
-    return cur.list_collections(auth.get_db(), user) if user and user.can_curate else []
+    """Collections the current user may add to (cached: one query per page, not per row)."""
+    if "dangan_editable" not in g:
+        user = auth.current_user()
+        g.dangan_editable = cur.list_collections(auth.get_db(), user) \
+            if user and user.can_curate else []
+    return g.dangan_editable
 
 
 def report_collections(report_id: str) -> list[tuple[str, str]]:
@@ -91,27 +92,26 @@ def report_collections(report_id: str) -> list[tuple[str, str]]:
 # -- the index -------------------------------------------------------------------------
 
 def _index():
-    if "dangan_index" not in g:
+    """The app's shared open index (app.extensions["dangan_index"], the convention of the
+    search pages: an Index is long-lived, caches its columns and follows a rebuilt
+    generation by itself)."""
+    ext = current_app.extensions
+    index = ext.get("dangan_index")
+    if index is None:
         path = current_app.config.get("DANGAN_INDEX")
         if not path:
             raise IndexUnavailable("no index configured")
         from indexer.search import open_index
 
-        stack = contextlib.ExitStack()
-        try:
-            g.dangan_index = stack.enter_context(open_index(path))
-        except Exception as exc:  # whatever the search core raises for a bad index
-            stack.close()
-            raise IndexUnavailable(f"cannot open the index: {type(exc).__name__}") from exc
-        g.dangan_index_stack = stack
-    return g.dangan_index
-
-
-def _close_index(_exc=None) -> None:
-    stack = g.pop("dangan_index_stack", None)
-    g.pop("dangan_index", None)
-    if stack is not None:
-        stack.close()
+        with ext.setdefault("dangan_index_lock", threading.Lock()):
+            index = ext.get("dangan_index")
+            if index is None:
+                try:
+                    index = open_index(path)
+                except Exception as exc:  # whatever the core raises for a missing/bad index
+                    raise IndexUnavailable(f"cannot open the index: {type(exc).__name__}") from exc
+                ext["dangan_index"] = index
+    return index
 
 
 def lookup(report_id: str) -> dict | None:
@@ -299,6 +299,9 @@ def api_update(collection_id):
     conn, user = auth.get_db(), auth.current_user()
     if data.get("deleted") is False:  # restore: admins only
         collection = cur.restore_collection(conn, user, collection_id)
+    elif data.get("deleted") is True:
+        cur.delete_collection(conn, user, collection_id, expected_version=_version(data))
+        collection = cur.get_collection(conn, collection_id, check_view=False)
     else:
         collection = cur.update_collection(
             conn, user, collection_id, name=data.get("name"),
@@ -516,6 +519,11 @@ def add_search_form():
     """"Add all N results of this search" (capped at BULK_CAP)."""
     form = request.form
     collection_id = form.get("collection_id", "")
+    if form.get("new_name", "").strip():
+        collection_id = cur.create_collection(auth.get_db(), auth.current_user(),
+                                              form["new_name"]).id
+    elif not collection_id:
+        raise cur.CurationError("choose a collection or name a new one")
     data = {"q": form.get("q", ""), "sort": form.get("sort", "relevance"),
             "collapse": form.get("collapse", "1") not in ("0", "false")}
     for facet in FACETS:

@@ -11,14 +11,16 @@ search core as-is is `Hit.snippet`, which the core builds escaped with `<mark>` 
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, abort, current_app, jsonify, redirect, \
+from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, \
     render_template, request, url_for
 
-from indexer.search.model import FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, SearchRequest
+from indexer.search import (FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, NoIndex,
+                            SearchRequest, get_report, more_like_this, open_index, search)
 
 from . import reading
 
@@ -35,6 +37,7 @@ MAX_VALUES_PER_FACET = 20
 MAX_FACET_VALUE_CHARS = 100
 MAX_PAGE = 500
 FACETS_SHOWN = 12  # values shown before "more" in the sidebar
+VERSIONS_PER_HIT = 5  # collapsed copies listed under a result
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -173,8 +176,6 @@ def opened_index():
         path = current_app.config.get("DANGAN_INDEX")
         if not path:
             raise IndexUnavailable("未配置索引目录（DANGAN_INDEX 或 dangan serve --index）。")
-        from indexer.search import NoIndex, open_index
-
         with ext.setdefault("dangan_index_lock", threading.Lock()):
             index = ext.get("dangan_index")
             if index is None:
@@ -215,8 +216,6 @@ def search_json():
 
 
 def _search(json_suffix: bool):
-    from indexer.search import search
-
     req, notices = parse_search_request()
     # The collections feature (when enabled) tells the core which collections exist for
     # this reader, for the `collection` filter and facet.
@@ -224,11 +223,15 @@ def _search(json_suffix: bool):
     collections = membership() if membership else None
     with opened_index() as index:
         response = search(index, req, collections=collections)
-    if wants_json(json_suffix):
-        data = response.to_json()
-        data["request"] = state_args(req)
-        data["notices"] = notices
-        return jsonify(data)
+        if wants_json(json_suffix):
+            data = response.to_json()
+            data["request"] = state_args(req)
+            data["notices"] = notices
+            return jsonify(data)
+        # Collapsed copies are listed by title and site (bounded: a few per hit).
+        versions = {hit.report_id: reading.version_titles(index, get_report, hit.duplicates,
+                                                          limit=VERSIONS_PER_HIT)
+                    for hit in response.results if hit.duplicates}
     pages = max(1, math.ceil(response.total / req.per_page)) if response.total else 1
     selected = [(f, v) for f in FACETS for v in getattr(req, f)]
     facets = [(f, response.facets[f]) for f in FACETS if response.facets.get(f)]
@@ -236,7 +239,8 @@ def _search(json_suffix: bool):
         "search.html", req=req, res=response, notices=notices, selected=selected,
         facets=facets, pages=min(pages, MAX_PAGE), page_window=_page_window(req.page, pages),
         search_url=search_url, toggled=toggled, sorts=SORT_LABELS, facets_shown=FACETS_SHOWN,
-        show_understood=bool(req.q and response.understood),
+        show_understood=bool(req.q and response.understood), versions=versions,
+        json_url=url_for("pages.search_json", **state_args(req)),
     )
 
 
@@ -274,13 +278,11 @@ def report_page(report_id: str):
 
 
 def _report(report_id: str, json_suffix: bool):
-    from indexer.search import get_report, more_like_this
-
     q, display = _query_arg(), _display_arg()
     with opened_index() as index:
         report = get_report(index, report_id)
         if report is None:
-            return _not_found(f"没有编号为 {report_id} 的报告。")
+            return _not_found(f"没有编号为 {report_id[:100]} 的报告。")
         similar = more_like_this(index, report_id, 10)
         versions = reading.version_titles(index, get_report, reading.duplicate_ids(report))
     view = reading.reading_view(report, q, display)
@@ -295,7 +297,7 @@ def _report(report_id: str, json_suffix: bool):
 
 
 def _hit_json(hit) -> dict:
-    return hit.__dict__ if hasattr(hit, "__dict__") else dict(hit)
+    return asdict(hit)
 
 
 @bp.route("/original/<path:report_id>")
@@ -303,12 +305,10 @@ def original_page(report_id: str):
     json_suffix = False
     if report_id.endswith(".json"):
         report_id, json_suffix = report_id[: -len(".json")], True
-    from indexer.search import get_report
-
     with opened_index() as index:
         report = get_report(index, report_id)
     if report is None:
-        return _not_found(f"没有编号为 {report_id} 的报告。")
+        return _not_found(f"没有编号为 {report_id[:100]} 的报告。")
     original = reading.original_text(report, search_roots=_source_roots())
     if wants_json(json_suffix):
         return jsonify(report_id=report_id, source=report.get("source"),
@@ -376,8 +376,6 @@ def advanced_page():
 
 def _facet_options() -> dict[str, list[str]]:
     """Choices for the advanced form's selects: the values present in the index."""
-    from indexer.search import search
-
     with opened_index() as index:
         response = search(index, SearchRequest(per_page=1))
     return {f: [fv.value for fv in response.facets.get(f, [])] for f in ("section", "genre")}

@@ -97,17 +97,10 @@ def reading_view(report: dict, q: str, display: str) -> dict:
 
 
 def duplicate_ids(report: dict) -> list[str]:
-    """Report ids of the other members of this report's near-duplicate group."""
-    group = report.get("duplicates") or report.get("duplicate_group") or []
-    if isinstance(group, dict):
-        group = group.get("members") or group.get("report_ids") or []
+    """Report ids of the other members of this report's near-duplicate group
+    (`get_report` gives them as ``duplicates``)."""
     own = report.get("report_id")
-    ids = []
-    for item in group:
-        rid = item.get("report_id") if isinstance(item, dict) else item
-        if rid and rid != own and rid not in ids:
-            ids.append(str(rid))
-    return ids
+    return [str(rid) for rid in report.get("duplicates") or [] if rid and rid != own]
 
 
 def version_titles(index, get_report, ids: list[str], limit: int = 20) -> list[dict]:
@@ -164,8 +157,8 @@ def _visible_lines(text: str, fmt: str) -> list[str]:
 
 
 def original_text(report: dict, search_roots: list[Path]) -> dict:
-    """The page's visible text as scraped, line by line, each flagged by whether it
-    appears in what extraction kept for this report."""
+    """The page's visible text as scraped, line by line, each flagged by what extraction
+    kept of it for this report: ``body``, ``title`` (kept as the title) or None."""
     source = report.get("source") or ""
     result = {"available": False, "reason": None, "encoding": None, "lines": [],
               "truncated": False}
@@ -189,13 +182,15 @@ def original_text(report: dict, search_roots: list[Path]) -> dict:
         result["reason"] = f"无法解码原始文件（{type(exc).__name__}）。"
         return result
     body_key = search_key(report.get("body") or "")
+    title_key = search_key(report.get("title") or "")
     shown, chars = [], 0
     for line in lines:
         if len(shown) >= MAX_ORIGINAL_LINES or chars >= MAX_ORIGINAL_CHARS:
             result["truncated"] = True
             break
         key = search_key(line)
-        shown.append({"text": line, "kept": bool(key) and key in body_key})
+        kept = "body" if key and key in body_key else "title" if key and key == title_key else None
+        shown.append({"text": line, "kept": kept})
         chars += len(line)
     result.update(available=True, encoding=decoded.encoding, lines=shown)
     return result

@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from multiprocessing import Pool
@@ -27,8 +28,8 @@ PAGE_TIMEOUT_S = 120
 _CHUNKSIZE = 4  # small: pages vary from 0 bytes to 20 MB, keep the workers balanced
 
 
-class _PageTimeout(Exception):
-    pass
+class _PageTimeout(BaseException):
+    """Not an Exception: the pipeline's catch-all must not swallow it mid-page."""
 
 
 def _on_alarm(signum, frame):  # noqa: ARG001 - signal handler signature
@@ -46,7 +47,8 @@ def process(item: RawPage | Skip) -> tuple[list[str], int, list[str]]:
         return [_dumps(item.to_json())], 0, [item.reason]
     from ..pipeline import extract_page
 
-    use_alarm = hasattr(signal, "SIGALRM")
+    # Signals work in the main thread only (a caller may run extraction in a thread).
+    use_alarm = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
     if use_alarm:
         previous = signal.signal(signal.SIGALRM, _on_alarm)
         signal.alarm(PAGE_TIMEOUT_S)
@@ -98,8 +100,23 @@ def run_extract(paths: Iterable[str], out: IO[str], jobs: int, progress: bool = 
         if jobs <= 1:
             consume(map(process, items))
         else:
+            # Pool.imap's feeder thread would read the whole input ahead into the task
+            # queue (gigabytes on a big archive); a semaphore keeps a bounded window of
+            # pages in flight, released as results come back in order.
+            window = threading.BoundedSemaphore(jobs * _CHUNKSIZE * 4)
+
+            def throttled() -> Iterator[RawPage | Skip]:
+                for item in items:
+                    window.acquire()
+                    yield item
+
+            def released(results):
+                for result in results:
+                    window.release()
+                    yield result
+
             with Pool(jobs, initializer=_init_worker) as pool:
-                consume(pool.imap(process, items, chunksize=_CHUNKSIZE))
+                consume(released(pool.imap(process, throttled(), chunksize=_CHUNKSIZE)))
     finally:
         if bar is not None:
             bar.close()
@@ -135,8 +152,14 @@ def register(cli: click.Group) -> None:
         jobs = jobs or os.cpu_count() or 1
         progress = sys.stderr.isatty()
         if out_path is None:
-            counts = run_extract(paths, sys.stdout, jobs, progress)
-            sys.stdout.flush()
+            try:
+                counts = run_extract(paths, sys.stdout, jobs, progress)
+                sys.stdout.flush()
+            except BrokenPipeError:
+                # The reader went away (e.g. `| head`): stop quietly, like other filters;
+                # point stdout at devnull so the interpreter's final flush cannot fail.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                sys.exit(1)
         else:
             counts = _extract_to_file(paths, out_path, jobs, progress)
         click.echo(_summary(counts), err=True)

@@ -1,6 +1,178 @@
-"""(not built yet)"""
+"""`dangan index build|update|stats`, `dangan search`, `dangan serve`.
+
+Exit codes: 0 success; 1 failure (nothing could be indexed, or an unexpected error);
+2 bad usage (click); 3 another writer holds the index lock; 4 no index at the location.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
 import click
+
+EXIT_FAILED, EXIT_LOCKED, EXIT_NO_INDEX = 1, 3, 4
+
+
+def _index_option(f):
+    return click.option(
+        "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), envvar="DANGAN_INDEX",
+        default=None, help="Index directory [default: $DANGAN_INDEX, else the per-user data dir].",
+    )(f)
+
+
+def _resolve(index_dir: Path | None) -> Path:
+    from indexer.search.store import default_index_dir
+
+    return index_dir or default_index_dir()
+
+
+def _emit(data: dict, as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        for line in lines:
+            click.echo(line)
+
+
+def _write(kind: str, sources, index_dir, jobs, user_dict, as_json) -> None:
+    from indexer.search import build as builder
+    from indexer.search.store import IndexLocked
+
+    root = _resolve(index_dir)
+    run = builder.build if kind == "build" else builder.update
+    try:
+        summary = run([str(s) for s in sources], root, jobs=jobs, user_dict=user_dict,
+                      progress=sys.stderr.isatty() and not as_json)
+    except IndexLocked as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
+    data = summary.to_json()
+    lines = [
+        f"{kind}: {summary.reports} reports in index {root} ({summary.generation})",
+        f"  pages processed {summary.pages} (added {summary.added_pages}, changed "
+        f"{summary.changed_pages}, unchanged {summary.unchanged_pages}, deleted {summary.deleted_pages})",
+        f"  skipped {len(summary.skipped)}, near-duplicate groups {summary.duplicate_groups}, "
+        f"{summary.seconds:.1f} s ({data['pages_per_s']} pages/s)",
+    ] + [f"  skipped {s['source']}: {s['reason']}" for s in summary.skipped[:20]]
+    _emit(data, as_json, lines)
+    if summary.reports == 0 and summary.pages > 0:
+        sys.exit(EXIT_FAILED)  # every page was skipped: nothing searchable was produced
 
 
 def register(cli: click.Group) -> None:
-    """Add this module's commands to the `dangan` group."""
+    @cli.group("index")
+    def index_group() -> None:
+        """Build, update and inspect the search index."""
+
+    common = [
+        click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True)),
+        _index_option,
+        click.option("--jobs", "-j", type=click.IntRange(0, 64), default=2, show_default=True,
+                     help="Worker processes for extraction and analysis (0: in process)."),
+        click.option("--user-dict", type=click.Path(exists=True, dir_okay=False),
+                     help="Extra jieba dictionary (word [freq] [tag] per line)."),
+        click.option("--json", "as_json", is_flag=True, help="Print a JSON summary."),
+    ]
+
+    def with_common(f):
+        for deco in reversed(common):
+            f = deco(f)
+        return f
+
+    @index_group.command("build")
+    @with_common
+    def build_cmd(sources, index_dir, jobs, user_dict, as_json):
+        """Full build of SOURCE... (archives, folders, or `dangan extract` .jsonl) into a
+        fresh generation, swapped in atomically when complete."""
+        _write("build", sources, index_dir, jobs, user_dict, as_json)
+
+    @index_group.command("update")
+    @with_common
+    def update_cmd(sources, index_dir, jobs, user_dict, as_json):
+        """Incremental update: add new and changed pages, delete vanished ones."""
+        _write("update", sources, index_dir, jobs, user_dict, as_json)
+
+    @index_group.command("stats")
+    @_index_option
+    @click.option("--json", "as_json", is_flag=True)
+    def stats_cmd(index_dir, as_json):
+        """Reports, facet values, size and dictionary version of the index."""
+        from indexer.search import NoIndex, open_index
+        from indexer.search.stats import index_stats
+
+        root = _resolve(index_dir)
+        try:
+            index = open_index(root)
+        except NoIndex as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_NO_INDEX)
+        with index:
+            data = index_stats(index)
+        lines = [f"{k}: {v}" for k, v in data.items() if not isinstance(v, dict)]
+        for facet, values in data.get("facets", {}).items():
+            shown = ", ".join(f"{v} {c}" for v, c in list(values.items())[:12])
+            lines.append(f"{facet}: {shown}")
+        _emit(data, as_json, lines)
+
+    @cli.command("search")
+    @click.argument("query", nargs=-1)
+    @_index_option
+    @click.option("--unit-type", multiple=True)
+    @click.option("--section", multiple=True)
+    @click.option("--year", multiple=True)
+    @click.option("--genre", multiple=True)
+    @click.option("--site", multiple=True)
+    @click.option("--script", multiple=True, type=click.Choice(["hans", "hant", "mixed"]))
+    @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+    @click.option("--page", type=click.IntRange(1, 10_000), default=1)
+    @click.option("--per-page", type=click.IntRange(1, 100), default=10, show_default=True)
+    @click.option("--collapse/--no-collapse", default=True, show_default=True,
+                  help="Fold near-duplicates into their best hit.")
+    @click.option("--json", "as_json", is_flag=True)
+    def search_cmd(query, index_dir, unit_type, section, year, genre, site, script, sort, page,
+                   per_page, collapse, as_json):
+        """Search the index (same syntax as the web: "phrase", OR, -term, title:, year:2019..2023)."""
+        import re
+
+        from indexer.search import NoIndex, SearchRequest, open_index, search
+
+        try:
+            index = open_index(_resolve(index_dir))
+        except NoIndex as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_NO_INDEX)
+        req = SearchRequest(q=" ".join(query), unit_type=list(unit_type), section=list(section),
+                            year=list(year), genre=list(genre), site=list(site), script=list(script),
+                            sort=sort, page=page, per_page=per_page, collapse=collapse)
+        with index:
+            resp = search(index, req)
+        if as_json:
+            click.echo(json.dumps(resp.to_json(), ensure_ascii=False))
+            return
+        click.echo(f"{resp.total} reports for {resp.understood or '(all)'}"
+                   + (" (relaxed to all words)" if resp.relaxed else ""))
+        for i, hit in enumerate(resp.results, (page - 1) * per_page + 1):
+            snippet = re.sub(r"</?mark>", "", hit.snippet).replace("\n", " ")
+            from html import unescape
+
+            click.echo(f"{i:3}. {hit.title or '(untitled)'}  [{hit.report_id}] {hit.year or ''} "
+                       f"{hit.unit_type or ''} {hit.genre or ''}"
+                       + (f" (+{len(hit.duplicates)} similar)" if hit.duplicates else ""))
+            click.echo(f"     {unescape(snippet)[:160]}")
+
+    @cli.command("serve")
+    @_index_option
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+    @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+    def serve_cmd(index_dir, host, port, threads):
+        """Serve the web app and JSON API under waitress (a production WSGI server)."""
+        from waitress import serve
+
+        from web import create_app
+
+        root = _resolve(index_dir)
+        app = create_app({"DANGAN_INDEX": str(root)})
+        click.echo(f"serving index {root} on http://{host}:{port}/", err=True)
+        serve(app, host=host, port=port, threads=threads)

@@ -1,6 +1,6 @@
 """`dangan users …` (staff accounts) and `dangan collections …` (backup, restore, list,
 check against the index). The database is --db / $DANGAN_DB, else <index>.db beside
---index / $DANGAN_INDEX."""
+--index / $DANGAN_INDEX (default: the search core's default index directory)."""
 from __future__ import annotations
 
 import sys
@@ -28,7 +28,11 @@ def _db_path(db: str | None, index: str | None) -> Path:
         return Path(db)
     if index:
         return default_db_path(index)
-    raise click.UsageError("give --db or --index (or set DANGAN_DB / DANGAN_INDEX)")
+    try:  # the search core's default index location ($XDG_DATA_HOME/dangan/index)
+        from ..search import default_index_dir
+    except ImportError:
+        raise click.UsageError("give --db or --index (or set DANGAN_DB / DANGAN_INDEX)") from None
+    return default_db_path(default_index_dir())
 
 
 def _open(db, index):
@@ -171,9 +175,9 @@ def collections_list(deleted, db, index):
 def collections_check(db, index):
     """Compare every collection with the index: count items missing from it or changed,
     and remember current titles/sources. Exit status 1 when any item is missing."""
-    if not index:
-        raise click.UsageError("check needs --index (or DANGAN_INDEX)")
-    from ..search import get_report, open_index  # the search core, loaded only here
+    from ..search import default_index_dir, get_report, open_index  # loaded only here
+
+    index = index or str(default_index_dir())
 
     conn = _open(db, index)
     admin = users_mod.User(0, "(cli)", "admin", True, 0)

@@ -357,6 +357,9 @@ def record_search(conn: sqlite3.Connection, user: User, collection_id, request: 
             "INSERT INTO searches (collection_id, request, total, added, user_id, created_at)"
             " VALUES (?, ?, ?, 0, ?, ?)",
             (collection.id, json.dumps(request, ensure_ascii=False), total, user.id, now()))
+        # Logged on its own line so the log says which search a bulk add came from.
+        _audit(conn, collection.id, user, "search", search_id=cur.lastrowid, request=request,
+               total=total)
     return cur.lastrowid
 
 

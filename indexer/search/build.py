@@ -13,14 +13,17 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import queue
 import shutil
-import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+import numpy as np
 from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
 
 from . import analysis, dedup, schema, store
 
@@ -145,49 +148,107 @@ def process(work: PageWork, user_dict: str | None) -> PageResult:
     return PageResult(work.source, work.page_hash, docs=docs)
 
 
-_WORKER_USER_DICT: str | None = None
+class _Committer(SegmentWriter):
+    """The main writer: applies deletions to existing segments and commits, in one new
+    TOC generation, the segments the worker processes wrote."""
+
+    def commit_segments(self, new_segments: list) -> None:
+        final = self._merge_segments(None, False, True)
+        final += [seg for seg in new_segments if seg is not None]
+        if self._added:  # small segments merged into this writer
+            final.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(final)
+        self._finish()
 
 
-def _init_worker(user_dict: str | None) -> None:
-    global _WORKER_USER_DICT  # per-process configuration, set once at worker start
-    _WORKER_USER_DICT = user_dict
+def _segment_worker(gen: str, user_dict: str | None, limitmb: int, jobs, results) -> None:
+    """Worker process: extract, analyse and write its own Whoosh segment; report each
+    page's outcome (without the documents) and finally the segment."""
+    try:
+        ix = whoosh_index.open_dir(gen)
+        writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
+        while (work := jobs.get()) is not None:
+            result = process(work, user_dict)
+            for doc in result.docs:
+                doc["_minhash"] = doc["_minhash"].tobytes()
+                fields = {k: v for k, v in doc.items() if not k.startswith("_")}
+                writer.add_document(**fields)
+            result.docs = [{"report_id": d["report_id"], "_minhash": d["_minhash"]} for d in result.docs]
+            results.put(("page", result))
+        # Not writer._finish()/cancel(): they delete the temporary directory shared with
+        # the main writer, which removes it when it commits.
+        if writer.docnum:
+            segment = writer._finalize_segment()
+        else:
+            segment = None
+            writer._close_segment()
+        results.put(("done", segment))
+    except BaseException:  # noqa: BLE001 - reported to the main process, which fails the build
+        results.put(("error", traceback.format_exc()))
+
+
+def run_writers(gen: Path, items: Iterable[PageWork | PageResult], jobs: int,
+                user_dict: str | None, on_result: Callable[[PageResult], None]) -> list:
+    """Process pages in `jobs` worker processes that each write a segment; return the
+    segments. At most 2 * jobs + 4 pages wait in the queue: memory stays bounded."""
     analysis.tokenizer(user_dict)
-    analysis.index_form("預熱")  # build the normalization tables once per worker
-
-
-def _work(work: PageWork) -> PageResult:
-    return process(work, _WORKER_USER_DICT)
-
-
-def run_pipeline(items: Iterable[PageWork | PageResult], jobs: int,
-                 user_dict: str | None) -> Iterator[PageResult]:
-    """Results in input order. jobs=0 processes in this process (tests, debugging)."""
-    if jobs <= 0:
-        for item in items:
-            yield item if isinstance(item, PageResult) else process(item, user_dict)
-        return
-    # Bound the pages in flight: Pool.imap would otherwise read the whole input ahead.
-    slots = threading.BoundedSemaphore(2 * jobs + 8)
-    passthrough: dict[int, PageResult] = {}
-
-    def feed() -> Iterator[PageWork | None]:
-        for i, item in enumerate(items):
-            slots.acquire()
-            if isinstance(item, PageResult):
-                passthrough[i] = item
-                yield None
-            else:
-                yield item
-
+    analysis.index_form("預熱")  # warm once here: forked workers inherit the tables
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(user_dict,)) as pool:
-        for i, result in enumerate(pool.imap(_work_or_none, feed(), chunksize=1)):
-            slots.release()
-            yield passthrough.pop(i) if result is None else result
+    jobs_q = ctx.Queue(2 * jobs + 4)
+    results_q = ctx.Queue()
+    limitmb = max(64, 256 // jobs)
+    procs = [ctx.Process(target=_segment_worker, args=(str(gen), user_dict, limitmb, jobs_q, results_q),
+                         daemon=True) for _ in range(jobs)]
+    for proc in procs:
+        proc.start()
+    segments: list = []
+    done = 0
 
+    def handle(block: bool) -> bool:
+        nonlocal done
+        try:
+            kind, payload = results_q.get(block, 1.0 if block else 0)
+        except queue.Empty:
+            if any(p.exitcode not in (None, 0) for p in procs):
+                raise RuntimeError("an index worker died") from None
+            return False
+        if kind == "page":
+            for doc in payload.docs:
+                doc["_minhash"] = np.frombuffer(doc["_minhash"], dtype=np.uint64)
+            on_result(payload)
+        elif kind == "done":
+            segments.append(payload)
+            done += 1
+        else:
+            raise RuntimeError(f"index worker failed:\n{payload}")
+        return True
 
-def _work_or_none(work: PageWork | None) -> PageResult | None:
-    return None if work is None else _work(work)
+    try:
+        for item in items:
+            if isinstance(item, PageResult):
+                on_result(item)
+                continue
+            while True:
+                try:
+                    jobs_q.put(item, timeout=0.2)
+                    break
+                except queue.Full:
+                    while handle(False):
+                        pass
+            while handle(False):
+                pass
+        for _ in procs:
+            jobs_q.put(None)
+        while done < jobs:
+            handle(True)
+    finally:
+        for proc in procs:
+            if proc.is_alive() and done < jobs:
+                proc.terminate()
+            proc.join()
+    return segments
 
 
 # ---------------------------------------------------------------- writing
@@ -236,20 +297,9 @@ def build(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None =
         try:
             kept_dict = _copy_dictionaries(gen, user_dict)
             ix = whoosh_index.create_in(str(gen), schema.make_schema())
-            writer = ix.writer(limitmb=256)
             signatures: dict = {}
-            bar = _progress(progress)
-            try:
-                for result in run_pipeline(iter_work(sources), jobs, kept_dict):
-                    summary.pages += 1
-                    summary.added_pages += 1
-                    _add(writer, result, signatures, summary)
-                    if bar is not None:
-                        bar.update(1)
-            finally:
-                if bar is not None:
-                    bar.close()
-            writer.commit()
+            _write(ix, gen, iter_work(sources), jobs, kept_dict, progress, summary, signatures,
+                   known={}, deleting=None)
             _finish(gen, ix, signatures, summary, kept_dict)
             summary.generation = store.publish(root, gen).name
         except BaseException:
@@ -259,17 +309,58 @@ def build(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None =
     return summary
 
 
+def _write(ix, gen: Path, items, jobs: int, user_dict: str | None, progress: bool,
+           summary: Summary, signatures: dict, known: dict, deleting) -> None:
+    """Index `items` (new or changed pages); `known` pages are replaced, their old
+    reports deleted; `deleting` lists vanished page sources to delete afterwards."""
+    writer = _Committer(ix, limitmb=256)
+    bar = _progress(progress)
+
+    def on_result(result: PageResult, add_docs: bool) -> None:
+        summary.pages += 1
+        if result.source in known:
+            summary.changed_pages += 1
+            _delete_page(writer, known[result.source][1], signatures)
+        else:
+            summary.added_pages += 1
+        _add(writer if add_docs else None, result, signatures, summary)
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if jobs <= 0:
+            for item in items:
+                result = item if isinstance(item, PageResult) else process(item, user_dict)
+                on_result(result, True)
+            segments = []
+        else:
+            segments = run_writers(gen, items, jobs, user_dict, lambda r: on_result(r, False))
+        for source in deleting or ():
+            summary.deleted_pages += 1
+            _delete_page(writer, known[source][1], signatures)
+        writer.commit_segments(segments)
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def _add(writer, result: PageResult, signatures: dict, summary: Summary) -> None:
+    """Record a page's reports (and add them, when `writer` is given: in-process mode)."""
     if result.skip is not None:
         summary.skipped.append({"source": result.source, "reason": result.skip})
         return
     for doc in result.docs:
         sig = doc.pop("_minhash")
         if doc["report_id"] in signatures:
-            summary.duplicate_ids += 1  # the same page given twice: keep the first
-            continue
+            summary.duplicate_ids += 1  # the same report twice (a page given twice)
+            if writer is not None:
+                continue
         signatures[doc["report_id"]] = sig
-        writer.add_document(**doc)
+        if writer is not None:
+            writer.add_document(**doc)
 
 
 def indexed_pages(ix) -> dict[str, tuple[str, list[str]]]:
@@ -308,7 +399,6 @@ def update(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None 
             ix = whoosh_index.open_dir(str(gen))
             known = indexed_pages(ix)
             signatures = dedup.load_signatures(gen / "minhash.npz")
-            writer = ix.writer(limitmb=256)
             seen: set[str] = set()
 
             def todo() -> Iterator[PageWork | PageResult]:
@@ -320,25 +410,12 @@ def update(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None 
                         continue
                     yield item
 
-            bar = _progress(progress)
-            try:
-                for result in run_pipeline(todo(), jobs, kept_dict):
-                    summary.pages += 1
-                    if result.source in known:
-                        summary.changed_pages += 1
-                        _delete_page(writer, known[result.source][1], signatures)
-                    else:
-                        summary.added_pages += 1
-                    _add(writer, result, signatures, summary)
-                    if bar is not None:
-                        bar.update(1)
-            finally:
-                if bar is not None:
-                    bar.close()
-            for source in set(known) - seen:
-                summary.deleted_pages += 1
-                _delete_page(writer, known[source][1], signatures)
-            writer.commit()
+            class Vanished:  # evaluated after the input is exhausted
+                def __iter__(self):
+                    return iter(sorted(set(known) - seen))
+
+            _write(ix, gen, todo(), jobs, kept_dict, progress, summary, signatures,
+                   known=known, deleting=Vanished())
             _finish(gen, ix, signatures, summary, kept_dict)
             summary.generation = store.publish(root, gen).name
         except BaseException:

@@ -67,6 +67,8 @@ class Index:
         meta = store.read_meta(gen)
         user_dict = str(gen / meta["user_dict"]) if meta.get("user_dict") else None
         cols = facets.load(searcher.reader(), dups)
+        # Load the normalization tables and dictionaries now, not in the first request.
+        analysis.words(analysis.key("預熱"), user_dict)
         return _State(gen, searcher.reader().generation(), ix, searcher, cols, meta, user_dict)
 
     def state(self) -> _State:
