@@ -63,7 +63,10 @@ def clean_html(decoded: DecodedPage) -> CleanPage:
     if date is None:
         date = next((d for b in blocks[:200] if len(b.text) < 120 and (d := L.find_date(L.fold(b.text)))), None)
     items = [Item(b.text, link_density=b.link_chars / max(1, len(b.text))) for b in blocks]
-    sel = select(_main_items(root, blocks, items), heading_hint=h1)
+    if h1 is None and title:
+        h1 = _title_block(items, title)
+    # a <br> inside a sentence is a soft line break: re-join like a dump's broken lines
+    sel = select(_main_items(root, blocks, items), heading_hint=h1, join_broken=True)
     if not sel.lines:
         raise ExtractError("no_content: no report text found (chrome only)")
     return CleanPage(
@@ -122,6 +125,9 @@ def _page_title(root) -> str | None:
     # "report title_site name": keep the title when the rest is short (a site name)
     if len(parts) > 1 and all(len(p) <= 16 for p in parts[1:]):
         return parts[0]
+    head, sep, tail = text.rpartition("-")  # "title-site": a bare hyphen, name without digits
+    if sep and 2 <= len(tail) <= 12 and not re.search(r"\d", tail) and L.cjk_count(head) >= 6:
+        return head.strip()
     return text
 
 
@@ -210,9 +216,14 @@ def _blocks(root) -> list[_Block]:
 
     def flush() -> None:
         nonlocal link_chars
-        text = L.collapse_ws("".join(buf))
-        if text:
-            blocks.append(_Block(text, stack[-1] if stack else None, link_chars))
+        raw = "".join(buf)
+        # in <pre> (and text pasted with white-space:pre) a newline ends a paragraph
+        parts = raw.split("\n") if any(e.tag == "pre" for e in stack) else [raw]
+        for part in parts:
+            text = L.collapse_ws(part)
+            if text:
+                share = link_chars * len(text) // max(1, len(raw.strip()))
+                blocks.append(_Block(text, stack[-1] if stack else None, share))
         buf.clear()
         link_chars = 0
 
@@ -263,6 +274,17 @@ def _lost_text(html: str, root) -> bool:
     return rough > 1.2 * parsed + 100
 
 
+def _title_block(items: list[Item], title: str) -> str | None:
+    """No h1-h3 repeats the <title>: a title-like paragraph that does (a styled div/td)."""
+    tsq = L.squeeze(title)
+    for it in items:
+        if it.title_like and L.bigram_f1(it.sq, tsq) >= 0.7:
+            return it.text
+        if it.prose and not it.cue:
+            break  # the heading comes before the body
+    return None
+
+
 def _main_heading(root, title: str | None) -> str | None:
     """The visible main heading: an h1 (else h2/h3) that repeats the <title>; failing that
     the first title-like h1. Logo h1s (links, site names) do not repeat the title."""
@@ -294,6 +316,7 @@ def _main_items(root, blocks: list[_Block], items: list[Item]) -> list[Item]:
     total weight, as long as there is one. Link lists and chrome lines weigh nothing.
     """
     weight: dict = {}
+    count: dict = {}  # prose paragraphs per element, for their mean length
     total = 0
     for b, it in zip(blocks, items):
         if b.owner is None or it.link_density > 0.3 or not it.prose or it.cue:
@@ -303,6 +326,7 @@ def _main_items(root, blocks: list[_Block], items: list[Item]) -> list[Item]:
         el = b.owner
         while el is not None:
             weight[el] = weight.get(el, 0) + w
+            count[el] = count.get(el, 0) + 1
             el = el.getparent()
     if not total:
         return items
@@ -314,7 +338,7 @@ def _main_items(root, blocks: list[_Block], items: list[Item]) -> list[Item]:
         if not kids:
             break
         best = max(kids, key=lambda c: weight[c])
-        if weight[best] < 0.8 * total:
+        if weight[best] < 0.8 * total and not _dominant(best, kids, weight, count, total):
             break
         node = best
     # 【篇N】 markers that sit beside the chosen block still belong to the content
@@ -322,6 +346,18 @@ def _main_items(root, blocks: list[_Block], items: list[Item]) -> list[Item]:
         node = node.getparent()
     inside = set(node.iter())
     return [it for b, it in zip(blocks, items) if b.owner is not None and b.owner in inside]
+
+
+def _dominant(best, kids: list, weight: dict, count: dict, total: int) -> bool:
+    """The best child holds most of the prose and the rest is chatter: short paragraphs
+    (comments, blurbs) next to the report's long ones."""
+    if weight[best] < 0.6 * total:
+        return False
+    mean = weight[best] / count[best]
+    others = [c for c in kids if c is not best]
+    rest_w = sum(weight[c] for c in others)
+    rest_n = sum(count[c] for c in others)
+    return rest_n > 0 and rest_w / rest_n < 0.5 * mean
 
 
 def _marker_outside(node) -> bool:

@@ -1,15 +1,18 @@
 """Choose the main-content lines from a page's lines in reading order.
 
 Used by both cleaners: the text-dump cleaner passes every line of the dump, the HTML
-cleaner passes the paragraphs of the block it picked as main content (with link density).
-The decisions are made from line roles (lines.py) and from position:
+cleaner passes the paragraphs of the element it picked as main content (with their link
+density). Decisions come from line roles (lines.py) and position, never from site names:
 
-* the body runs from the first to the last prose line that carries no chrome cue;
-  before it only section headings and 【篇N】 markers survive, after it nothing;
-* the page heading is the first title-like line (or the HTML h1); its repeats before the
-  body are dropped and the innermost repeat becomes `heading` (it is the report's own title
-  when a site decorates the outer one with 范文/例文);
-* a teaser (title + start of the body, or a line cut off with "…") is dropped;
+* the body runs from the first to the last prose line that carries no chrome cue; before
+  it only section headings and 【篇N】 markers (with the title after a bare marker)
+  survive, after it nothing; a short prose tail cut off by end-of-article chrome
+  (分享 / 上一篇 / 评论 …) is not body, nor is a short prose blurb above the title;
+* the page heading is the HTML h1 or, in a dump, the title-like line nearest the body;
+  its near-repeats before the body are dropped and the innermost one is kept as
+  `heading` (the report's own title when a site decorates the outer one with 范文/例文);
+* teasers are dropped: title + start of the body, a line cut off with "…", a summary
+  that repeats the opening of the next paragraph;
 * inside the body: lines with chrome cues, link lists, and runs of title-like or short
   unpunctuated lines (lists of other reports, menus) are dropped;
 * text dumps: paragraphs broken over two lines are re-joined.
@@ -76,10 +79,6 @@ _REPEAT_SIM = 0.7
 _MIN_BODY_CJK = 60  # less prose than this is not a report (chrome-only page)
 
 
-def _strip_ellipsis(s: str) -> str:
-    return s.rstrip().rstrip(".…。").rstrip()
-
-
 def _is_teaser(item: Item, titles: list[str]) -> bool:
     if item.marker or item.heading_start:
         return False
@@ -124,6 +123,12 @@ def _short_runs(
 
 
 _END_CUES = ("cue", "label", "weak", "menu", "meta")
+# chrome that closes an article (an inline "recommended" link does not)
+_END_RE = re.compile(
+    r"上一篇|下一篇|上一页|下一页|分享|展开|全文|评论|留言|相关|猜你|热门|下载|收藏|举报|编辑|版权|"
+    r"copyright|©|声明|标签|关键词|tags|打印|关闭|返回",
+    re.I,
+)
 
 
 def _stray_prose(items: list[Item], drop: list[bool]) -> list[int]:
@@ -172,7 +177,7 @@ def _trim_tail(items: list[Item], cue: list, drop: list[bool], first: int, last:
         while k > first and drop[k]:
             k -= 1
         gap = range(k + 1, last)
-        if k <= first or not any(cue[j] in _END_CUES for j in gap):
+        if k <= first or not any(cue[j] in _END_CUES and _END_RE.search(items[j].f) for j in gap):
             return last
         tail = [j for j in range(last, len(items)) if not drop[j] and items[j].prose]
         if any(items[j].marker for j in tail) or sum(L.cjk_count(items[j].f) for j in tail) >= 100:
@@ -210,7 +215,10 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
     cue = [None] * n
     for i, it in enumerate(items):
         cue[i] = it.cue
-        if cue[i] or (it.link_density >= 0.5 and L.cjk_count(it.f) < 80):
+        # a line mostly made of links is a link list, unless it reads as text (keyword
+        # links inside a sentence or a heading)
+        linky = it.link_density >= 0.5 and not (it.prose or it.heading_start or it.marker)
+        if cue[i] or linky:
             drop[i] = True
 
     def prose(i: int) -> bool:
@@ -272,6 +280,13 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
     titles = [t for t in titles if len(t) >= 6]
     for i in range(n):
         if not drop[i] and (_is_teaser(items[i], titles) or (i < pre_end and _cut_off(items[i].f))):
+            drop[i] = True
+    # a summary box that repeats the opening of the next paragraph
+    for i in range(min(pre_end + 1, n)):
+        if drop[i] or items[i].marker or items[i].heading_start or len(items[i].sq) < 15:
+            continue
+        j = next((k for k in range(i + 1, n) if not drop[k]), None)
+        if j is not None and len(items[j].sq) > len(items[i].sq) and items[j].sq.startswith(items[i].sq):
             drop[i] = True
     first_prose = next((i for i in range(n) if prose(i)), None)
     if first_prose is None:
@@ -336,6 +351,7 @@ def _join_broken(kept: list[Item]) -> list[str]:
             and not L.ends_sentence(out[-1])
             and (L.cjk_count(out[-1]) >= 25 or "。" in out[-1][:-1])
             and not last.marker
+            and not last.title_like
             and not (last.heading_start and "。" not in out[-1])
             and not it.title_like
             and not it.heading_start

@@ -15,8 +15,11 @@ pages labelled gb2312 routinely contain GBK-only characters.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import functools
+import itertools
 import re
+import zlib
 
 from .model import DecodedPage, ExtractError, Format, RawPage
 from .mojibake import repair_mojibake
@@ -47,14 +50,20 @@ _WEB_LABELS = {
 _META_SCAN_BYTES = 16384  # meta tags belong in <head>; some sites put a lot before them
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
+_CJK_CODECS = ("utf-8", "gb18030", "big5hkscs")
+_LETTER = re.compile(r"[^\W_]")
 _HTML_START = re.compile(r"<\s*(!doctype\s+html|html|head|body|meta|title)[\s>/]", re.I)
 _HTML_TAGS = re.compile(r"<\s*/?\s*(p|div|br|span|table|td|a|h[1-6])[\s>/]", re.I)
 
 # Bytes that do not occur in text: C0 controls other than \t \n \f \r and ESC (ISO-2022).
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
-_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"\x1f\x8b",
-          b"BM", b"\x7fELF", b"MZ", b"Rar!", b"7z\xbc\xaf", b"\xd0\xcf\x11\xe0", b"ID3",
-          b"OggS", b"RIFF", b"\x00\x00\x01\x00", b"wOFF", b"\x00\x01\x00\x00")
+# Formats recognisable by their first bytes (short, text-like signatures such as "BM"
+# are left to the control-byte test: a text dump may start with those letters).
+_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"%PDF-", b"PK\x03\x04",
+          b"\x7fELF", b"Rar!", b"7z\xbc\xaf", b"\xd0\xcf\x11\xe0", b"OggS", b"wOFF")
+_GZIP = b"\x1f\x8b"
+_MAX_INFLATED = 20 * 1024 * 1024
 _BINARY_SAMPLE = 65536
 _MAX_CONTROL_SHARE = 0.01
 # Tolerated damage in a declared codec: a truncated page or a stray byte, not garbage.
@@ -103,13 +112,13 @@ _IDEOGRAPH = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def _ideograph_counts(text: str, sample: int) -> tuple[int, int]:
-    """(common, all) ideographs in the first `sample` characters."""
-    ideographs = _IDEOGRAPH.findall(text[:sample])
+    """(common, all) among the first `sample` ideographs (wherever the markup ends)."""
+    ideographs = [m.group() for m in itertools.islice(_IDEOGRAPH.finditer(text), sample)]
     common = _common_ideographs()
     return sum(ch in common for ch in ideographs), len(ideographs)
 
 
-def plausibility(text: str, sample: int = 20000) -> float:
+def plausibility(text: str, sample: int = 3000) -> float:
     """Share of common characters among the ideographs of (a sample of) the text.
 
     1.0 when there are no ideographs at all (nothing to judge by).
@@ -118,7 +127,7 @@ def plausibility(text: str, sample: int = 20000) -> float:
     return common / total if total else 1.0
 
 
-def _chinese_score(text: str, sample: int = 20000) -> int:
+def _chinese_score(text: str, sample: int = 3000) -> int:
     """Common ideographs minus twice the rare ones: ranks readings of the same bytes.
 
     A single-byte reading (cp1252) of Chinese bytes has no ideographs at all, a crossed
@@ -149,6 +158,11 @@ def _try(data: bytes, codec: str) -> str | None:
     if bad <= max(2, _MAX_REPLACEMENT_SHARE * len(text)):
         return text
     return None
+
+
+def _xml_encoding(data: bytes) -> str | None:
+    m = _XML_ENCODING.match(data[:200])
+    return m.group(1).decode("ascii", "replace") if m else None
 
 
 def _meta_charset(data: bytes) -> str | None:
@@ -190,7 +204,8 @@ def choose_codec(raw: RawPage) -> tuple[str, str]:
         return "utf-8", data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    declared = [canonical_codec(raw.declared_charset), canonical_codec(_meta_charset(data))]
+    declared = [canonical_codec(raw.declared_charset), canonical_codec(_meta_charset(data)),
+                canonical_codec(_xml_encoding(data))]
     tried: list[tuple[float, str, str]] = []
     for codec in declared:
         if not codec or any(codec == t[1] for t in tried):
@@ -209,6 +224,11 @@ def choose_codec(raw: RawPage) -> tuple[str, str]:
         text = _try(data, codec)
         if text is not None:
             tried.append((float(_chinese_score(text)), codec, text))
+        elif codec in _CJK_CODECS:
+            # A damaged page in a CJK codec still beats a clean single-byte misreading
+            # (cp1252 "decodes" anything): keep it, each lost byte counting against it.
+            text = data.decode(codec, errors="replace")
+            tried.append((float(_chinese_score(text) - 4 * text.count("\ufffd")), codec, text))
     if tried:
         best = max(tried, key=lambda t: t[0])  # max keeps the first of equal scores
         return best[1], best[2]
@@ -224,17 +244,35 @@ def sniff_format(text: str, hint: Format | None) -> Format:
     return "txt"
 
 
+def _gunzip(data: bytes) -> bytes:
+    """Pages saved with their gzip Content-Encoding: inflate, bounded (gzip bombs)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, _MAX_INFLATED + 1)
+    except zlib.error as exc:
+        raise ExtractError(f"binary: broken gzip data ({exc})") from exc
+    if len(out) > _MAX_INFLATED:
+        raise ExtractError(f"too_large: inflates to over {_MAX_INFLATED} bytes")
+    if not out and not inflater.eof:
+        raise ExtractError("binary: truncated gzip data")
+    return out  # a truncated stream still gives the page's beginning
+
+
 def decode_page(raw: RawPage) -> DecodedPage:
     data = raw.data
+    warnings: list[str] = []
+    if data.startswith(_GZIP):
+        data = _gunzip(data)
+        raw = dataclasses.replace(raw, data=data)
+        warnings.append("decode: page was gzip-compressed")
     if not data.strip():
         raise ExtractError("empty")
-    if is_binary(data) and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if not data.startswith(tuple(bom for bom, _ in _BOMS)) and is_binary(data):  # UTF-16/32 hold NULs
         raise ExtractError("binary: not a text document")
     codec, text = choose_codec(raw)
-    if not any(ch.isalnum() for ch in text[:_BINARY_SAMPLE]):
+    if not _LETTER.search(text, 0, _BINARY_SAMPLE):
         raise ExtractError("binary: no text")
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
-    warnings: list[str] = []
     if "\ufffd" in text:
         warnings.append(f"decode: {text.count(chr(0xFFFD))} undecodable bytes replaced ({codec})")
     text, fixes = repair_mojibake(text)

@@ -85,7 +85,7 @@ def cjk_count(text: str) -> int:
 
 _NUM = "一二三四五六七八九十百零〇"
 MARKER_RE = re.compile(
-    rf"^\s*(?:[【\[]\s*(?:篇|范文|第)\s*[{_NUM}\d]+\s*篇?\s*[】\]]"  # 【篇一】 【范文二】 【第三篇】
+    rf"^\s*(?:[【\[]\s*(?:篇|范文|第)\s*[{_NUM}\d]+\s*篇?\s*[】\]]|【\d+】"  # 【篇一】 【范文二】 【第三篇】 【11】
     rf"|(?:篇|范文|例文|材料)[{_NUM}\d]+\s*(?:$|[:：、.．]|\s)|第[{_NUM}\d]+篇(?:\s|$|[:：]))"
 )
 HEADING_RE = re.compile(
@@ -96,8 +96,10 @@ HEADING_RE = re.compile(
     rf"|第[{_NUM}\d]+(?:章|节|部分|条|点|,|、|\s)"  # 第一部分
     rf"|[①②③④⑤⑥⑦⑧⑨⑩])"
 )
-# punctuation that only occurs inside sentences (folded: ，→, ；→; ：→: ！→! ？→?)
+# punctuation that only occurs inside sentences (folded: ，→, ；→; ：→: ！→! ？→?); 、 also
+# lists words in titles, so it makes a line neither prose nor a title
 _SENTENCE_PUNCT = re.compile(r"[。,;!?、]")
+_CLAUSE_PUNCT = re.compile(r"[。,;!?]")
 _TERMINAL = tuple("。!?;:…\"'”’」』)）！？；：") + ("...",)
 # nouns that end document titles (related-article lists are lists of such titles)
 _DOC_NOUN = re.compile(
@@ -118,7 +120,7 @@ def is_heading_start(f: str) -> bool:
 def is_prose(f: str) -> bool:
     """A sentence-shaped line: long enough and punctuated like running text."""
     n = cjk_count(f)
-    return n >= 20 and len(_SENTENCE_PUNCT.findall(f)) >= 1 and n >= 0.5 * len(f.replace(" ", ""))
+    return n >= 20 and _CLAUSE_PUNCT.search(f) is not None and n >= 0.5 * len(f.replace(" ", ""))
 
 
 def ends_sentence(f: str) -> bool:
@@ -165,7 +167,8 @@ _BREADCRUMB = re.compile(
 _META_KEYS = re.compile(
     r"(发布时间|发布日期|发布于|发表时间|发表于|更新时间|上传时间|上传者|上传日期|时间|日期|来源|作者|"
     r"阅读|浏览|人气|栏目|点击|页数|下载|责任编辑|编辑|字数|评论|影响了|投稿|热度|贡献者|上传用户|"
-    r"文档格式|文件大小|所属分类|分类|类别|关键字|关键词|标签|评论数|收藏数|下载次数)\s*(?:[:]|次数)"
+    r"文档格式|文件大小|所属分类|分类|类别|关键字|关键词|标签|评论数|收藏数|下载次数|访问|录入|整理)"
+    r"\s*(?:次数|量|数|人数|者)?\s*:"
 )
 _STRONG = re.compile(
     "|".join(
@@ -185,8 +188,11 @@ _STRONG = re.compile(
             r"^\s*(标签|关键词|关键字|tags|相关热词搜索|热词|热门搜索|本文标签)\s*:",
             r"关于我们|联系我们|网站地图|帮助中心|意见反馈|广告服务|使用协议|隐私政策",
             r"文章不存在|已被删除|页面不存在|无法访问",
+            r"^\s*(推荐阅读|相关阅读|延伸阅读|相关推荐|猜你喜欢|热门推荐|精彩推荐|推荐文章|相关文章|相关链接|"
+            r"热点推荐|赞助商链接)\s*:|查看更多|加载更多|更多\s*(>>|»)|以上就是.{0,40}(全部内容|相关内容)|"
+            r"更多.{0,20}(请关注|尽在|请访问|请点击)|本文(?:由|来自|转自|摘自)(?!.{0,4}[。，,])|"
             r"感谢分享|谢谢分享|感谢楼主|写得(?:很|真|非常|挺)?(?:好|不错)|很有参考价值|已收藏|顶一下|支持一下|"
-            r"主办单位|承办单位|技术支持|网站标识码|欢迎访问|欢迎光临|欢迎来到|^\s*导读\s*:|内容简介\s*:|"
+            r"温馨提示|友情提示|特别提示|小贴士|主办单位|承办单位|技术支持|网站标识码|欢迎访问|欢迎光临|欢迎来到|^\s*导读\s*:|内容简介\s*:|"
             r"共\s*\d+\s*页|尾页|^\s*首页\s*上一页|本文(?:地址|链接|网址)|原文(?:链接|地址)",
         ]
     ),
@@ -204,7 +210,7 @@ _LABEL = re.compile(
 # cues that body sentences may contain: only short lines carrying them are chrome
 _WEAK = re.compile(
     r"扫一扫|二维码|扫码|关注我们|打赏|点赞|收藏|举报|返回顶部|返回首页|返回列表|打印本页|"
-    r"关闭窗口|推荐给好友|字体大小|大字体|字体:|评论\(\d+\)|阅读\(\d+\)|转载|来源于网络"
+    r"关闭窗口|推荐给好友|字体大小|大字体|字体:|打印|评论\(\d+\)|阅读\(\d+\)|转载|来源于网络"
 )
 
 

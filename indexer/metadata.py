@@ -4,7 +4,10 @@
                "xx区委宣传部"), without the person whose report it is (党组书记, 主要负责人)
     unit_type  one of UNIT_TYPES, from the unit name's suffix (most specific suffix wins)
     year       the year the title names; "20xx" and absent years give None, except that
-               the opening of the body may state the period ("2021年以来…")
+               a survey or inspection (调研/排查报告) without one is dated by the first
+               year its body names
+               (unit_type falls back to how the body names its writer, 我局/我镇 …, when
+               the title names no unit)
     genre      one of GENRES, from the title's wording
 
 All matching runs on the normalize()d text (Simplified, folded punctuation), so both
@@ -178,10 +181,28 @@ def genre(title: str | None) -> str | None:
     return None
 
 
+# How a report names its own unit ("我局认真落实…"): only unambiguous words (我院 may be a
+# court, a hospital or a procuratorate; 我会 a union or a people's congress).
+_SELF_REFERENCE = re.compile(r"我(街道|社区|公司|集团|中心|学校|局|镇|乡|村|校|部|委)")
+_SELF_TYPES = {"街道": "乡镇街道", "镇": "乡镇街道", "乡": "乡镇街道", "社区": "村社区", "村": "村社区",
+               "公司": "国有企业", "集团": "国有企业", "中心": "事业单位", "学校": "事业单位", "校": "事业单位",
+               "局": "政府部门", "委": "政府部门", "部": "党委部门"}
+
+
+def body_unit_type(body: str) -> str | None:
+    """The type of unit the body speaks for, from its commonest self-reference."""
+    found = _SELF_REFERENCE.findall(normalize(body[:3000]))
+    if not found:
+        return None
+    word = max(set(found), key=found.count)
+    return _SELF_TYPES[word]
+
+
 def extract_metadata(title: str | None, body: str = "") -> Metadata:
     name = unit_name(title)
     year = title_year(title)
     kind = genre(title)
     if year is None and kind in _DATED_IN_BODY and not (title and _PLACEHOLDER_YEAR.search(title)):
         year = body_year(body)
-    return Metadata(name, unit_type(name), year, kind)
+    utype = unit_type(name) if name else body_unit_type(body)
+    return Metadata(name, utype, year, kind)

@@ -42,7 +42,7 @@ _CONTEXT = 4  # garbled spans often start/end with ordinary-looking characters..
 _CONTEXT_AFTER = 8  # ...especially after the last odd one, before the bytes realign
 _GAP = 4  # odd characters at most this far apart belong to the same span
 _MIN_ODD = 1.5  # weight of odd characters (see _weight) worth a repair attempt
-_MIN_DROP = 3.0  # weight needed to drop a span that no codec round trip explains
+_MIN_DROP = 2.5  # weight needed to drop a span that no codec round trip explains
 _MAX_SPAN_CHARS = 60
 _MAX_SPANS = 100  # per page; beyond this the "odd" characters are the page's own script
 _MIN_NATURAL = 0.6  # share of characters in known word pairs a repair must reach
@@ -89,7 +89,18 @@ def known_ideographs() -> frozenset[str]:
 
 @functools.lru_cache(maxsize=1)
 def _odd_pattern() -> re.Pattern[str]:
-    """One regex class for every odd character (fast scan of whole pages)."""
+    """Odd characters and ASCII debris next to them (see _odd_class for the first)."""
+    # ASCII debris: a ? (lost byte) next to non-ASCII text, a lone letter or symbol
+    # wedged between non-ASCII characters or ?s (a byte read as ASCII mid-character).
+    debris = (r"(?<=[^\x00-\x7f])\?|(?<=[^\x00-\x7f].)\?|\?(?=[^\x00-\x7f])"
+              r"|(?<=[^\x00-\x7f?])[A-Za-z@~^`|\\](?=[^\x00-\x7f?])"
+              r"|(?<=\?)[A-Za-z@~^`|\\](?=[?\u0080-\uffff])|(?<=[\u0080-\uffff])[A-Za-z@~^`|\\](?=\?)")
+    return re.compile(_odd_class().pattern + "|" + debris)
+
+
+@functools.lru_cache(maxsize=1)
+def _odd_class() -> re.Pattern[str]:
+    """One character class for every odd character: a fast scan of whole pages."""
     known = known_ideographs()
     ranges: list[str] = []
     for block in (range(0x3400, 0xA000), range(0xF900, 0xFB00)):
@@ -112,12 +123,7 @@ def _odd_pattern() -> re.Pattern[str]:
         "\u2200-\u22ff\u2500-\u257f\u3300-\u33ff"  # math, box drawing, CJK squared words
         + re.escape(_CP1252_DEBRIS)
     )
-    # ASCII debris: a ? (lost byte) next to non-ASCII text, a lone letter or symbol
-    # wedged between non-ASCII characters or ?s (a byte read as ASCII mid-character).
-    debris = (r"(?<=[^\x00-\x7f])\?|(?<=[^\x00-\x7f].)\?|\?(?=[^\x00-\x7f])"
-              r"|(?<=[^\x00-\x7f?])[A-Za-z@~^`|\\](?=[^\x00-\x7f?])"
-              r"|(?<=\?)[A-Za-z@~^`|\\](?=[?\u0080-\uffff])|(?<=[\u0080-\uffff])[A-Za-z@~^`|\\](?=\?)")
-    return re.compile("[" + fixed + "".join(ranges) + "]|" + debris)
+    return re.compile("[" + fixed + "".join(ranges) + "]")
 
 
 @functools.lru_cache(maxsize=1)
@@ -221,7 +227,7 @@ def _read_piece(data: bytes, codec: str) -> tuple[str, int, int]:
 # What a repaired span may contain: ideographs, ASCII letters/digits and the punctuation
 # of Chinese prose. A candidate with anything else (÷, ﹝, box drawing) is still garbage.
 _REPAIRED = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9A-Za-z%.,:;()\-，。、；：？！“”‘’（）《》〈〉【】—…·\s]*")
-_MIN_HITS = 4  # ideographs in dictionary pairs: shorter readings are too easily accidental
+_MIN_HITS = 3  # ideographs in dictionary pairs: shorter readings are too easily accidental
 
 
 _JUNK = re.compile(r"[A-Za-z?~^`|\\{}\[\]@#$&*_<>=+\ufffd]")
@@ -308,19 +314,19 @@ def repair_line(line: str) -> tuple[str, list[str]]:
 
 def repair_mojibake(text: str) -> tuple[str, list[str]]:
     """Text with garbled spans repaired or dropped, and a warning per span."""
-    if not _odd_pattern().search(text):
+    odd = _odd_class()
+    if not odd.search(text):
         return text, []
     lines = text.split("\n")
-    spans = sum(len(_spans(line)) for line in lines)
-    if spans > _MAX_SPANS:
+    suspects = [(n, spans) for n, line in enumerate(lines) if odd.search(line) and (spans := _spans(line))]
+    count = sum(len(spans) for _, spans in suspects)
+    if count > _MAX_SPANS:
         # Mojibake is a few spans in a page; this many odd clusters means another
         # language or script throughout (or a page of garbage): not ours to rewrite.
-        return text, [f"mojibake: {spans} suspicious spans, too many to be mojibake; left as is"]
+        return text, [f"mojibake: {count} suspicious spans, too many to be mojibake; left as is"]
     warnings: list[str] = []
-    for n, line in enumerate(lines):
-        if not _odd_pattern().search(line):
-            continue
-        fixed, notes = repair_line(line)
+    for n, _spans_of_line in suspects:
+        fixed, notes = repair_line(lines[n])
         if notes:
             lines[n] = fixed
             warnings.extend(f"line {n + 1}: {note}" for note in notes)

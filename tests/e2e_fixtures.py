@@ -66,6 +66,7 @@ REPORTS = [
 ]
 
 HOSTILE_TITLE = "东湖社区2023年意识形态工作总结<b>加粗</b>"
+ZIP_FACT = "建成智慧党建驿站两处，服务群众三千余人次。"
 HOSTILE_TEXT = "社区开展网络安全宣传周活动，揭露<script>alert('xss')</script>钓鱼链接骗局。"
 
 
@@ -122,6 +123,14 @@ def write_archive(folder: Path) -> Path:
             dump += [para.replace("<strong>", "").replace("</strong>", ""), ""]
     (folder / "wenku.example").mkdir(exist_ok=True)
     (folder / "wenku.example" / "village-reports.txt").write_bytes("\n".join(dump).encode("gb18030"))
+    # A page inside a zip archive (its source is "bundle.zip!member").
+    import zipfile
+
+    title = "南湖街道2024年意识形态工作总结"
+    paras = _report_html(title, "南湖街道", 2024, {"工作做法": ZIP_FACT})
+    with zipfile.ZipFile(folder / "bundle.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("pages/nanhu-2024.html",
+                    _page(title, paras, "utf-8", "https://zip.example/nanhu-2024.html"))
     return folder
 
 

@@ -82,3 +82,15 @@ def test_unavailable_index_is_503(tmp_path):
     app = create_app({"DANGAN_INDEX": str(tmp_path / "none"), "TESTING": True, "SECRET_KEY": "t"})
     resp = app.test_client().get("/api/search?q=x")
     assert resp.status_code == 503 and resp.get_json()["error"] == "index_unavailable"
+
+
+def test_running_app_picks_up_a_swapped_index(tmp_path, monkeypatch):
+    from indexer.search import build, engine
+    from test_search_support import write_jsonl
+
+    monkeypatch.setattr(engine, "REFRESH_SECONDS", 0.0)
+    root = build_index(tmp_path, REPORTS[:1])
+    client = create_app({"DANGAN_INDEX": str(root), "TESTING": True, "SECRET_KEY": "t"}).test_client()
+    assert client.get("/api/search").get_json()["total"] == 1
+    build.build([str(write_jsonl(tmp_path / "v2.jsonl", REPORTS))], root, jobs=0)
+    assert client.get("/api/search").get_json()["total"] == 3

@@ -267,3 +267,40 @@ def test_stale_html_edit_is_refused_not_applied(app):
         "visibility": "private"}, follow_redirects=True)
     assert "collection changed" in response.get_data(as_text=True)
     assert alice.get(f"/api/collections/{cid}").get_json()["collection"]["name"] == "甲改"
+
+
+def test_admin_manages_users(app, db_path):
+    alice, root = app.test_client(), app.test_client()
+    a, r = login(alice, "alice"), login(root, "root")
+    body = {"username": "carol", "password": "carol password", "role": "librarian"}
+    assert alice.post("/api/users", json=body, headers={"X-CSRF-Token": a}).status_code == 403
+    assert alice.get("/api/users").status_code == 403
+    assert root.post("/api/users", json=body).status_code == 403  # no token
+    response = root.post("/api/users", json=body, headers={"X-CSRF-Token": r})
+    assert response.status_code == 201 and response.get_json()["user"]["username"] == "carol"
+    assert root.post("/api/users", json=body, headers={"X-CSRF-Token": r}).status_code == 400
+    carol = app.test_client()
+    c = login(carol, "carol")
+    assert root.patch("/api/users/carol", json={"active": False},
+                      headers={"X-CSRF-Token": r}).status_code == 200
+    assert carol.post("/api/collections", json={"name": "x"},
+                      headers={"X-CSRF-Token": c}).status_code == 401
+    assert root.patch("/api/users/root", json={"active": False},
+                      headers={"X-CSRF-Token": r}).status_code == 400  # not yourself
+    assert root.patch("/api/users/ghost", json={"active": False},
+                      headers={"X-CSRF-Token": r}).status_code == 404
+    log = users_mod.user_log(cur.connect(db_path))
+    assert [(e["action"], e["user"], e["detail"]["user"]) for e in log] == \
+        [("disable", "root", "carol"), ("add_user", "root", "carol")]
+    page = root.get("/admin/users").get_data(as_text=True)
+    assert "carol" in page and "已停用" in page
+    assert "carol password" not in page
+
+
+def test_secure_cookie_flag_from_the_environment(db_path, monkeypatch):
+    monkeypatch.setenv("DANGAN_COOKIE_SECURE", "1")
+    app = create_app({"TESTING": True, "DANGAN_DB": str(db_path)})
+    response = app.test_client().post("/api/login", json={"username": "alice",
+                                                           "password": "alice password"},
+                                      base_url="https://localhost")
+    assert "Secure" in response.headers["Set-Cookie"]

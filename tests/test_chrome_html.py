@@ -219,3 +219,36 @@ def test_dev_corpus_keeps_report_text_and_drops_chrome(shared_dir):
                 leaked += sq in kept
     assert missing / body_total <= 0.01  # mojibake lines repaired differently may differ
     assert leaked / chrome_total <= 0.005
+
+
+def test_summary_box_repeating_the_opening_is_dropped():
+    html = f"""<html><body><div class="post"><h1>某局工作总结</h1>
+    <div class="summary">{P1[:30]}</div><p>{P1}</p><p>{P2}</p>
+    <p>推荐阅读：<a href="/1.html">某镇2022年党建工作总结</a></p><p>{P3}</p>
+    <p>以上就是小编整理的某局工作总结的全部内容。</p></div></body></html>"""
+    clean = clean_page(page(html))
+    assert list(clean.lines) == [P1, P2, P3]
+
+
+def test_preformatted_text_keeps_one_paragraph_a_line():
+    html = f"<html><body><h1>某局工作总结</h1><pre>\n{P1}\n一、主要做法\n{P2}\n</pre></body></html>"
+    assert clean_page(page(html)).lines == (P1, "一、主要做法", P2)
+
+
+def test_long_reader_comments_beside_the_article_are_not_content():
+    comment = "这篇总结写得很有条理，层次清楚，我们单位正好需要参考，谢谢作者无私的分享和整理。"
+    html = f"""<html><body><div class="page"><div class="article"><h1>某局工作总结</h1>
+    <p>{P1 * 2}</p><p>{P2 * 2}</p><p>{P3 * 2}</p><p>{P4 * 2}</p></div>
+    <div class="comments"><p>{comment}</p><p>{comment[::-1]}</p><p>{comment}</p></div></div></body></html>"""
+    clean = clean_page(page(html))
+    assert list(clean.lines) == [P1 * 2, P2 * 2, P3 * 2, P4 * 2]
+
+
+def test_title_in_a_styled_cell_without_h1_is_the_heading():
+    html = f"""<html><head><title>某县检察院2021年工作总结-某县检察网</title></head><body><table>
+    <tr><td class="t"><b>某县检察院2021年工作总结</b></td></tr><tr><td>来源：办公室 日期：2022-01-10</td></tr>
+    <tr><td class="txt"><p>{P1}</p><p>{P2}</p></td></tr></table></body></html>"""
+    clean = clean_page(page(html))
+    assert clean.page_title == "某县检察院2021年工作总结"
+    assert clean.heading == "某县检察院2021年工作总结"
+    assert list(clean.lines) == [P1, P2]

@@ -220,3 +220,57 @@ def test_seed_pages_keep_every_report_line_and_drop_their_chrome(shared_dir):
         assert squeeze(clean.heading) in {squeeze(r["title"]) for r in page["reports"]} | {
             squeeze(page["page_title"])
         }
+
+
+def test_a_report_title_is_never_joined_with_the_paragraph_after_it():
+    text = f"""两篇总结
+范文一
+某某区人力资源和社会保障局关于意识形态领域风险隐患排查报告
+{P1}
+{P2}
+范文二
+某某区人力资源和社会保障局关于意识形态工作落实情况的报告
+{P3}
+"""
+    clean = clean_page(dump(text))
+    assert clean.lines[1] == "某某区人力资源和社会保障局关于意识形态领域风险隐患排查报告"
+    assert clean.lines[2] == P1
+
+
+@pytest.mark.parametrize(
+    "line, cue",
+    [
+        ("当前位置：首页 > 工作总结 > 正文", "breadcrumb"),
+        ("您的位置: 主页 » 范文", "breadcrumb"),
+        ("發佈時間：2021-05-05 瀏覽：33", "meta"),
+        ("2023-05-01 12:00", "meta"),
+        ("上一篇：某局工作总结", "cue"),
+        ("Copyright © 2024 某网 版权所有", "cue"),
+        ("以下是小编整理的工作总结，仅供参考，希望对大家有所帮助。", "cue"),
+        ("首页 | 工作总结 | 工作计划 | 心得体会", "menu"),
+        ("相关文章", "label"),
+        ("Share Tweet Email", "no_chinese"),
+        ("一、主要做法", None),
+        ("今年以来，我局坚持以问题为导向，认真查找工作中的不足，取得了一定成效。", None),
+        ("以上是某局意识形态工作有关情况，不妥之处，请批评指正。", None),
+        ("本文由我局撰写，现将有关情况报告如下。", None),
+    ],
+)
+def test_chrome_cues(line, cue):
+    from indexer import lines as L
+
+    assert L.chrome_cue(L.fold(line)) == cue
+
+
+def test_line_roles():
+    from indexer import lines as L
+
+    assert L.is_title_like(L.fold("关于加强宣传、组织、统战工作情况的调研报告"))
+    assert not L.is_prose(L.fold("关于加强宣传、组织、统战工作情况的调研报告"))
+    assert not L.is_title_like(L.fold("一、工作开展情况"))
+    assert L.is_heading_start(L.fold("（三）加强阵地建设")) and L.is_heading_start("2.加强学习")
+    assert not L.is_heading_start("2023年以来")
+    assert L.is_marker(L.fold("【篇二】某局工作总结")) and L.is_marker("范文三") and L.is_marker("第2篇：")
+    assert not L.is_marker("篇幅有限，不再赘述。")
+    assert L.find_date(L.fold("發佈時間：2021年5月6日")) == "2021-05-06"
+    assert L.find_date("共计2021-05-06") is None  # a date needs a publish cue before it

@@ -307,7 +307,8 @@ def test_html_forms_add_move_remove(app, alice, all_reports):
     assert response.status_code == 400 and "ghost-id" in response.get_data(as_text=True)
     assert 'href="/search?q=x"' in response.get_data(as_text=True)
     # A `next` that is not a path on this site is ignored.
-    for bad in ("javascript:alert(1)", "//evil.example/", "https://evil.example/"):
+    for bad in ("javascript:alert(1)", "//evil.example/", "https://evil.example/",
+                "/\t/evil.example/", "/\\evil.example/"):
         response = alice.client.post("/collections/add", data={
             "csrf_token": token, "collection_id": cid, "report_id": ids[1], "next": bad})
         assert response.status_code == 303 and "evil" not in response.headers["Location"]

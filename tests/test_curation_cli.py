@@ -36,6 +36,8 @@ def test_users_add_list_disable(run, tmp_path):
     conn = cur.connect(tmp_path / "index.db")
     assert users_mod.authenticate(conn, "alice", "s3cret pass phrase") is not None
     assert users_mod.authenticate(conn, "bob", "bob password") is None  # disabled
+    assert [(e["user"], e["action"], e["detail"]["user"]) for e in users_mod.user_log(conn)] == \
+        [("(cli)", "disable", "bob"), ("(cli)", "add_user", "bob"), ("(cli)", "add_user", "alice")]
 
 
 @pytest.mark.parametrize("args, stdin, message", [

@@ -363,6 +363,17 @@ def test_export_contents(conn, alice):
         assert "manifest.csv" in zf.namelist()
 
 
+def test_csv_cells_cannot_become_formulas(conn, alice):
+    c = cur.create_collection(conn, alice, "c")
+    cur.add_items(conn, alice, c.id, [report(1, title="=HYPERLINK(\"http://x\")")])
+    cur.update_item(conn, alice, c.id, "r001", note="@SUM(A1)", tags=["-1", "ok"])
+    items = _items_with_reports(conn, c.id, [report(1, title="=HYPERLINK(\"http://x\")")])
+    text = export_mod.to_csv(items)
+    assert "'=HYPERLINK" in text and "'@SUM(A1)" in text
+    assert export_mod.parse_import(text.encode()) == \
+        [{"report_id": "r001", "note": "@SUM(A1)", "tags": ["-1", "ok"]}]
+
+
 def test_import_rejects_garbage():
     with pytest.raises(cur.CurationError):
         export_mod.parse_import(b"\xff\xfe\x00garbage")

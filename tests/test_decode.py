@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import codecs
+import gzip
 import random
 
 import pytest
@@ -26,6 +27,7 @@ def page(data: bytes, declared: str | None = None, hint=None) -> RawPage:
 
 @pytest.mark.parametrize("bom,codec", [
     (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
 ])
 def test_bom_wins(bom, codec):
     data = bom + html(TEXT, meta="gbk").encode(codec)
@@ -116,3 +118,40 @@ def test_canonical_codec():
     assert canonical_codec("big5") == "big5hkscs"
     assert canonical_codec("UTF8") == "utf-8"
     assert canonical_codec("no-such-codec") is None
+
+
+def test_gzip_compressed_page_is_inflated():
+    data = gzip.compress(html(TEXT, meta="gbk").encode("gbk"))
+    d = decode_page(page(data, hint="html"))
+    assert d.encoding == "gb18030" and TEXT in d.text
+    assert "decode: page was gzip-compressed" in d.warnings
+    with pytest.raises(ExtractError) as exc:
+        decode_page(page(b"\x1f\x8b\x08\x00broken", hint="html"))
+    assert exc.value.reason.startswith("binary")
+
+
+def test_text_starting_like_a_magic_number_is_still_text():
+    d = decode_page(page("BM公司2023年意识形态工作总结\n正文".encode("utf-8"), hint="txt"))
+    assert d.text.startswith("BM公司")
+
+
+def test_xml_declaration_counts_as_a_declared_encoding():
+    data = ('<?xml version="1.0" encoding="big5"?>' + html(TRAD)).encode("big5")
+    assert decode_page(page(data)).encoding == "big5hkscs"
+
+
+def test_badly_damaged_gbk_page_still_reads_as_chinese():
+    good = html(TEXT * 4, meta="gbk").encode("gbk")
+    # one byte in 50 destroyed: far beyond the tolerance for a declared codec
+    damaged = bytes(b if i % 50 else 0xFF for i, b in enumerate(good))
+    d = decode_page(page(damaged))
+    assert d.encoding == "gb18030"
+    assert "意识形态工作" in d.text
+    assert any("undecodable bytes replaced" in w for w in d.warnings)
+
+
+def test_plausibility_looks_past_a_long_head():
+    script = "<script>" + "var x = 1;\n" * 4000 + "</script>"  # ~44 KB before any text
+    data = f"<html><head><meta charset='gb2312'>{script}</head><body><p>{TRAD * 3}</p></body></html>"
+    d = decode_page(page(data.encode("big5")))
+    assert d.encoding == "big5hkscs" and TRAD in d.text

@@ -135,7 +135,16 @@ def test_keyboard_slash_focuses_search_and_phone_layout(live_server, browser_pag
     page.goto(live_server + "/search?q=意识形态")
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "q"
+    # In the reading view, "n" walks through the highlighted query terms.
+    page.goto(live_server + "/search?q=意识形态")
+    page.locator(".hit-title a").first.click()
+    page.wait_for_url(re.compile("/reports/"))
+    page.keyboard.press("n")
+    page.keyboard.press("n")
+    active = page.locator("article.report mark.active")
+    assert active.count() == 1
+    assert active.evaluate("m => [...document.querySelectorAll('article.report mark')].indexOf(m)") == 1
     page.set_viewport_size({"width": 390, "height": 844})
-    page.reload()
+    page.goto(live_server + "/search?q=意识形态")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # no horizontal scrolling on a phone

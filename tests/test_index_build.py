@@ -3,7 +3,6 @@ incremental update, the single-writer lock, the CLI."""
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from pathlib import Path

@@ -84,3 +84,10 @@ def test_extract_metadata_combines_fields():
     assert (meta.unit_name, meta.unit_type, meta.year, meta.genre) == ("長鋪區總工會", "群团组织", 2020, "述职报告")
     empty = extract_metadata(None, "")
     assert (empty.unit_name, empty.unit_type, empty.year, empty.genre) == (None, None, None, None)
+
+
+def test_unit_type_from_the_body_when_the_title_names_no_unit():
+    meta = extract_metadata("关于2023年度意识形态工作的总结", "今年以来，我镇认真落实责任制。我镇党委高度重视。")
+    assert (meta.unit_name, meta.unit_type, meta.year) == (None, "乡镇街道", 2023)
+    assert extract_metadata("意識形態工作總結", "一年來，我局認真落實。").unit_type == "政府部门"
+    assert extract_metadata("意识形态工作总结", "今年以来，全县认真落实。").unit_type is None

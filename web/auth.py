@@ -13,12 +13,14 @@
   address) is locked for a while: 429 with Retry-After.
 
 Config: DANGAN_DB (database; default `<DANGAN_INDEX>.db`), SECRET_KEY (optional),
-SESSION_COOKIE_SECURE (set True when served over HTTPS).
+SESSION_COOKIE_SECURE (set True, or the environment variable DANGAN_COOKIE_SECURE=1,
+when served over HTTPS).
 """
 from __future__ import annotations
 
 import functools
 import hmac
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -59,6 +61,8 @@ def init_app(app: Flask) -> None:
     finally:
         conn.close()
     app.config["DANGAN_DB_PATH"] = str(path)
+    if os.environ.get("DANGAN_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
+        app.config["SESSION_COOKIE_SECURE"] = True  # served over HTTPS (`dangan serve` has no config file)
     if app.config.get("PERMANENT_SESSION_LIFETIME") == timedelta(days=31):  # Flask's default
         # The cookie lives as long as the server-side session it points to.
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=users_mod.SESSION_S)
@@ -231,12 +235,21 @@ def api_me():
     return jsonify(user=user.to_json() if user else None, csrf_token=csrf_token())
 
 
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: redirects and back links never
+    lead to another site (browsers drop tabs/newlines and read "\\" as "/", so
+    "/\t/evil" or "/\\evil" would)."""
+    if not target or not target.startswith("/") or "\\" in target \
+            or any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in target):
+        return None
+    parts = urlsplit(target)
+    if target.startswith("//") or parts.scheme or parts.netloc:
+        return None
+    return target
+
+
 def _safe_next(target: str | None) -> str:
-    # Only local paths: never redirect a freshly logged-in user to another site.
-    if target and target.startswith("/") and not target.startswith("//") \
-            and not urlsplit(target).netloc and "\\" not in target:
-        return target
-    return url_for("collections.list_page")
+    return local_path(target) or url_for("collections.list_page")
 
 
 @bp.get("/login")
@@ -268,3 +281,80 @@ def logout_form():
     _logout()
     return redirect(url_for("pages.search_page") if "pages" in current_app.blueprints
                     else url_for("auth.login_page"), code=303)
+
+
+# -- user management (admins; the CLI does the same) ----------------------------------
+
+def _user_action(username: str, action: str) -> users_mod.User:
+    """Enable/disable; an admin cannot disable themselves (no lock-out by mistake)."""
+    conn, me = get_db(), current_user()
+    if action == "disable" and username == me.username:
+        raise users_mod.UserError("you cannot disable your own account")
+    user = users_mod.set_active(conn, username, action == "enable")
+    users_mod.log_user_change(conn, me, action, username)
+    return user
+
+
+def _user_create(username, password, role) -> users_mod.User:
+    if not all(isinstance(v, str) for v in (username, password, role)):
+        raise users_mod.UserError("username, password and role must be strings")
+    conn = get_db()
+    user = users_mod.add_user(conn, username.strip(), password, role)
+    users_mod.log_user_change(conn, current_user(), "add_user", user.username, role=role)
+    return user
+
+
+@bp.get("/api/users")
+@require_role("admin")
+def api_users():
+    return jsonify(users=[u.to_json() for u in users_mod.list_users(get_db())])
+
+
+@bp.post("/api/users")
+@require_role("admin")
+def api_add_user():
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return error(400, "expected a JSON object")
+    try:
+        user = _user_create(data.get("username"), data.get("password"),
+                            data.get("role", "librarian"))
+    except users_mod.UserError as exc:
+        return error(400, str(exc))
+    return jsonify(user=user.to_json()), 201
+
+
+@bp.patch("/api/users/<username>")
+@require_role("admin")
+def api_edit_user(username):
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("active"), bool):
+        return error(400, 'expected {"active": true|false}')
+    try:
+        user = _user_action(username, "enable" if data["active"] else "disable")
+    except users_mod.UserError as exc:
+        return error(404 if "no user" in str(exc) else 400, str(exc))
+    return jsonify(user=user.to_json())
+
+
+@bp.get("/admin/users")
+@require_role("admin")
+def users_page():
+    return render_template("auth/users.html", users=users_mod.list_users(get_db()),
+                           roles=users_mod.ROLES)
+
+
+@bp.post("/admin/users")
+@require_role("admin")
+def users_form():
+    form = request.form
+    try:
+        if form.get("action") in ("enable", "disable"):
+            _user_action(form.get("username", ""), form["action"])
+        else:
+            _user_create(form.get("username", ""), form.get("password", ""),
+                         form.get("role", "librarian"))
+    except users_mod.UserError as exc:
+        return render_template("auth/users.html", users=users_mod.list_users(get_db()),
+                               roles=users_mod.ROLES, message=str(exc)), 400
+    return redirect(url_for("auth.users_page"), code=303)

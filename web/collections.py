@@ -384,10 +384,7 @@ def api_log(collection_id):
 def _local_next() -> str | None:
     """The form's `next` when it is a path on this site (never another site, never a
     javascript: URL), else None."""
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return auth.local_path(request.form.get("next", ""))
 
 
 def _back(default: str):

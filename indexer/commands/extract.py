@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+import multiprocessing
 from multiprocessing import Pool
 from typing import IO, Iterable, Iterator
 
@@ -69,6 +70,26 @@ def process(item: RawPage | Skip) -> tuple[list[str], int, list[str]]:
     return [_dumps(r.to_json()) for r in result], len(result), []
 
 
+_WARM_UP_PAGE = (
+    "<html><head><meta charset='utf-8'><title>某局2023年意识形态工作总结</title></head><body>"
+    "<div>首页 &gt; 工作总结</div><h1>某局2023年意识形态工作总结</h1>"
+    "<p>今年以来，局党组認真落實意識形態工作責任制，鍦ㄥ共閮ㄥ钩现将有关情况报告如下：</p>"
+    "<p>一、主要工作</p><p>（一）加强组织领导。全年专题研究意识形态工作4次。</p>"
+    "<p>二、存在问题</p><p>理论学习还不够深入。</p><p>三、下一步打算</p><p>继续加强理论武装。</p>"
+    "<div>Copyright 2024 版权所有</div></body></html>"
+).encode("utf-8")
+
+
+def _warm_up() -> None:
+    """Build the pipeline's lazy tables (OpenCC, jieba, codec sets) once, in the parent.
+
+    Forked workers inherit them instead of each spending seconds building its own.
+    """
+    from ..pipeline import extract_page
+
+    extract_page(RawPage(source="warm-up", identity="warm-up", data=_WARM_UP_PAGE, format_hint="html"))
+
+
 def _dumps(obj: dict) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
@@ -104,10 +125,14 @@ def run_extract(paths: Iterable[str], out: IO[str], jobs: int, progress: bool = 
             # queue (gigabytes on a big archive); a semaphore keeps a bounded window of
             # pages in flight, released as results come back in order.
             window = threading.BoundedSemaphore(jobs * _CHUNKSIZE * 4)
+            stop = threading.Event()  # set when we stop early (Ctrl-C, write error)
 
             def throttled() -> Iterator[RawPage | Skip]:
                 for item in items:
-                    window.acquire()
+                    # Poll, never block for good: the pool's shutdown joins this thread.
+                    while not window.acquire(timeout=0.2):
+                        if stop.is_set():
+                            return
                     yield item
 
             def released(results):
@@ -115,8 +140,13 @@ def run_extract(paths: Iterable[str], out: IO[str], jobs: int, progress: bool = 
                     window.release()
                     yield result
 
+            if multiprocessing.get_start_method() == "fork":
+                _warm_up()
             with Pool(jobs, initializer=_init_worker) as pool:
-                consume(released(pool.imap(process, throttled(), chunksize=_CHUNKSIZE)))
+                try:
+                    consume(released(pool.imap(process, throttled(), chunksize=_CHUNKSIZE)))
+                finally:
+                    stop.set()
     finally:
         if bar is not None:
             bar.close()

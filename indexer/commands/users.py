@@ -70,6 +70,7 @@ def users_add(name, role, password_stdin, db, index):
         user = users_mod.add_user(conn, name, _read_password(password_stdin), role)
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
+    users_mod.log_user_change(conn, None, "add_user", user.username, role=role)
     click.echo(f"added {user.username} ({user.role})")
 
 
@@ -93,6 +94,7 @@ def users_disable(name, db, index):
         users_mod.set_active(conn, name, False)
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
+    users_mod.log_user_change(conn, None, "disable", name)
     click.echo(f"disabled {name}")
 
 
@@ -106,6 +108,7 @@ def users_enable(name, db, index):
         users_mod.set_active(conn, name, True)
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
+    users_mod.log_user_change(conn, None, "enable", name)
     click.echo(f"enabled {name}")
 
 
@@ -120,6 +123,7 @@ def users_passwd(name, password_stdin, db, index):
         users_mod.set_password(conn, name, _read_password(password_stdin))
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
+    users_mod.log_user_change(conn, None, "set_password", name)
     click.echo(f"password set for {name}")
 
 

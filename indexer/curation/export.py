@@ -19,10 +19,25 @@ CSV_FIELDS = ("position", "report_id", "title", "source", "status", "note", "tag
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
 
+# Spreadsheets run cells starting with these as formulas (CSV injection): such cells get
+# a leading apostrophe, which the importer removes again.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _uncell(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value
+
+
 def _row(item: Item) -> dict:
     data = item.to_json()
     data["tags"] = ", ".join(item.tags)
-    return {k: data.get(k) for k in CSV_FIELDS}
+    return {k: _cell(data.get(k)) for k in CSV_FIELDS}
 
 
 def to_csv(items: list[Item]) -> str:
@@ -152,9 +167,10 @@ def _from_csv(text: str) -> list[dict]:
             continue
         entry = {"report_id": row["report_id"]}
         if "note" in row:
-            entry["note"] = row["note"] or ""
+            entry["note"] = _uncell(row["note"] or "")
         if "tags" in row:
-            entry["tags"] = [t.strip() for t in (row["tags"] or "").split(",") if t.strip()]
+            tags = _uncell(row["tags"] or "")
+            entry["tags"] = [t.strip() for t in tags.split(",") if t.strip()]
         out.append(entry)
     return out
 

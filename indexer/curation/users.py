@@ -212,3 +212,25 @@ def session_user(conn: sqlite3.Connection, token: str, at: float | None = None) 
 def end_session(conn: sqlite3.Connection, token: str) -> None:
     with write(conn):
         conn.execute("DELETE FROM sessions WHERE id = ?", (_token_id(token),))
+
+
+def log_user_change(conn: sqlite3.Connection, by: User | None, action: str, username: str,
+                    **detail) -> None:
+    """Account changes go to the audit log too (collection_id NULL)."""
+    import json
+
+    with write(conn):
+        conn.execute(
+            "INSERT INTO audit (collection_id, user_id, username, at, action, detail)"
+            " VALUES (NULL, ?, ?, ?, ?, ?)",
+            (by.id if by else None, by.username if by else "(cli)", now(), action,
+             json.dumps({"user": username, **detail}, ensure_ascii=False)))
+
+
+def user_log(conn: sqlite3.Connection, limit: int = 200) -> list[dict]:
+    import json
+
+    rows = conn.execute("SELECT * FROM audit WHERE collection_id IS NULL ORDER BY id DESC"
+                        " LIMIT ?", (limit,))
+    return [{"at": r["at"], "user": r["username"], "action": r["action"],
+             "detail": json.loads(r["detail"])} for r in rows]

@@ -23,9 +23,9 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh.writing import SegmentWriter
 
 from . import analysis, dedup, schema, store
+from .writer import Committer, LeanWriter
 
 
 @dataclass
@@ -148,27 +148,12 @@ def process(work: PageWork, user_dict: str | None) -> PageResult:
     return PageResult(work.source, work.page_hash, docs=docs)
 
 
-class _Committer(SegmentWriter):
-    """The main writer: applies deletions to existing segments and commits, in one new
-    TOC generation, the segments the worker processes wrote."""
-
-    def commit_segments(self, new_segments: list) -> None:
-        final = self._merge_segments(None, False, True)
-        final += [seg for seg in new_segments if seg is not None]
-        if self._added:  # small segments merged into this writer
-            final.append(self._finalize_segment())
-        else:
-            self._close_segment()
-        self._commit_toc(final)
-        self._finish()
-
-
 def _segment_worker(gen: str, user_dict: str | None, limitmb: int, jobs, results) -> None:
     """Worker process: extract, analyse and write its own Whoosh segment; report each
     page's outcome (without the documents) and finally the segment."""
     try:
         ix = whoosh_index.open_dir(gen)
-        writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
+        writer = LeanWriter(ix, _lk=False, limitmb=limitmb, codec=schema.codec())
         while (work := jobs.get()) is not None:
             result = process(work, user_dict)
             for doc in result.docs:
@@ -313,7 +298,7 @@ def _write(ix, gen: Path, items, jobs: int, user_dict: str | None, progress: boo
            summary: Summary, signatures: dict, known: dict, deleting) -> None:
     """Index `items` (new or changed pages); `known` pages are replaced, their old
     reports deleted; `deleting` lists vanished page sources to delete afterwards."""
-    writer = _Committer(ix, limitmb=256)
+    writer = Committer(ix, limitmb=256, codec=schema.codec())
     bar = _progress(progress)
 
     def on_result(result: PageResult, add_docs: bool) -> None:

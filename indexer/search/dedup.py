@@ -7,6 +7,7 @@ groups. Only groups of two or more reports are kept.
 """
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +19,11 @@ SCHEME = "affine32"
 
 
 def signature(k: str) -> np.ndarray:
-    """MinHash hash values of the 5-character shingles of a key."""
+    """MinHash hash values of the 5-character shingles of a key. crc32 (C, deterministic
+    across processes and runs) instead of datasketch's default sha1 wrapper: 10x faster."""
     from datasketch import MinHash
 
-    mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
+    mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, hashfunc=zlib.crc32)
     if len(k) <= SHINGLE:
         shingles = {k} if k else set()
     else:

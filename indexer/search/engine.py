@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
-from whoosh import collectors, scoring
+from whoosh import scoring
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
 from . import analysis, facets, snippets, store
 from .model import FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, FacetValue, Hit, SearchRequest, SearchResponse
-from .query import ParsedQuery, parse, relax, to_whoosh
+from .execute import Executor
+from .query import ParsedQuery, parse, relax
 from .schema import unpack_blob
 
 REFRESH_SECONDS = 1.0
@@ -38,6 +39,7 @@ class _State:
     ix: object
     searcher: object
     cols: facets.Columns
+    executor: Executor
     meta: dict
     user_dict: str | None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -69,7 +71,8 @@ class Index:
         cols = facets.load(searcher.reader(), dups)
         # Load the normalization tables and dictionaries now, not in the first request.
         analysis.words(analysis.key("預熱"), user_dict)
-        return _State(gen, searcher.reader().generation(), ix, searcher, cols, meta, user_dict)
+        executor = Executor(searcher.reader(), cols)
+        return _State(gen, searcher.reader().generation(), ix, searcher, cols, executor, meta, user_dict)
 
     def state(self) -> _State:
         now = time.monotonic()
@@ -108,30 +111,20 @@ def open_index(path: str | Path | None = None) -> Index:
 # ---------------------------------------------------------------- matching
 
 
-def _run(st: _State, q: wq.Query | None) -> tuple[np.ndarray, np.ndarray]:
-    """(match mask, score per doc) over all document numbers."""
-    cols = st.cols
-    if q is None:
-        return cols.live.copy(), np.zeros(cols.n)
-    key = repr(q)
+def _run(st: _State, parsed: ParsedQuery, sections: list[str] | None) -> tuple[np.ndarray, np.ndarray]:
+    """(match mask, score per doc) over all document numbers, cached per generation."""
+    if parsed.empty:
+        return st.cols.live.copy(), np.zeros(st.cols.n)
+    key = (parsed.understood(), tuple(sorted(sections or ())))
     hit = st.cache.get(key)
     if hit is not None:
         st.cache.move_to_end(key)
         return hit
-    collector = collectors.UnlimitedCollector()
-    st.searcher.search_with_collector(q, collector)
-    mask = np.zeros(cols.n, dtype=bool)
-    scores = np.zeros(cols.n)
-    if collector.items:
-        arr = np.array(collector.items, dtype=float)
-        docs = arr[:, 1].astype(np.int64)
-        mask[docs] = True
-        scores[docs] = arr[:, 0]
-    mask &= cols.live
-    st.cache[key] = (mask, scores)
+    result = st.executor.run(parsed, sections, st.user_dict)
+    st.cache[key] = result
     if len(st.cache) > CACHE_SIZE:
         st.cache.popitem(last=False)
-    return mask, scores
+    return result
 
 
 def _clamp(request: SearchRequest) -> SearchRequest:
@@ -157,11 +150,11 @@ def _search(st: _State, request: SearchRequest,
     parsed = parse(request.q)
     sections = list(request.section)
     relaxed = False
-    match, scores = _run(st, to_whoosh(parsed, sections or None, st.user_dict))
+    match, scores = _run(st, parsed, sections)
     if not match.any() and not parsed.empty:
         loose = relax(parsed, st.user_dict)
         if loose is not None:
-            m2, s2 = _run(st, to_whoosh(loose, sections or None, st.user_dict))
+            m2, s2 = _run(st, loose, sections)
             if m2.any():
                 parsed, match, scores, relaxed = loose, m2, s2, True
 
@@ -178,12 +171,16 @@ def _search(st: _State, request: SearchRequest,
     selected = combined(None, match)
     facet_counts: dict[str, list[FacetValue]] = {}
     for f in masks:
-        base = match
-        if f == "section" and sections and not parsed.empty:
-            # With a section selected the query only matched inside it; the section facet
-            # counts, per kind, reports matching anywhere that have a section of that kind.
-            base, _ = _run(st, to_whoosh(parsed, None, st.user_dict))
-        pairs = facets.count(cols, f, combined(f, base), collections)
+        if f == "section" and parsed.positive_terms():
+            # A section selection restricts where the query matches, so each kind's count
+            # is the number of reports the query matches inside sections of that kind.
+            others = combined("section", cols.live)
+            per_kind = st.executor.section_masks(parsed, cols.kinds)
+            pairs = sorted(((k, int(np.count_nonzero(m & others))) for k, m in per_kind.items()),
+                           key=lambda p: (-p[1], p[0]))
+            facet_counts[f] = [FacetValue(v, c) for v, c in pairs if c]
+            continue
+        pairs = facets.count(cols, f, combined(f, match), collections)
         facet_counts[f] = [FacetValue(v, c) for v, c in pairs]
 
     docs = np.flatnonzero(selected)

@@ -15,6 +15,7 @@ import numpy as np
 from .schema import SECTION_KINDS
 
 CODED = ("unit_type", "year", "genre", "site", "script")
+LENGTH_FIELDS = ("title_c", "body_c", "unit_c", "title_w", "body_w", "unit_w")
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Columns:
     date: np.ndarray  # int64 yyyymmdd (0 unknown)
     group: np.ndarray  # int32 near-duplicate group per doc (-1: none)
     groups: list[list[str]]
+    year_num: np.ndarray  # int64 year (0 unknown)
+    lengths: dict[str, np.ndarray]  # field -> float64 field length per doc (BM25)
 
 
 def load(reader, dups: Mapping[str, list[str]]) -> Columns:
@@ -44,6 +47,8 @@ def load(reader, dups: Mapping[str, list[str]]) -> Columns:
     kind_bit = {k: i for i, k in enumerate(kinds)}
     sections = np.zeros(n, dtype=np.int64)
     date = np.zeros(n, dtype=np.int64)
+    year_num = np.zeros(n, dtype=np.int64)
+    lengths = {f: np.zeros(n) for f in LENGTH_FIELDS}
     for docnum in np.flatnonzero(live):
         meta = json.loads(col[int(docnum)])
         report_ids[docnum] = meta["id"]
@@ -63,6 +68,11 @@ def load(reader, dups: Mapping[str, list[str]]) -> Columns:
                 mask |= 1 << kind_bit[kind]
         sections[docnum] = mask
         date[docnum] = meta.get("date") or 0
+        if isinstance(meta.get("year"), int):
+            year_num[docnum] = meta["year"]
+        for f, value in (meta.get("len") or {}).items():
+            if f in lengths:
+                lengths[f][docnum] = value
     doc_of = {rid: i for i, rid in enumerate(report_ids) if rid is not None}
     group = np.full(n, -1, dtype=np.int32)
     groups: list[list[str]] = []
@@ -75,7 +85,7 @@ def load(reader, dups: Mapping[str, list[str]]) -> Columns:
             group[doc_of[rid]] = gid
     values = {f: [v for v, _ in sorted(value_index[f].items(), key=lambda kv: kv[1])] for f in CODED}
     return Columns(n, live, report_ids, doc_of, raw_codes, values, sections, kinds, date,
-                   group, groups)
+                   group, groups, year_num, lengths)
 
 
 def filter_mask(cols: Columns, facet: str, selected: list[str],

@@ -1,4 +1,5 @@
-"""Query syntax → Whoosh queries. Lenient: any input parses; what is not syntax is text.
+"""Query syntax → ParsedQuery (executed by execute.py). Lenient: any input parses; what is
+not syntax is text.
 
     清华大学 党建           two terms, both required; each run of characters is a phrase
     "两学 一做"              quoted phrase (spaces inside are ignored, like in documents)
@@ -9,16 +10,14 @@
 
 Matching uses the character view (bigram phrases = exact substring of the key); the
 word view adds ranking signal (BM25F, title boosted) without changing what matches.
+TITLE_BOOST / WORD_TITLE_BOOST weigh title matches in that ranking.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from whoosh import query as wq
-
 from . import analysis
-from .within import InSections
 
 TITLE_BOOST = 4.0
 WORD_TITLE_BOOST = 2.0
@@ -111,55 +110,6 @@ def parse(text: str) -> ParsedQuery:
             out.must.append([term])
         pending_or = False
     return out
-
-
-def _chars(fieldname: str, k: str, boost: float = 1.0) -> wq.Query:
-    """Exact substring `k` in the character view of `fieldname`."""
-    if len(k) == 1:
-        return wq.Prefix(fieldname, k, boost=boost)
-    tokens = analysis.phrase_tokens(k)
-    if len(tokens) == 1:
-        return wq.Term(fieldname, tokens[0], boost=boost)
-    return wq.Phrase(fieldname, tokens, boost=boost)
-
-
-def _match(term: Term, sections: list[str] | None) -> wq.Query:
-    if term.field == "title":
-        return _chars("title_c", term.key, TITLE_BOOST)
-    if term.field == "unit":
-        return _chars("unit_c", term.key)
-    if sections:
-        # Section filter: only text inside sections of those kinds matches (not the title).
-        return InSections(_chars("body_c", term.key), sections, len(term.key))
-    return wq.Or([_chars("body_c", term.key), _chars("title_c", term.key, TITLE_BOOST)])
-
-
-def _ranking(terms: list[Term], user_dict: str | None) -> wq.Query | None:
-    subs = []
-    for term in terms:
-        for w in dict.fromkeys(analysis.words(term.key, user_dict)):
-            if term.field in ("any", "title"):
-                subs.append(wq.Term("title_w", w, boost=WORD_TITLE_BOOST))
-            if term.field == "any":
-                subs.append(wq.Term("body_w", w))
-            if term.field == "unit":
-                subs.append(wq.Term("unit_w", w))
-    return wq.Or(subs) if subs else None
-
-
-def to_whoosh(parsed: ParsedQuery, sections: list[str] | None = None,
-              user_dict: str | None = None) -> wq.Query | None:
-    """The Whoosh query, or None for "every report" (empty query)."""
-    if parsed.empty:
-        return None
-    required: list[wq.Query] = [wq.Or([_match(t, sections) for t in group]) if len(group) > 1
-                                else _match(group[0], sections) for group in parsed.must]
-    required += [wq.NumericRange("year", lo, hi) for lo, hi in parsed.years]
-    positive: wq.Query = wq.And(required) if len(required) > 1 else (required[0] if required else wq.Every())
-    if parsed.must_not:
-        positive = wq.AndNot(positive, wq.Or([_match(t, None) for t in parsed.must_not]))
-    ranking = _ranking(parsed.positive_terms(), user_dict)
-    return wq.AndMaybe(positive, ranking) if ranking is not None else positive
 
 
 def relax(parsed: ParsedQuery, user_dict: str | None = None) -> ParsedQuery | None:

@@ -11,7 +11,7 @@ Fields:
   matching; ``secpos`` (a column) holds the body_c position ranges of each section, so a
   section filter restricts matching to their text (see within.py).
 - ``title_w body_w unit_w``: word view (jieba search mode, frequencies) — BM25F ranking.
-- ``year``: numeric, for ``year:2019..2023`` in queries.
+  (Queries run in execute.py, with numpy over these postings.)
 - ``meta``: a compact column of facet values read once per index generation.
 - ``hit`` / ``blob``: stored display fields / compressed full report with its normalized
   body, offset map and section spans (for snippets without re-tokenizing).
@@ -21,15 +21,36 @@ from __future__ import annotations
 import itertools
 import json
 import zlib
+from array import array
 from collections import Counter, defaultdict
 
 from whoosh import columns, fields, formats
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.system import pack_uint
 
 from . import analysis
 
 SECTION_KINDS = ("前言", "总体情况", "工作做法", "存在问题", "下步打算", "结语")
-_POSITIONS = formats.Positions()
+
+
+class RawPositions(formats.Positions):
+    """Positions as a raw uint32 array: numpy reads a whole posting list's positions with
+    one `frombuffer` (execute.py) instead of unpickling a list per posting."""
+
+    def encode(self, poslist):
+        return array("I", poslist).tobytes()
+
+    def decode_positions(self, valuestring):
+        return list(array("I", valuestring))
+
+    def decode_frequency(self, valuestring):
+        return len(valuestring) // 4
+
+    def decode_weight(self, valuestring):
+        return self.decode_frequency(valuestring) * self.field_boost
+
+    def combine(self, vs):
+        return self.encode(sorted({p for v in vs for p in self.decode_positions(v)}))
 
 
 class Pretokenized(fields.FieldType):
@@ -43,7 +64,7 @@ class Pretokenized(fields.FieldType):
     analyzer = None
 
     def __init__(self, positions: bool):
-        self.format = formats.Positions() if positions else formats.Frequency()
+        self.format = RawPositions() if positions else formats.Frequency()
 
     def index(self, value, **kwargs):
         for term, freq, weight, encoded in value:
@@ -56,13 +77,30 @@ class Pretokenized(fields.FieldType):
         return iter([qstring])
 
 
+_POSITIONS = RawPositions()
+
+
+class FastCodec(W3Codec):
+    """Whoosh's codec without per-block field-length statistics: gathering them costs a
+    column lookup per posting when a segment is written, and they only serve Whoosh's
+    block-skipping scorer, which searches here do not use (execute.py). Light zlib."""
+
+    length_stats = False
+
+    def __init__(self):
+        super().__init__(compression=1)
+
+
+def codec() -> FastCodec:
+    return FastCodec()
+
+
 def make_schema() -> fields.Schema:
     char_fields = {name: Pretokenized(positions=True) for name in ("title_c", "body_c", "unit_c")}
     word_fields = {name: Pretokenized(positions=False) for name in ("title_w", "body_w", "unit_w")}
     return fields.Schema(
         report_id=fields.ID(stored=True, unique=True),
         page=fields.ID(stored=True),  # the page's source: unit of incremental update
-        year=fields.NUMERIC(int, bits=32, signed=False),
         meta=fields.COLUMN(columns.VarBytesColumn()),
         secpos=fields.COLUMN(columns.VarBytesColumn()),
         hit=fields.STORED(),
@@ -82,6 +120,10 @@ def char_postings(k: str) -> list[tuple]:
 def word_postings(k: str, user_dict: str | None) -> list[tuple]:
     counts = Counter(analysis.words(k, user_dict))
     return [(t, n, float(n), pack_uint(n)) for t, n in counts.items()]
+
+
+def _length(postings: list[tuple]) -> int:
+    return sum(p[1] for p in postings)
 
 
 def date_key(report: dict) -> int:
@@ -135,20 +177,21 @@ def prepare(report: dict, page_hash: str, page: str, user_dict: str | None = Non
     secpos = [[kind, key_pos[a], key_pos[b]] for kind, a, b in spans]
     kinds = sorted({sec.get("kind") for sec in sections if sec.get("kind")})
 
+    views = {
+        "title_c": char_postings(title_key), "body_c": char_postings(body_key),
+        "unit_c": char_postings(unit_key), "title_w": word_postings(title_key, user_dict),
+        "body_w": word_postings(body_key, user_dict), "unit_w": word_postings(unit_key, user_dict),
+    }
     doc = {
         "report_id": report["report_id"],
         "page": page,
-        "title_c": char_postings(title_key),
-        "body_c": char_postings(body_key),
-        "unit_c": char_postings(unit_key),
-        "title_w": word_postings(title_key, user_dict),
-        "body_w": word_postings(body_key, user_dict),
-        "unit_w": word_postings(unit_key, user_dict),
+        **views,
         "meta": json.dumps({
             "id": report["report_id"], "unit_type": report.get("unit_type"),
             "year": report.get("year"), "genre": report.get("genre"), "site": report.get("site"),
             "script": report.get("script"), "section": kinds, "date": date_key(report),
             "hash": report.get("content_hash"), "page_hash": page_hash, "page": page,
+            "len": {name: _length(postings) for name, postings in views.items()},
         }, ensure_ascii=False).encode("utf-8"),
         "secpos": json.dumps(secpos, ensure_ascii=False).encode("utf-8"),
         "hit": {k: report.get(k) for k in ("source", "part", "title", "unit_name", "unit_type",
@@ -158,8 +201,6 @@ def prepare(report: dict, page_hash: str, page: str, user_dict: str | None = Non
             "spans": spans,
         }, ensure_ascii=False).encode("utf-8"), 6),
     }
-    if isinstance(report.get("year"), int) and report["year"] > 0:
-        doc["year"] = report["year"]
     doc["_key"] = body_key  # for the MinHash signature; not a field
     return doc
 

@@ -1,0 +1,285 @@
+"""Query execution with numpy over the Whoosh postings.
+
+Whoosh's matchers walk postings one document at a time in Python, and its phrase matcher
+builds a Python object per position: a common phrase over 50,000 reports takes seconds.
+Here a term's postings are read a block at a time (the codec's own block reader) into
+numpy arrays — document numbers, frequencies and, for the character view, positions
+stored as raw uint32 arrays (`schema.RawPositions`) — and everything after that is
+vectorized:
+
+- a phrase is the intersection of its bigrams' (document, position - offset) keys;
+- a section filter keeps occurrences that lie inside a section range of a selected kind;
+- AND / OR / NOT / year ranges are boolean masks over document numbers;
+- ranking is BM25F: phrase frequency in body and (boosted) title, plus the word view.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections import OrderedDict
+
+import numpy as np
+
+from . import analysis
+from .query import TITLE_BOOST, WORD_TITLE_BOOST, ParsedQuery, Term
+
+K1, B, TITLE_B = 1.2, 0.75, 0.3
+TERM_CACHE_BYTES = 64 * 2**20  # posting arrays kept per generation (common bigrams are large)
+EMPTY_I64 = np.zeros(0, dtype=np.int64)
+
+
+def _nbytes(entry) -> int:
+    return sum(a.nbytes for a in entry if a is not None)
+
+
+class Postings:
+    """Per-generation access to whole posting lists as arrays, with a small LRU cache."""
+
+    def __init__(self, reader, n: int):
+        self.leaves = list(reader.leaf_readers())
+        self.n = n
+        self.cache: OrderedDict = OrderedDict()
+        self.cached_bytes = 0
+
+    def term(self, field: str, text: str, positions: bool):
+        """(docs int64 ascending, freqs int64, positions uint32 flat | None)."""
+        key = (field, text)
+        hit = self.cache.get(key)
+        if hit is not None:
+            self.cache.move_to_end(key)
+            return hit
+        btext = text.encode("utf-8")
+        ids, freqs, values = [], [], []
+        for leaf, offset in self.leaves:
+            if (field, btext) not in leaf:
+                continue
+            m = leaf.postings(field, btext)
+            if hasattr(m, "_read_ids"):  # the W3 codec's block reader
+                while m.is_active():
+                    m._read_ids()
+                    m._read_weights()
+                    ids.append(np.asarray(m._ids, dtype=np.int64) + offset)
+                    freqs.append(np.asarray(m._weights, dtype=np.float64))
+                    if positions:
+                        m._read_values()
+                        values.extend(m._values)
+                    m._next_block()
+            else:  # inlined postings of rare terms
+                block_ids, block_w = [], []
+                while m.is_active():
+                    block_ids.append(m.id())
+                    block_w.append(m.weight())
+                    if positions:
+                        values.append(m.value())
+                    m.next()
+                ids.append(np.asarray(block_ids, dtype=np.int64) + offset)
+                freqs.append(np.asarray(block_w, dtype=np.float64))
+        if ids:
+            docs = np.concatenate(ids)
+            tf = np.rint(np.concatenate(freqs)).astype(np.int64)
+        else:
+            docs, tf = EMPTY_I64, EMPTY_I64
+        pos = np.frombuffer(b"".join(values), dtype=np.uint32) if positions else None
+        out = (docs, tf, pos)
+        self.cache[key] = out
+        self.cached_bytes += _nbytes(out)
+        while self.cached_bytes > TERM_CACHE_BYTES and len(self.cache) > 1:
+            _, old = self.cache.popitem(last=False)
+            self.cached_bytes -= _nbytes(old)
+        return out
+
+    def prefix_terms(self, field: str, prefix: str) -> list[str]:
+        terms: set[str] = set()
+        for leaf, _ in self.leaves:
+            for t in leaf.expand_prefix(field, prefix):
+                terms.add(t.decode("utf-8") if isinstance(t, bytes) else t)
+        return sorted(terms)
+
+
+def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if not len(a) or not len(b):
+        return EMPTY_I64
+    idx = np.searchsorted(b, a)
+    idx[idx == len(b)] = 0
+    return a[b[idx] == a]
+
+
+def occurrences(post: Postings, field: str, k: str) -> tuple[np.ndarray, np.ndarray]:
+    """(doc, start position) of every occurrence of key `k` in a character-view field."""
+    if len(k) == 1:
+        docs, starts = [], []
+        for t in post.prefix_terms(field, k):
+            d, tf, pos = post.term(field, t, True)
+            docs.append(np.repeat(d, tf))
+            starts.append(pos.astype(np.int64))
+        if not docs:
+            return EMPTY_I64, EMPTY_I64
+        keys = np.unique((np.concatenate(docs) << 32) | np.concatenate(starts))
+        return keys >> 32, keys & 0xFFFFFFFF
+    tokens = analysis.phrase_tokens(k)
+    lists = []
+    for i, tok in enumerate(tokens):
+        d, tf, pos = post.term(field, tok, True)
+        if not len(d):
+            return EMPTY_I64, EMPTY_I64
+        lists.append((i, d, tf, pos))
+    lists.sort(key=lambda item: len(item[3]))  # rarest bigram first
+    keys = None
+    for i, d, tf, pos in lists:
+        p = pos.astype(np.int64) - i
+        doc = np.repeat(d, tf)
+        ok = p >= 0
+        k_i = (doc[ok] << 32) | p[ok]  # sorted: docs ascending, positions ascending
+        keys = k_i if keys is None else _intersect_sorted(keys, k_i)
+        if not len(keys):
+            return EMPTY_I64, EMPTY_I64
+    return keys >> 32, keys & 0xFFFFFFFF
+
+
+class SectionRanges:
+    """Key-position ranges of each section kind, as sorted (doc << 32 | start) arrays."""
+
+    def __init__(self, reader, live: np.ndarray):
+        per_kind: dict[str, list[tuple[int, int, int]]] = {}
+        for leaf, offset in reader.leaf_readers():
+            if not leaf.has_column("secpos"):
+                continue
+            col = leaf.column_reader("secpos")
+            for local in range(leaf.doc_count_all()):
+                doc = offset + local
+                if not live[doc]:
+                    continue
+                raw = col[local]
+                if raw:
+                    for kind, a, b in json.loads(raw):
+                        per_kind.setdefault(kind, []).append((doc, a, b))
+        self.kinds = {}
+        for kind, rows in per_kind.items():
+            arr = np.array(rows, dtype=np.int64)
+            keys = (arr[:, 0] << 32) | arr[:, 1]
+            order = np.argsort(keys)
+            self.kinds[kind] = (keys[order], arr[order, 0], arr[order, 1], arr[order, 2])
+
+    def inside(self, docs: np.ndarray, starts: np.ndarray, klen: int, kinds: list[str]) -> np.ndarray:
+        """Mask of occurrences lying entirely inside a section of one of `kinds`."""
+        ok = np.zeros(len(docs), dtype=bool)
+        keys = (docs << 32) | starts
+        for kind in kinds:
+            if kind not in self.kinds:
+                continue
+            rkeys, rdoc, ra, rb = self.kinds[kind]
+            idx = np.searchsorted(rkeys, keys, side="right") - 1
+            valid = idx >= 0
+            idx = np.where(valid, idx, 0)
+            ok |= valid & (rdoc[idx] == docs) & (starts >= ra[idx]) & (starts + klen <= rb[idx])
+        return ok
+
+
+def _bm25(tf: np.ndarray, dl: np.ndarray, avgdl: float, df: int, n: int, b: float) -> np.ndarray:
+    idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+    norm = K1 * (1 - b + b * dl / max(avgdl, 1e-9))
+    return idf * tf * (K1 + 1) / (tf + norm)
+
+
+class Executor:
+    def __init__(self, reader, cols):
+        self.cols = cols
+        self.post = Postings(reader, cols.n)
+        self.sections = SectionRanges(reader, cols.live)
+        self.live_n = max(1, int(cols.live.sum()))
+        self.avg = {f: float(cols.lengths[f][cols.live].mean()) if cols.live.any() else 1.0
+                    for f in cols.lengths}
+
+    def _phrase(self, field: str, k: str, kinds: list[str] | None, boost: float, b: float):
+        docs, starts = occurrences(self.post, field, k)
+        if kinds is not None:
+            keep = self.sections.inside(docs, starts, len(k), kinds)
+            docs = docs[keep]
+        n = self.cols.n
+        mask = np.zeros(n, dtype=bool)
+        score = np.zeros(n)
+        if len(docs):
+            udocs, tf = np.unique(docs, return_counts=True)
+            mask[udocs] = True
+            score[udocs] = boost * _bm25(tf, self.cols.lengths[field][udocs], self.avg[field],
+                                         len(udocs), self.live_n, b)
+        return mask, score
+
+    def match_term(self, term: Term, sections: list[str] | None):
+        if term.field == "title":
+            return self._phrase("title_c", term.key, None, TITLE_BOOST, TITLE_B)
+        if term.field == "unit":
+            return self._phrase("unit_c", term.key, None, 1.0, B)
+        if sections:
+            # Section filter: only text inside sections of those kinds matches (not the title).
+            return self._phrase("body_c", term.key, sections, 1.0, B)
+        m1, s1 = self._phrase("body_c", term.key, None, 1.0, B)
+        m2, s2 = self._phrase("title_c", term.key, None, TITLE_BOOST, TITLE_B)
+        return m1 | m2, s1 + s2
+
+    def words_score(self, terms: list[Term], user_dict: str | None) -> np.ndarray:
+        score = np.zeros(self.cols.n)
+        for term in terms:
+            fields = {"any": [("title_w", WORD_TITLE_BOOST, TITLE_B), ("body_w", 1.0, B)],
+                      "title": [("title_w", WORD_TITLE_BOOST, TITLE_B)],
+                      "unit": [("unit_w", 1.0, B)]}[term.field]
+            for w in dict.fromkeys(analysis.words(term.key, user_dict)):
+                for field, boost, b in fields:
+                    docs, tf, _ = self.post.term(field, w, False)
+                    if len(docs):
+                        score[docs] += boost * _bm25(tf, self.cols.lengths[field][docs], self.avg[field],
+                                                     len(docs), self.live_n, b)
+        return score
+
+    def section_masks(self, parsed: ParsedQuery, kinds: list[str]) -> dict[str, np.ndarray]:
+        """For each section kind, the documents the query matches when restricted to
+        sections of that kind (what selecting the kind in the facet would give)."""
+        cols = self.cols
+        base = cols.live.copy()
+        for lo, hi in parsed.years:
+            base &= (cols.year_num >= lo) & (cols.year_num <= hi)
+        for term in parsed.must_not:
+            base &= ~self.match_term(term, None)[0]
+        occ = {t.key: occurrences(self.post, "body_c", t.key)
+               for t in parsed.positive_terms() if t.field == "any"}
+        fixed = {(t.field, t.key): self.match_term(t, None)[0]
+                 for t in parsed.positive_terms() if t.field != "any"}
+        out = {}
+        for kind in kinds:
+            mask = base.copy()
+            for group in parsed.must:
+                gmask = np.zeros(cols.n, dtype=bool)
+                for term in group:
+                    if term.field != "any":
+                        gmask |= fixed[(term.field, term.key)]
+                        continue
+                    docs, starts = occ[term.key]
+                    gmask[docs[self.sections.inside(docs, starts, len(term.key), [kind])]] = True
+                mask &= gmask
+            out[kind] = mask
+        return out
+
+    def run(self, parsed: ParsedQuery, sections: list[str] | None,
+            user_dict: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """(match mask, score) over all document numbers; deleted documents excluded."""
+        cols = self.cols
+        if parsed.empty:
+            return cols.live.copy(), np.zeros(cols.n)
+        mask = cols.live.copy()
+        score = np.zeros(cols.n)
+        for group in parsed.must:
+            gmask = np.zeros(cols.n, dtype=bool)
+            for term in group:
+                m, s = self.match_term(term, sections or None)
+                gmask |= m
+                score += s
+            mask &= gmask
+        for lo, hi in parsed.years:
+            mask &= (cols.year_num >= lo) & (cols.year_num <= hi)
+        for term in parsed.must_not:
+            m, _ = self.match_term(term, None)
+            mask &= ~m
+        if mask.any():
+            score += self.words_score(parsed.positive_terms(), user_dict)
+        score[~mask] = 0.0
+        return mask, score
