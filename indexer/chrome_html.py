@@ -178,6 +178,11 @@ def _drop_invisible(root, structural: bool) -> None:
     classes |= _HIDDEN_CLASSES
     body = root.find("body")
     total = L.cjk_count(body.text_content()) if body is not None else 0
+    def minor(el) -> bool:
+        # some sites wrap the whole page in <form>, put the article in <header>, or hide
+        # the article until a script shows it ("展开全文"): never drop most of the text
+        return total == 0 or L.cjk_count(el.text_content()) < 0.5 * total
+
     doomed = []
     for el in root.iter():
         tag = el.tag if isinstance(el.tag, str) else ""
@@ -185,19 +190,15 @@ def _drop_invisible(root, structural: bool) -> None:
             doomed.append(el)
             continue
         style = el.get("style") or ""
-        if (
+        hidden = (
             el.get("hidden") is not None
             or (el.get("aria-hidden") or "").lower() == "true"
             or _HIDDEN_STYLE.search(style)
             or set((el.get("class") or "").split()) & classes
             or (ids and el.get("id") in ids)
-        ):
+        )
+        if (hidden or (structural and tag in _STRUCTURAL)) and minor(el):
             doomed.append(el)
-        elif structural and tag in _STRUCTURAL:
-            # some sites wrap the whole page in <form> or put the article in <header>:
-            # never drop an element holding most of the page's text
-            if total == 0 or L.cjk_count(el.text_content()) < 0.5 * total:
-                doomed.append(el)
     for el in doomed:
         if el.getparent() is not None:
             el.drop_tree()  # keeps the tail text, which belongs to the parent

@@ -132,10 +132,12 @@ _END_RE = re.compile(
 
 
 def _stray_prose(items: list[Item], drop: list[bool]) -> list[int]:
-    """Short runs of prose that a title line follows before the body starts.
+    """Prose above the page title: a site blurb, an unmarked teaser.
 
-    A run is a stretch of lines not dropped as chrome; a run with one short prose line,
-    followed by a title-like line before the next run of prose, sits above the page title.
+    A run is a stretch of lines not dropped as chrome. A run of prose is stray when a
+    title-like line follows it before the next prose and chrome sits between that title
+    and the body (an unnumbered section heading has none under it): publish info
+    (发布时间 …) for a run of up to three short paragraphs, any chrome for a single one.
     """
     n = len(items)
     out: list[int] = []
@@ -150,19 +152,19 @@ def _stray_prose(items: list[Item], drop: list[bool]) -> list[int]:
                 prose_lines.append(j)
                 cjk += L.cjk_count(items[j].f)
             j += 1
-        if len(prose_lines) >= 2 or cjk >= 100:
+        if len(prose_lines) > 3 or cjk >= 300:
             return out
-        # the title must follow: a title-like line inside this run after the prose, or
-        # before the next prose line
-        # before the next prose line, and chrome (publish info …) must sit between that
-        # title and the body: an unnumbered section heading has no chrome under it
         k = prose_lines[-1] + 1
         title_at = None
         while k < n and (drop[k] or not items[k].prose):
             if title_at is None and not drop[k] and items[k].title_like:
                 title_at = k
             k += 1
-        if title_at is None or not any(drop[m] for m in range(title_at + 1, k)):
+        if title_at is None:
+            return out
+        under = range(title_at + 1, k)
+        small = len(prose_lines) == 1 and cjk < 100
+        if not (any(items[m].cue == "meta" for m in under) or (small and any(drop[m] for m in under))):
             return out
         out.extend(prose_lines)
         i = max(j, i + 1)

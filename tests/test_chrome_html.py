@@ -252,3 +252,20 @@ def test_title_in_a_styled_cell_without_h1_is_the_heading():
     assert clean.page_title == "某县检察院2021年工作总结"
     assert clean.heading == "某县检察院2021年工作总结"
     assert list(clean.lines) == [P1, P2]
+
+
+def test_soft_line_break_inside_a_sentence_is_rejoined_and_linked_headings_stay():
+    a, b = P1[:40], P1[40:]
+    html = f"""<html><body><h1>某局工作总结</h1><div class="c">
+    <p>{a}<br>{b}</p><p><a href="/t/1">（一）</a><a href="/t/2">意识形态阵地建设</a></p><p>{P2}</p>
+    <p><a href="/x/9.html">某镇2022年党建工作总结</a></p><p>{P3}</p></div></body></html>"""
+    clean = clean_page(page(html))
+    assert list(clean.lines) == [P1, "（一）意识形态阵地建设", P2, P3]
+
+
+def test_article_hidden_until_a_script_shows_it_is_kept():
+    html = f"""<html><head><style>.fold{{display:none}}</style></head><body><h1>某局工作总结</h1>
+    <div class="fold"><p>{P1}</p><p>{P2}</p></div><div class="more">展开全文</div>
+    <div style="display:none">热门下载 某镇工作总结</div></body></html>"""
+    clean = clean_page(page(html))
+    assert list(clean.lines) == [P1, P2]

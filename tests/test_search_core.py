@@ -297,3 +297,16 @@ def test_near_duplicates_collapse(tmp_path):
         assert lead.duplicates == [{"d1": "d2", "d2": "d1"}[lead.report_id]]
         assert get_report(index, "d1")["duplicates"] == ["d2"]
         assert more_like_this(index, "d1", 1)[0].report_id == "d2"
+
+
+def test_highlight_alignment_when_normalization_changes_length():
+    from indexer.search import analysis, snippets
+
+    original = "㈠加強意識形態工作。㈡清華大學<培訓>"
+    form, offsets = analysis.index_form_with_offsets(original)
+    assert len(form) != len(original)  # ㈠ → (一): the offset map is not the identity
+    html, spans = snippets.render(original, form, offsets, ["意识形态", "华大", "清华大学"])
+    assert "<mark>意識形態</mark>" in html
+    assert "<mark>清華大學</mark>" in html  # overlapping terms: one mark
+    assert "&lt;培訓&gt;" in html and "㈡" in html
+    assert len(spans) == 3

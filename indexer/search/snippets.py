@@ -24,10 +24,10 @@ def find_spans(norm: str, keys: list[str], limit: int = 200) -> list[tuple[int, 
     """(start, end, term index) of every occurrence of each key in the index form."""
     spans = []
     for i, k in enumerate(keys):
-        for m in term_pattern(k).finditer(norm):
-            spans.append((m.start(), m.end(), i))
-            if len(spans) >= limit * (i + 1):
+        for n, m in enumerate(term_pattern(k).finditer(norm)):
+            if n >= limit:
                 break
+            spans.append((m.start(), m.end(), i))
     spans.sort()
     return spans
 
@@ -50,7 +50,14 @@ def _best_windows(spans: list[tuple[int, int, int]], length: int) -> list[tuple[
     """Up to PASSAGES non-overlapping windows (index-form coordinates), each chosen to
     cover the most distinct terms, then the most matches."""
     chosen: list[tuple[int, int]] = []
-    candidates = list(spans)
+    # The first few occurrences of each term are enough to find good passages, and
+    # bound the quadratic scan below.
+    seen: dict[int, int] = {}
+    candidates = []
+    for span in spans:
+        seen[span[2]] = seen.get(span[2], 0) + 1
+        if seen[span[2]] <= 16:
+            candidates.append(span)
     while candidates and len(chosen) < PASSAGES:
         best, best_score = None, None
         for a, _b, _i in candidates:
