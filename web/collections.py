@@ -12,9 +12,8 @@ published as app.extensions["dangan_collections"].
 """
 from __future__ import annotations
 
-import threading
 
-from flask import (Blueprint, Flask, Response, current_app, flash, g, jsonify, redirect,
+from flask import (Blueprint, Flask, Response, flash, g, jsonify, redirect,
                    render_template, request, url_for)
 
 from indexer import curation as cur
@@ -22,6 +21,7 @@ from indexer.curation import export as export_mod
 from indexer.search.model import FACETS, MAX_PER_PAGE, SearchRequest
 
 from . import auth
+from .index_access import IndexUnavailable, shared_index
 
 bp = Blueprint("collections", __name__)
 
@@ -29,10 +29,6 @@ BULK_CAP = 500  # most reports one "add all results" may add
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8",
                   "jsonl": "application/x-ndjson; charset=utf-8",
                   "zip": "application/zip"}
-
-
-class IndexUnavailable(Exception):
-    pass
 
 
 def init_app(app: Flask) -> None:
@@ -92,26 +88,7 @@ def report_collections(report_id: str) -> list[tuple[str, str]]:
 # -- the index -------------------------------------------------------------------------
 
 def _index():
-    """The app's shared open index (app.extensions["dangan_index"], the convention of the
-    search pages: an Index is long-lived, caches its columns and follows a rebuilt
-    generation by itself)."""
-    ext = current_app.extensions
-    index = ext.get("dangan_index")
-    if index is None:
-        path = current_app.config.get("DANGAN_INDEX")
-        if not path:
-            raise IndexUnavailable("no index configured")
-        from indexer.search import open_index
-
-        with ext.setdefault("dangan_index_lock", threading.Lock()):
-            index = ext.get("dangan_index")
-            if index is None:
-                try:
-                    index = open_index(path)
-                except Exception as exc:  # whatever the core raises for a missing/bad index
-                    raise IndexUnavailable(f"cannot open the index: {type(exc).__name__}") from exc
-                ext["dangan_index"] = index
-    return index
+    return shared_index()
 
 
 def lookup(report_id: str) -> dict | None:

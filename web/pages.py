@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, \
     render_template, request, url_for
 
-from indexer.search import (FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, NoIndex,
-                            SearchRequest, get_report, more_like_this, open_index, search)
+from indexer.search import (FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, SearchRequest,
+                            get_report, more_like_this, search)
 
 from . import reading
+from .index_access import IndexUnavailable, shared_index
 
 bp = Blueprint("pages", __name__)
 
@@ -47,10 +47,6 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 def _vary_on_accept(response: Response) -> Response:
     response.vary.add("Accept")  # the same URL answers HTML or JSON (content negotiation)
     return response
-
-
-class IndexUnavailable(Exception):
-    """No index configured or the search core cannot open it."""
 
 
 def init_app(app: Flask) -> None:
@@ -167,26 +163,7 @@ def toggled(req: SearchRequest, facet: str, value: str) -> list[str]:
 
 @contextmanager
 def opened_index():
-    """The app's shared open index. An `Index` is long-lived by design (it caches facet
-    columns and picks up a swapped generation by itself), so it is opened once per app
-    and kept in ``app.extensions["dangan_index"]``, where other blueprints find it too."""
-    ext = current_app.extensions
-    index = ext.get("dangan_index")
-    if index is None:
-        path = current_app.config.get("DANGAN_INDEX")
-        if not path:
-            raise IndexUnavailable("未配置索引目录（DANGAN_INDEX 或 dangan serve --index）。")
-        with ext.setdefault("dangan_index_lock", threading.Lock()):
-            index = ext.get("dangan_index")
-            if index is None:
-                try:
-                    index = open_index(path)
-                except NoIndex as exc:
-                    raise IndexUnavailable(f"索引尚未建立：{exc}") from exc
-                except OSError as exc:
-                    raise IndexUnavailable(f"无法打开索引：{type(exc).__name__}") from exc
-                ext["dangan_index"] = index
-    yield index
+    yield shared_index()
 
 
 @bp.errorhandler(IndexUnavailable)

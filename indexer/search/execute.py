@@ -88,6 +88,11 @@ class Postings:
             self.cached_bytes -= _nbytes(old)
         return out
 
+    def frequency(self, field: str, text: str) -> float:
+        """Total occurrences of a term: the size of its positions array."""
+        btext = text.encode("utf-8")
+        return sum(leaf.frequency(field, btext) for leaf, _ in self.leaves if (field, btext) in leaf)
+
     def prefix_terms(self, field: str, prefix: str) -> list[str]:
         terms: set[str] = set()
         for leaf, _ in self.leaves:
@@ -104,6 +109,29 @@ def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a[b[idx] == a]
 
 
+def cover(tokens: list[str], costs: list[float]) -> list[int]:
+    """Offsets of the cheapest set of a key's bigrams that covers every character.
+
+    Bigram i covers characters i and i+1, so if the chosen bigrams all occur at their
+    offsets from one start position, the whole key occurs there: no need to read the
+    posting lists of the others (the common ones, preferably). Chosen offsets start at 0,
+    end at the last bigram, and are at most 2 apart: a two-term recurrence."""
+    n = len(tokens)
+    best = [0.0] * n
+    back = [-1] * n
+    for i in range(n):
+        if i == 0:
+            best[i] = costs[0]
+            continue
+        j = i - 1 if i < 2 or best[i - 1] <= best[i - 2] else i - 2
+        best[i], back[i] = costs[i] + best[j], j
+    chosen, i = [], n - 1
+    while i >= 0:
+        chosen.append(i)
+        i = back[i]
+    return sorted(chosen)
+
+
 def occurrences(post: Postings, field: str, k: str) -> tuple[np.ndarray, np.ndarray]:
     """(doc, start position) of every occurrence of key `k` in a character-view field."""
     if len(k) == 1:
@@ -116,10 +144,13 @@ def occurrences(post: Postings, field: str, k: str) -> tuple[np.ndarray, np.ndar
             return EMPTY_I64, EMPTY_I64
         keys = np.unique((np.concatenate(docs) << 32) | np.concatenate(starts))
         return keys >> 32, keys & 0xFFFFFFFF
+    if len(k) == 2:  # one bigram: its postings are the occurrences
+        d, tf, pos = post.term(field, k, True)
+        return np.repeat(d, tf), pos.astype(np.int64)
     tokens = analysis.phrase_tokens(k)
     lists = []
-    for i, tok in enumerate(tokens):
-        d, tf, pos = post.term(field, tok, True)
+    for i in cover(tokens, [post.frequency(field, t) for t in tokens]):
+        d, tf, pos = post.term(field, tokens[i], True)
         if not len(d):
             return EMPTY_I64, EMPTY_I64
         lists.append((i, d, tf, pos))

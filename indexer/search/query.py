@@ -119,7 +119,8 @@ def relax(parsed: ParsedQuery, user_dict: str | None = None) -> ParsedQuery | No
     must: list[list[Term]] = []
     for group in parsed.must:
         if len(group) == 1 and not group[0].quoted and group[0].field == "any":
-            parts = [w for w in analysis.tokenizer(user_dict).cut(group[0].key) if w.strip()]
+            # Single characters would match nearly every report: keep real words only.
+            parts = [w for w in analysis.tokenizer(user_dict).cut(group[0].key) if len(w.strip()) > 1]
             if len(parts) > 1:
                 changed = True
                 must.extend([[Term(w)] for w in parts])

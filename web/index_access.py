@@ -1,0 +1,40 @@
+"""The app's one open search index, shared by every blueprint.
+
+An `Index` is long-lived by design (it caches facet columns and follows a swapped
+generation by itself), so it is opened once per app, lazily, and kept in
+``app.extensions["dangan_index"]``.
+"""
+from __future__ import annotations
+
+import threading
+
+from flask import current_app
+
+from indexer.search import open_index
+from indexer.search.store import NoIndex
+
+
+class IndexUnavailable(Exception):
+    """No usable index: not configured, not built yet, or unreadable (message in Chinese,
+    shown to readers as it is)."""
+
+
+def shared_index():
+    ext = current_app.extensions
+    index = ext.get("dangan_index")
+    if index is not None:
+        return index
+    path = current_app.config.get("DANGAN_INDEX")
+    if not path:
+        raise IndexUnavailable("未配置索引目录（DANGAN_INDEX 或 dangan serve --index）。")
+    with ext.setdefault("dangan_index_lock", threading.Lock()):
+        index = ext.get("dangan_index")
+        if index is None:
+            try:
+                index = open_index(path)
+            except NoIndex as exc:
+                raise IndexUnavailable(f"索引尚未建立：{exc}") from exc
+            except OSError as exc:
+                raise IndexUnavailable(f"无法打开索引：{type(exc).__name__}") from exc
+            ext["dangan_index"] = index
+    return index
