@@ -176,11 +176,32 @@ def _fold(text: str) -> tuple[str, list[int] | None]:
     return "".join(out), offsets
 
 
+@functools.lru_cache(maxsize=65536)
+def _convert_segment(segment: str) -> str:
+    if not _traditional_pattern().search(segment):
+        return segment
+    cc = _t2s()
+    return cc._convert(segment, cc._dict_chain_data)
+
+
+def _convert(text: str) -> str:
+    """`OpenCC.convert`, segment by segment with a cache: OpenCC itself splits the text at
+    its separators (no dictionary entry spans one) and converts each part on its own,
+    and report text repeats the same clauses across pages (boilerplate, reused
+    paragraphs), so the slow pure-Python phrase matching runs once per distinct clause."""
+    cc = _t2s()
+    if not hasattr(cc, "_dict_chain_data") or not hasattr(cc, "split_chars_re"):
+        return cc.convert(text)  # a different opencc build: no shortcut
+    cc.convert("")  # make sure the dictionaries are loaded
+    parts = cc.split_chars_re.split(text)
+    return "".join(_convert_segment(p) if i % 2 == 0 else p for i, p in enumerate(parts))
+
+
 def _to_simplified(text: str) -> str:
     """t2s that keeps the length, so the offset map stays valid."""
     if not _traditional_pattern().search(text):
         return text  # most pages are Simplified: nothing would change
-    converted = _t2s().convert(text)
+    converted = _convert(text)
     if len(converted) == len(text):
         return converted
     # A phrase rule changed the length somewhere: convert character by character instead.

@@ -82,22 +82,23 @@ def test_interrupted_build_leaves_old_index(tmp_path):
         assert ids(index) == ["a1"]
 
 
-def test_incremental_update_add_change_delete(tmp_path, fast_refresh):
+@pytest.mark.parametrize("jobs", [0, 2])  # in process; worker processes writing segments
+def test_incremental_update_add_change_delete(tmp_path, fast_refresh, jobs):
     a, b, c = report("a1", "甲页面内容", "pa.html"), report("b1", "乙页面内容", "pb.html"), report("c1", "丙页面内容", "pc.html")
     root = tmp_path / "ix"
-    build.build([str(write_jsonl(tmp_path / "s1.jsonl", [a, b, c]))], root, jobs=0)
+    build.build([str(write_jsonl(tmp_path / "s1.jsonl", [a, b, c]))], root, jobs=jobs)
     index = open_index(root)
     assert ids(index, "页面") == ["a1", "b1", "c1"]
     b2 = report("b1", "乙页面改写后的内容", "pb.html")
     d = report("d1", "丁页面内容", "pd.html")
-    summary = build.update([str(write_jsonl(tmp_path / "s2.jsonl", [a, b2, d]))], root, jobs=0)
+    summary = build.update([str(write_jsonl(tmp_path / "s2.jsonl", [a, b2, d]))], root, jobs=jobs)
     assert (summary.added_pages, summary.changed_pages, summary.unchanged_pages, summary.deleted_pages) == (1, 1, 1, 1)
     assert summary.reports == 3
     assert ids(index, "页面") == ["a1", "b1", "d1"]
     assert ids(index, "改写") == ["b1"]
     assert ids(index, "丙页面") == []
     # nothing changed: nothing reprocessed
-    again = build.update([str(tmp_path / "s2.jsonl")], root, jobs=0)
+    again = build.update([str(tmp_path / "s2.jsonl")], root, jobs=jobs)
     assert (again.pages, again.unchanged_pages) == (0, 3)
     index.close()
 

@@ -24,7 +24,7 @@ from . import analysis
 from .query import TITLE_BOOST, WORD_TITLE_BOOST, ParsedQuery, Term
 
 K1, B, TITLE_B = 1.2, 0.75, 0.3
-TERM_CACHE_BYTES = 64 * 2**20  # posting arrays kept per generation (common bigrams are large)
+TERM_CACHE_BYTES = 192 * 2**20  # posting arrays kept per generation (common bigrams are large)
 EMPTY_I64 = np.zeros(0, dtype=np.int64)
 
 
@@ -54,15 +54,22 @@ class Postings:
             if (field, btext) not in leaf:
                 continue
             m = leaf.postings(field, btext)
-            if hasattr(m, "_read_ids"):  # the W3 codec's block reader
+            if hasattr(m, "_read_data") and not getattr(m, "_byteids", True):
+                # The W3 codec's block reader: a block is a pickled (delta-coded ids,
+                # weights, values) tuple; decode it whole instead of posting by posting.
                 while m.is_active():
-                    m._read_ids()
-                    m._read_weights()
-                    ids.append(np.asarray(m._ids, dtype=np.int64) + offset)
-                    freqs.append(np.asarray(m._weights, dtype=np.float64))
+                    if m._data is None:
+                        m._read_data()
+                    block_ids, weights, block_values = m._data
+                    ids.append(np.cumsum(np.array(block_ids, dtype=np.int64)) + offset)
+                    if weights is None:
+                        freqs.append(np.ones(m._blocklength))
+                    elif isinstance(weights, float):
+                        freqs.append(np.full(m._blocklength, weights))
+                    else:
+                        freqs.append(np.array(weights, dtype=np.float64))
                     if positions:
-                        m._read_values()
-                        values.extend(m._values)
+                        values.extend(block_values)
                     m._next_block()
             else:  # inlined postings of rare terms
                 block_ids, block_w = [], []
@@ -168,10 +175,14 @@ def occurrences(post: Postings, field: str, k: str) -> tuple[np.ndarray, np.ndar
 
 
 class SectionRanges:
-    """Key-position ranges of each section kind, as sorted (doc << 32 | start) arrays."""
+    """Key-position ranges of all sections, as one sorted (doc << 32 | start) array with
+    the kind of each range: sections of a report never overlap, so one binary search
+    finds the only range that can hold an occurrence."""
 
     def __init__(self, reader, live: np.ndarray):
-        per_kind: dict[str, list[tuple[int, int, int]]] = {}
+        rows: list[tuple[int, int, int, int]] = []
+        self.kinds: list[str] = []
+        code: dict[str, int] = {}
         for leaf, offset in reader.leaf_readers():
             if not leaf.has_column("secpos"):
                 continue
@@ -183,27 +194,32 @@ class SectionRanges:
                 raw = col[local]
                 if raw:
                     for kind, a, b in json.loads(raw):
-                        per_kind.setdefault(kind, []).append((doc, a, b))
-        self.kinds = {}
-        for kind, rows in per_kind.items():
-            arr = np.array(rows, dtype=np.int64)
-            keys = (arr[:, 0] << 32) | arr[:, 1]
-            order = np.argsort(keys)
-            self.kinds[kind] = (keys[order], arr[order, 0], arr[order, 1], arr[order, 2])
+                        if kind not in code:
+                            code[kind] = len(self.kinds)
+                            self.kinds.append(kind)
+                        rows.append((doc, a, b, code[kind]))
+        arr = np.array(rows, dtype=np.int64).reshape(-1, 4)
+        keys = (arr[:, 0] << 32) | arr[:, 1]
+        order = np.argsort(keys, kind="stable")
+        self.keys, self.doc, self.start, self.end, self.kind = (
+            keys[order], arr[order, 0], arr[order, 1], arr[order, 2], arr[order, 3])
+
+    def kind_of(self, docs: np.ndarray, starts: np.ndarray, klen: int) -> np.ndarray:
+        """Kind code of the section holding each occurrence entirely; -1 for none."""
+        if not len(self.keys) or not len(docs):
+            return np.full(len(docs), -1, dtype=np.int64)
+        idx = np.searchsorted(self.keys, (docs << 32) | starts, side="right") - 1
+        valid = idx >= 0
+        idx = np.where(valid, idx, 0)
+        valid &= (self.doc[idx] == docs) & (starts >= self.start[idx]) & (starts + klen <= self.end[idx])
+        return np.where(valid, self.kind[idx], -1)
+
+    def codes(self, kinds) -> list[int]:
+        return [self.kinds.index(k) for k in kinds if k in self.kinds]
 
     def inside(self, docs: np.ndarray, starts: np.ndarray, klen: int, kinds: list[str]) -> np.ndarray:
         """Mask of occurrences lying entirely inside a section of one of `kinds`."""
-        ok = np.zeros(len(docs), dtype=bool)
-        keys = (docs << 32) | starts
-        for kind in kinds:
-            if kind not in self.kinds:
-                continue
-            rkeys, rdoc, ra, rb = self.kinds[kind]
-            idx = np.searchsorted(rkeys, keys, side="right") - 1
-            valid = idx >= 0
-            idx = np.where(valid, idx, 0)
-            ok |= valid & (rdoc[idx] == docs) & (starts >= ra[idx]) & (starts + klen <= rb[idx])
-        return ok
+        return np.isin(self.kind_of(docs, starts, klen), self.codes(kinds))
 
 
 def _bm25(tf: np.ndarray, dl: np.ndarray, avgdl: float, df: int, n: int, b: float) -> np.ndarray:
@@ -271,8 +287,14 @@ class Executor:
             base &= (cols.year_num >= lo) & (cols.year_num <= hi)
         for term in parsed.must_not:
             base &= ~self.match_term(term, None)[0]
-        occ = {t.key: occurrences(self.post, "body_c", t.key)
-               for t in parsed.positive_terms() if t.field == "any"}
+        occ = {}
+        for t in parsed.positive_terms():
+            if t.field == "any" and t.key not in occ:
+                docs, starts = occurrences(self.post, "body_c", t.key)
+                codes = self.sections.kind_of(docs, starts, len(t.key))
+                # one entry per (doc, kind) is all the masks need
+                pairs = np.unique((docs << 8) | (codes + 1))
+                occ[t.key] = (pairs >> 8, (pairs & 0xFF) - 1)
         fixed = {(t.field, t.key): self.match_term(t, None)[0]
                  for t in parsed.positive_terms() if t.field != "any"}
         out = {}
@@ -284,8 +306,9 @@ class Executor:
                     if term.field != "any":
                         gmask |= fixed[(term.field, term.key)]
                         continue
-                    docs, starts = occ[term.key]
-                    gmask[docs[self.sections.inside(docs, starts, len(term.key), [kind])]] = True
+                    docs, codes = occ[term.key]
+                    for code in self.sections.codes([kind]):
+                        gmask[docs[codes == code]] = True
                 mask &= gmask
             out[kind] = mask
         return out
