@@ -153,7 +153,7 @@ def _segment_worker(gen: str, user_dict: str | None, limitmb: int, jobs, results
     page's outcome (without the documents) and finally the segment."""
     try:
         ix = whoosh_index.open_dir(gen)
-        writer = LeanWriter(ix, _lk=False, limitmb=limitmb, codec=schema.codec())
+        writer = LeanWriter(ix, _lk=False, limitmb=limitmb, codec=schema.codec(), compound=False)
         while (work := jobs.get()) is not None:
             result = process(work, user_dict)
             for doc in result.docs:
@@ -298,7 +298,7 @@ def _write(ix, gen: Path, items, jobs: int, user_dict: str | None, progress: boo
            summary: Summary, signatures: dict, known: dict, deleting) -> None:
     """Index `items` (new or changed pages); `known` pages are replaced, their old
     reports deleted; `deleting` lists vanished page sources to delete afterwards."""
-    writer = Committer(ix, limitmb=256, codec=schema.codec())
+    writer = Committer(ix, limitmb=256, codec=schema.codec(), compound=False)
     bar = _progress(progress)
 
     def on_result(result: PageResult, add_docs: bool) -> None:
