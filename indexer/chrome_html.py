@@ -12,6 +12,7 @@ from lxml import etree
 from . import lines as L
 from .chrome_lines import Item, select
 from .model import CleanPage, DecodedPage, ExtractError
+from .site import site_from_page
 
 # never visible, or page furniture by definition
 _INVISIBLE = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
@@ -47,6 +48,7 @@ def clean_html(decoded: DecodedPage) -> CleanPage:
         raise ExtractError("no_content: empty document")
     warnings = list(decoded.warnings)
     title = _page_title(root)
+    title_tail = _title_tail(root)
     url = _canonical(root, decoded.raw.url) or decoded.raw.url
     date = _meta_date(root)
     lost = _lost_text(html, root)
@@ -76,7 +78,7 @@ def clean_html(decoded: DecodedPage) -> CleanPage:
         page_title=title or sel.heading,
         publish_date=date,
         url=url,
-        site=urlsplit(url).hostname if url else None,
+        site=urlsplit(url).hostname if url else _site_of(title_tail, html),
         warnings=tuple(warnings),
     )
 
@@ -129,6 +131,18 @@ def _page_title(root) -> str | None:
     if sep and 2 <= len(tail) <= 12 and not re.search(r"\d", tail) and L.cjk_count(head) >= 6:
         return head.strip()
     return text
+
+
+def _site_of(title_tail: str | None, html: str) -> str | None:
+    """The site as the page names it, from its <title> and the last lines (the footer)."""
+    return site_from_page(title_tail, _strip_tags(html[-6000:])[-12:])
+
+
+def _title_tail(root) -> str | None:
+    """The part of <title> after its last separator ("report title_site name")."""
+    t = root.find(".//title")
+    parts = _SITE_SEP.split(L.collapse_ws(t.text_content())) if t is not None else []
+    return parts[-1] if len(parts) > 1 else None
 
 
 def _canonical(root, base: str | None) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from . import lines as L
 from .chrome_lines import Item, select
 from .model import CleanPage, DecodedPage, ExtractError
+from .site import site_from_page
 
 
 def clean_text(decoded: DecodedPage) -> CleanPage:
@@ -24,7 +25,7 @@ def clean_text(decoded: DecodedPage) -> CleanPage:
         page_title=page_title,
         publish_date=date,
         url=decoded.raw.url,
-        site=_host(decoded.raw.url),
+        site=_host(decoded.raw.url) or site_from_page(None, raw_lines[-12:]),
         warnings=decoded.warnings,
     )
 
