@@ -6,12 +6,12 @@ Every parameter is validated and bounded: a bad one gets a 400 with a JSON error
 """
 from __future__ import annotations
 
-import threading
-
 from flask import Blueprint, Flask, current_app, jsonify, request
 
-from indexer.search import (FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, NoIndex, SearchRequest,
-                            get_report, open_index, search)
+from indexer.search import (FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, SearchRequest,
+                            get_report, search)
+
+from .index_access import IndexUnavailable, shared_index
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -23,30 +23,6 @@ _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 
 class BadRequest(Exception):
     pass
-
-
-class Unavailable(Exception):
-    pass
-
-
-def shared_index():
-    """The app's one open index (shared with the HTML pages via app.extensions)."""
-    ext = current_app.extensions
-    index = ext.get("dangan_index")
-    if index is not None:
-        return index
-    path = current_app.config.get("DANGAN_INDEX")
-    if not path:
-        raise Unavailable("no index configured (DANGAN_INDEX or dangan serve --index)")
-    with ext.setdefault("dangan_index_lock", threading.Lock()):
-        index = ext.get("dangan_index")
-        if index is None:
-            try:
-                index = open_index(path)
-            except NoIndex as exc:
-                raise Unavailable(str(exc)) from exc
-            ext["dangan_index"] = index
-    return index
 
 
 def _int(name: str, default: int, lo: int, hi: int) -> int:
@@ -113,8 +89,8 @@ def _bad_request(exc: BadRequest):
     return jsonify(error="bad_request", message=str(exc)), 400
 
 
-@bp.errorhandler(Unavailable)
-def _unavailable(exc: Unavailable):
+@bp.errorhandler(IndexUnavailable)
+def _unavailable(exc: IndexUnavailable):
     return jsonify(error="index_unavailable", message=str(exc)), 503
 
 
