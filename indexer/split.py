@@ -41,6 +41,8 @@ _RUN_IN_TITLE = re.compile(
 )
 # Site suffixes of <title>: "…_范文网", "… - XX网", "…|XX".
 _SITE_SUFFIX = re.compile(r"\s*(?:[_|｜]|\s[-–—]\s).*$")
+# A field label some sites (forums, document libraries) put before the title: "标题：…".
+_LABEL = re.compile(r"^\s*(?:标题|標題|题目|題目|主题|主題|文章标题|文章標題|名称|名稱)\s*[:：]\s*")
 # Decorations 范文 sites add to a report title in headings and <title>.
 _DECORATION = re.compile(
     r"(?:\s*[\[(（【]?\s*(?:通用|精选|精選|最新|完整版|全文|\d+篇|精选\s*\d+\s*篇|精選\s*\d+\s*篇|[一二三四五六七八九十]+篇)\s*[\])）】]?"
@@ -101,7 +103,7 @@ def clean_title(title: str | None) -> str | None:
     """A heading or <title> as a report title: site suffix and decorations removed."""
     if not title:
         return None
-    t = _SITE_SUFFIX.sub("", title.strip())
+    t = _LABEL.sub("", _SITE_SUFFIX.sub("", title.strip()))
     for _ in range(3):
         trimmed = _DECORATION.sub("", t).strip()
         if trimmed == t or len(trimmed) < 4:

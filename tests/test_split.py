@@ -127,3 +127,10 @@ def test_announced_collection_without_markers_splits_at_title_lines():
     single = split_reports(page(["云福县交通运输局2019年意识形态工作总结", *BODY_A,
                                  "鹤隆村关于2020年意识形态工作落实情况的报告", *BODY_B]))
     assert len(single) == 1
+
+
+def test_clean_title_drops_a_leading_field_label():
+    from indexer.split import clean_title
+
+    assert clean_title("標題：柏壩區人民檢察院2025年述職報告") == "柏壩區人民檢察院2025年述職報告"
+    assert clean_title("标题: 某局2021年意识形态工作总结范文") == "某局2021年意识形态工作总结"

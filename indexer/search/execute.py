@@ -41,13 +41,40 @@ class Postings:
         self.cache: OrderedDict = OrderedDict()
         self.cached_bytes = 0
 
-    def term(self, field: str, text: str, positions: bool):
-        """(docs int64 ascending, freqs int64, positions uint32 flat | None)."""
-        key = (field, text)
+    def _get(self, key):
         hit = self.cache.get(key)
         if hit is not None:
             self.cache.move_to_end(key)
+        return hit
+
+    def _put(self, key, out):
+        self.cache[key] = out
+        self.cached_bytes += _nbytes(out)
+        while self.cached_bytes > TERM_CACHE_BYTES and len(self.cache) > 1:
+            _, old = self.cache.popitem(last=False)
+            self.cached_bytes -= _nbytes(old)
+        return out
+
+    def term(self, field: str, text: str, positions: bool):
+        """(docs int64 ascending, freqs int64, positions uint32 flat | None)."""
+        key = (field, text, positions)
+        hit = self._get(key)
+        if hit is not None:
             return hit
+        return self._put(key, self._decode(field, text, positions))
+
+    def keys(self, field: str, text: str) -> np.ndarray:
+        """Every occurrence of a character-view token as one sorted int64 array of
+        (doc << 32 | position): what phrase intersection works on, built once per term."""
+        key = (field, text, "keys")
+        hit = self._get(key)
+        if hit is not None:
+            return hit[0]
+        docs, tf, pos = self._decode(field, text, True)
+        out = (np.repeat(docs, tf) << 32) | pos.astype(np.int64)
+        return self._put(key, (out,))[0]
+
+    def _decode(self, field: str, text: str, positions: bool):
         btext = text.encode("utf-8")
         ids, freqs, values = [], [], []
         for leaf, offset in self.leaves:
@@ -87,13 +114,7 @@ class Postings:
         else:
             docs, tf = EMPTY_I64, EMPTY_I64
         pos = np.frombuffer(b"".join(values), dtype=np.uint32) if positions else None
-        out = (docs, tf, pos)
-        self.cache[key] = out
-        self.cached_bytes += _nbytes(out)
-        while self.cached_bytes > TERM_CACHE_BYTES and len(self.cache) > 1:
-            _, old = self.cache.popitem(last=False)
-            self.cached_bytes -= _nbytes(old)
-        return out
+        return docs, tf, pos
 
     def frequency(self, field: str, text: str) -> float:
         """Total occurrences of a term: the size of its positions array."""
@@ -139,38 +160,56 @@ def cover(tokens: list[str], costs: list[float]) -> list[int]:
     return sorted(chosen)
 
 
-def occurrences(post: Postings, field: str, k: str) -> tuple[np.ndarray, np.ndarray]:
-    """(doc, start position) of every occurrence of key `k` in a character-view field."""
+def sorted_unique(a: np.ndarray, counts: bool = False):
+    """np.unique of an already sorted array (one pass, no sort or hash table)."""
+    if not len(a):
+        return (a, EMPTY_I64) if counts else a
+    first = np.empty(len(a), dtype=bool)
+    first[0] = True
+    np.not_equal(a[1:], a[:-1], out=first[1:])
+    idx = np.flatnonzero(first)
+    if not counts:
+        return a[idx]
+    return a[idx], np.diff(np.append(idx, len(a)))
+
+
+def occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
+    """Sorted (doc << 32 | start position) of every occurrence of key `k` in a
+    character-view field."""
     if len(k) == 1:
-        docs, starts = [], []
-        for t in post.prefix_terms(field, k):
-            d, tf, pos = post.term(field, t, True)
-            docs.append(np.repeat(d, tf))
-            starts.append(pos.astype(np.int64))
-        if not docs:
-            return EMPTY_I64, EMPTY_I64
-        keys = np.unique((np.concatenate(docs) << 32) | np.concatenate(starts))
-        return keys >> 32, keys & 0xFFFFFFFF
+        parts = [post.keys(field, t) for t in post.prefix_terms(field, k)]
+        if not parts:
+            return EMPTY_I64
+        # every position holds exactly one token: the parts are disjoint
+        return sorted_unique(np.sort(np.concatenate(parts)))
     if len(k) == 2:  # one bigram: its postings are the occurrences
-        d, tf, pos = post.term(field, k, True)
-        return np.repeat(d, tf), pos.astype(np.int64)
+        return post.keys(field, k)
     tokens = analysis.phrase_tokens(k)
     lists = []
     for i in cover(tokens, [post.frequency(field, t) for t in tokens]):
-        d, tf, pos = post.term(field, tokens[i], True)
-        if not len(d):
-            return EMPTY_I64, EMPTY_I64
-        lists.append((i, d, tf, pos))
-    lists.sort(key=lambda item: len(item[3]))  # rarest bigram first
-    keys = None
-    for i, d, tf, pos in lists:
-        p = pos.astype(np.int64) - i
-        doc = np.repeat(d, tf)
-        ok = p >= 0
-        k_i = (doc[ok] << 32) | p[ok]  # sorted: docs ascending, positions ascending
-        keys = k_i if keys is None else _intersect_sorted(keys, k_i)
+        raw = post.keys(field, tokens[i])
+        if not len(raw):
+            return EMPTY_I64
+        lists.append((i, raw))
+    lists.sort(key=lambda item: len(item[1]))  # rarest bigram first
+    i, raw = lists[0]
+    # start = position - i; positions below i cannot start an occurrence
+    keys = raw[(raw & 0xFFFFFFFF) >= i] - i
+    for i, raw in lists[1:]:
         if not len(keys):
-            return EMPTY_I64, EMPTY_I64
+            return EMPTY_I64
+        # keep the starts whose bigram i occurs at start + i: binary search of the
+        # (small) candidate set in the token's sorted keys, no copy of the big list
+        want = keys + i
+        idx = np.searchsorted(raw, want)
+        idx[idx == len(raw)] = 0
+        keys = keys[raw[idx] == want]
+    return keys
+
+
+def occurrences(post: Postings, field: str, k: str) -> tuple[np.ndarray, np.ndarray]:
+    """(doc, start position) of every occurrence of key `k` in a character-view field."""
+    keys = occurrence_keys(post, field, k)
     return keys >> 32, keys & 0xFFFFFFFF
 
 
@@ -246,7 +285,7 @@ class Executor:
         mask = np.zeros(n, dtype=bool)
         score = np.zeros(n)
         if len(docs):
-            udocs, tf = np.unique(docs, return_counts=True)
+            udocs, tf = sorted_unique(docs, counts=True)  # docs come sorted
             mask[udocs] = True
             score[udocs] = boost * _bm25(tf, self.cols.lengths[field][udocs], self.avg[field],
                                          len(udocs), self.live_n, b)
@@ -292,9 +331,10 @@ class Executor:
             if t.field == "any" and t.key not in occ:
                 docs, starts = occurrences(self.post, "body_c", t.key)
                 codes = self.sections.kind_of(docs, starts, len(t.key))
-                # one entry per (doc, kind) is all the masks need
-                pairs = np.unique((docs << 8) | (codes + 1))
-                occ[t.key] = (pairs >> 8, (pairs & 0xFF) - 1)
+                # one row per kind code (+1: row 0 is "no section"), a doc mask each
+                rows = np.zeros((len(self.sections.kinds) + 1, cols.n), dtype=bool)
+                rows[codes + 1, docs] = True
+                occ[t.key] = rows
         fixed = {(t.field, t.key): self.match_term(t, None)[0]
                  for t in parsed.positive_terms() if t.field != "any"}
         out = {}
@@ -306,9 +346,8 @@ class Executor:
                     if term.field != "any":
                         gmask |= fixed[(term.field, term.key)]
                         continue
-                    docs, codes = occ[term.key]
                     for code in self.sections.codes([kind]):
-                        gmask[docs[codes == code]] = True
+                        gmask |= occ[term.key][code + 1]
                 mask &= gmask
             out[kind] = mask
         return out
