@@ -84,18 +84,23 @@ def users_list(db, index):
         click.echo(f"{user.username}\t{user.role}\t{state}\t{_when(user.created_at)}")
 
 
+def _set_active(name: str, active: bool, db, index) -> None:
+    conn = _open(db, index)
+    try:
+        users_mod.set_active(conn, name, active)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    action = "enable" if active else "disable"
+    users_mod.log_user_change(conn, None, action, name)
+    click.echo(f"{action}d {name}")
+
+
 @users_group.command("disable")
 @click.argument("name")
 @_db_options
 def users_disable(name, db, index):
     """Disable a user: their sessions stop working at the next request."""
-    conn = _open(db, index)
-    try:
-        users_mod.set_active(conn, name, False)
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from None
-    users_mod.log_user_change(conn, None, "disable", name)
-    click.echo(f"disabled {name}")
+    _set_active(name, False, db, index)
 
 
 @users_group.command("enable")
@@ -103,13 +108,7 @@ def users_disable(name, db, index):
 @_db_options
 def users_enable(name, db, index):
     """Re-enable a disabled user."""
-    conn = _open(db, index)
-    try:
-        users_mod.set_active(conn, name, True)
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from None
-    users_mod.log_user_change(conn, None, "enable", name)
-    click.echo(f"enabled {name}")
+    _set_active(name, True, db, index)
 
 
 @users_group.command("passwd")

@@ -48,6 +48,9 @@ class Postings:
         return hit
 
     def _put(self, key, out):
+        for a in out:
+            if a is not None:
+                a.flags.writeable = False  # shared by every query that hits the cache
         self.cache[key] = out
         self.cached_bytes += _nbytes(out)
         while self.cached_bytes > TERM_CACHE_BYTES and len(self.cache) > 1:
@@ -130,8 +133,16 @@ class Postings:
 
 
 def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Values of `a` also in `b` (both sorted, without repeats)."""
     if not len(a) or not len(b):
         return EMPTY_I64
+    if len(b) < 2 * len(a):
+        # similar sizes: merge the two sorted runs (a stable sort of two runs is a
+        # linear merge) and keep the values that appear twice
+        c = np.concatenate((a, b))
+        c.sort(kind="stable")
+        return c[:-1][c[1:] == c[:-1]]
+    # a much smaller: binary search of each of its values in b
     idx = np.searchsorted(b, a)
     idx[idx == len(b)] = 0
     return a[b[idx] == a]
@@ -175,7 +186,18 @@ def sorted_unique(a: np.ndarray, counts: bool = False):
 
 def occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
     """Sorted (doc << 32 | start position) of every occurrence of key `k` in a
-    character-view field."""
+    character-view field (kept in the posting cache: a query needs them for matching,
+    section counts and again for its relaxed or paged variants)."""
+    if len(k) == 2:  # one bigram: its postings are the occurrences
+        return post.keys(field, k)
+    ckey = (field, k, "occ")
+    hit = post._get(ckey)
+    if hit is not None:
+        return hit[0]
+    return post._put(ckey, (_occurrence_keys(post, field, k),))[0]
+
+
+def _occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
     if len(k) == 1:
         parts = [post.keys(field, t) for t in post.prefix_terms(field, k)]
         if not parts:
@@ -198,12 +220,8 @@ def occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
     for i, raw in lists[1:]:
         if not len(keys):
             return EMPTY_I64
-        # keep the starts whose bigram i occurs at start + i: binary search of the
-        # (small) candidate set in the token's sorted keys, no copy of the big list
-        want = keys + i
-        idx = np.searchsorted(raw, want)
-        idx[idx == len(raw)] = 0
-        keys = keys[raw[idx] == want]
+        # keep the starts whose bigram i occurs at start + i
+        keys = _intersect_sorted(keys + i, raw) - i
     return keys
 
 
@@ -276,10 +294,19 @@ class Executor:
         self.avg = {f: float(cols.lengths[f][cols.live].mean()) if cols.live.any() else 1.0
                     for f in cols.lengths}
 
+    def _kind_codes(self, k: str, docs: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Section kind code of each body_c occurrence of `k` (cached with its postings)."""
+        ckey = ("body_c", k, "kinds")
+        hit = self.post._get(ckey)
+        if hit is not None:
+            return hit[0]
+        codes = self.sections.kind_of(docs, starts, len(k)).astype(np.int16)
+        return self.post._put(ckey, (codes,))[0]
+
     def _phrase(self, field: str, k: str, kinds: list[str] | None, boost: float, b: float):
         docs, starts = occurrences(self.post, field, k)
         if kinds is not None:
-            keep = self.sections.inside(docs, starts, len(k), kinds)
+            keep = np.isin(self._kind_codes(k, docs, starts), self.sections.codes(kinds))
             docs = docs[keep]
         n = self.cols.n
         mask = np.zeros(n, dtype=bool)
@@ -330,7 +357,7 @@ class Executor:
         for t in parsed.positive_terms():
             if t.field == "any" and t.key not in occ:
                 docs, starts = occurrences(self.post, "body_c", t.key)
-                codes = self.sections.kind_of(docs, starts, len(t.key))
+                codes = self._kind_codes(t.key, docs, starts).astype(np.int64)
                 # one row per kind code (+1: row 0 is "no section"), a doc mask each
                 rows = np.zeros((len(self.sections.kinds) + 1, cols.n), dtype=bool)
                 rows[codes + 1, docs] = True
