@@ -7,16 +7,28 @@ numpy arrays — document numbers, frequencies and, for the character view, posi
 stored as raw uint32 arrays (`schema.RawPositions`) — and everything after that is
 vectorized:
 
-- a phrase is the intersection of its bigrams' (document, position - offset) keys;
+- a bigram's postings become one sorted int64 array of (document << 32 | position)
+  keys, kept in a byte-bounded LRU (`TERM_CACHE_BYTES`); reading a posting list (zlib +
+  unpickling each block) is what a query mostly pays for at 50,000 pages, so blocks are
+  inflated on two threads, and a bigram whose candidates are few reads only their blocks;
+- a phrase is the intersection of its bigrams' (document, position - offset) keys: a
+  merge of two sorted arrays when their sizes are close, a binary search otherwise; its
+  occurrences (and their section kinds) are cached too, as matching, the section facet
+  and a relaxed retry all ask for them;
 - a section filter keeps occurrences that lie inside a section range of a selected kind;
 - AND / OR / NOT / year ranges are boolean masks over document numbers;
 - ranking is BM25F: phrase frequency in body and (boosted) title, plus the word view.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import math
+import os
+import pickle
+import zlib
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -24,8 +36,35 @@ from . import analysis
 from .query import TITLE_BOOST, WORD_TITLE_BOOST, ParsedQuery, Term
 
 K1, B, TITLE_B = 1.2, 0.75, 0.3
-TERM_CACHE_BYTES = 192 * 2**20  # posting arrays kept per generation (common bigrams are large)
+# Decoded posting arrays kept per generation: a common bigram's occurrences take tens of
+# MB at 50,000 pages, and decoding them again costs far more than the memory.
+TERM_CACHE_BYTES = int(os.environ.get("DANGAN_TERM_CACHE_MB") or 1024) * 2**20
 EMPTY_I64 = np.zeros(0, dtype=np.int64)
+# Decode only the blocks holding candidate documents when there are fewer candidates
+# than 1/PARTIAL_DECODE_RATIO of the term's documents (a block holds up to 128 of them).
+PARTIAL_DECODE_RATIO = 256
+CACHED_COST = 0.05  # relative cost of a posting list already decoded (phrase cover choice)
+
+
+_INFLATER: tuple[int, ThreadPoolExecutor] | None = None
+INFLATE_SPLIT = 64  # blocks: below this, not worth handing half to the other thread
+
+
+def _inflate(raw: list) -> list[bytes]:
+    """Decompressed block bytes. zlib releases the GIL, so a second thread inflates the
+    second half of a long posting list while this one does the first."""
+    global _INFLATER
+
+    def run(part):
+        return [zlib.decompress(b) if compressed else b for b, compressed, _n in part]
+
+    if len(raw) < INFLATE_SPLIT:
+        return run(raw)
+    if _INFLATER is None or _INFLATER[0] != os.getpid():  # a forked child needs its own thread
+        _INFLATER = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="dangan-inflate"))
+    half = len(raw) // 2
+    rest = _INFLATER[1].submit(run, raw[half:])
+    return run(raw[:half]) + rest.result()
 
 
 def _nbytes(entry) -> int:
@@ -33,7 +72,8 @@ def _nbytes(entry) -> int:
 
 
 class Postings:
-    """Per-generation access to whole posting lists as arrays, with a small LRU cache."""
+    """Per-generation access to whole posting lists as arrays, with an LRU cache bounded
+    by bytes (`TERM_CACHE_BYTES`; the environment's DANGAN_TERM_CACHE_MB overrides it)."""
 
     def __init__(self, reader, n: int):
         self.leaves = list(reader.leaf_readers())
@@ -77,30 +117,53 @@ class Postings:
         out = (np.repeat(docs, tf) << 32) | pos.astype(np.int64)
         return self._put(key, (out,))[0]
 
-    def _decode(self, field: str, text: str, positions: bool):
+    def cached(self, field: str, text: str) -> bool:
+        return (field, text, "keys") in self.cache
+
+    def keys_within(self, field: str, text: str, docs: np.ndarray) -> np.ndarray:
+        """Like `keys`, but only sure to hold the occurrences in `docs` (sorted document
+        numbers): when those are few, only the posting blocks that can hold them are
+        decoded (block headers give each block's last document), and nothing is cached."""
+        hit = self._get((field, text, "keys"))
+        if hit is not None:
+            return hit[0]
+        btext = text.encode("utf-8")
+        df = sum(leaf.doc_frequency(field, btext) for leaf, _ in self.leaves if (field, btext) in leaf)
+        if len(docs) * PARTIAL_DECODE_RATIO >= df:
+            return self.keys(field, text)  # most blocks would be read anyway: read all, cache
+        d, tf, pos = self._decode(field, text, True, within=docs)
+        return (np.repeat(d, tf) << 32) | pos.astype(np.int64)
+
+    def _decode(self, field: str, text: str, positions: bool, within: np.ndarray | None = None):
         btext = text.encode("utf-8")
         ids, freqs, values = [], [], []
+        wanted = within.tolist() if within is not None else None
         for leaf, offset in self.leaves:
             if (field, btext) not in leaf:
                 continue
             m = leaf.postings(field, btext)
             if hasattr(m, "_read_data") and not getattr(m, "_byteids", True):
-                # The W3 codec's block reader: a block is a pickled (delta-coded ids,
-                # weights, values) tuple; decode it whole instead of posting by posting.
+                # The W3 codec's block reader: a block is a (compressed) pickled
+                # (delta-coded ids, weights, values) tuple. Walk the block headers, take
+                # the raw bytes of the blocks needed, then decode them all at once.
+                raw, first = [], offset  # lowest document number the block can hold
                 while m.is_active():
-                    if m._data is None:
-                        m._read_data()
-                    block_ids, weights, block_values = m._data
-                    ids.append(np.cumsum(np.array(block_ids, dtype=np.int64)) + offset)
-                    if weights is None:
-                        freqs.append(np.ones(m._blocklength))
-                    elif isinstance(weights, float):
-                        freqs.append(np.full(m._blocklength, weights))
-                    else:
-                        freqs.append(np.array(weights, dtype=np.float64))
-                    if positions:
-                        values.extend(block_values)
+                    if wanted is not None:
+                        last = offset + m._maxid
+                        j = bisect.bisect_left(wanted, first)
+                        first = last + 1
+                        if j == len(wanted):
+                            break  # no wanted document in this or any later block
+                        if wanted[j] > last:
+                            m._next_block()
+                            continue
+                    raw.append((m._postfile.get(m._dataoffset, m._nextoffset - m._dataoffset),
+                                m._compression, m._blocklength))
                     m._next_block()
+                if raw:
+                    block_ids, block_w = self._blocks(raw, values if positions else None)
+                    ids.append(block_ids + offset)
+                    freqs.append(block_w)
             else:  # inlined postings of rare terms
                 block_ids, block_w = [], []
                 while m.is_active():
@@ -118,6 +181,31 @@ class Postings:
             docs, tf = EMPTY_I64, EMPTY_I64
         pos = np.frombuffer(b"".join(values), dtype=np.uint32) if positions else None
         return docs, tf, pos
+
+    @staticmethod
+    def _blocks(raw: list, values: list | None) -> tuple[np.ndarray, np.ndarray]:
+        """(leaf doc ids, weights) of W3 posting blocks given as (bytes, compressed,
+        length); their values are appended to `values` (unless None)."""
+        deltas, weights, lengths = [], [], []
+        for data in _inflate(raw):
+            block_ids, block_w, block_values = pickle.loads(data)
+            n = len(block_ids)
+            lengths.append(n)
+            deltas.extend(block_ids)
+            if block_w is None:
+                weights.extend([1.0] * n)
+            elif isinstance(block_w, float):
+                weights.extend([block_w] * n)
+            else:
+                weights.extend(block_w)
+            if values is not None:
+                values.extend(block_values)
+        # Ids are delta-coded from 0 within each block: one cumulative sum over all
+        # blocks, minus the running total at the start of each block.
+        cs = np.cumsum(np.array(deltas, dtype=np.int64))
+        ends = np.cumsum(lengths)
+        base = np.concatenate(([0], cs[ends[:-1] - 1]))
+        return cs - np.repeat(base, lengths), np.array(weights, dtype=np.float64)
 
     def frequency(self, field: str, text: str) -> float:
         """Total occurrences of a term: the size of its positions array."""
@@ -207,20 +295,24 @@ def _occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
     if len(k) == 2:  # one bigram: its postings are the occurrences
         return post.keys(field, k)
     tokens = analysis.phrase_tokens(k)
-    lists = []
-    for i in cover(tokens, [post.frequency(field, t) for t in tokens]):
-        raw = post.keys(field, tokens[i])
-        if not len(raw):
-            return EMPTY_I64
-        lists.append((i, raw))
-    lists.sort(key=lambda item: len(item[1]))  # rarest bigram first
-    i, raw = lists[0]
+    sizes = [post.frequency(field, t) for t in tokens]
+    if not all(sizes):
+        return EMPTY_I64
+    # Any cover gives the same occurrences; prefer bigrams already decoded (reading a
+    # posting list costs far more than intersecting one that is in memory).
+    costs = [n * (CACHED_COST if post.cached(field, t) else 1.0) for n, t in zip(sizes, tokens)]
+    chosen = cover(tokens, costs)
+    chosen.sort(key=lambda i: sizes[i])  # rarest bigram first
+    i = chosen[0]
+    raw = post.keys(field, tokens[i])
     # start = position - i; positions below i cannot start an occurrence
     keys = raw[(raw & 0xFFFFFFFF) >= i] - i
-    for i, raw in lists[1:]:
+    for i in chosen[1:]:
         if not len(keys):
             return EMPTY_I64
-        # keep the starts whose bigram i occurs at start + i
+        # keep the starts whose bigram i occurs at start + i; only the candidate
+        # documents' postings are needed
+        raw = post.keys_within(field, tokens[i], sorted_unique(keys >> 32))
         keys = _intersect_sorted(keys + i, raw) - i
     return keys
 
@@ -271,12 +363,29 @@ class SectionRanges:
         valid &= (self.doc[idx] == docs) & (starts >= self.start[idx]) & (starts + klen <= self.end[idx])
         return np.where(valid, self.kind[idx], -1)
 
+    def kind_of_sorted(self, occ: np.ndarray, klen: int) -> np.ndarray:
+        """`kind_of` for sorted occurrence keys (doc << 32 | start), same answers.
+
+        Each occurrence belongs to the last range whose key is at or before it, so the
+        occurrences of range r are one slice of `occ`: from r's key to the next range's
+        key, cut where an occurrence would run past r's end. With many more occurrences
+        than ranges, finding the ranges' slice bounds in `occ` (two binary searches per
+        range) is cheaper than one binary search per occurrence."""
+        if len(occ) <= 4 * len(self.keys):
+            return self.kind_of(occ >> 32, occ & 0xFFFFFFFF, klen)
+        last_start = self.end - klen  # occurrences starting after this run past the end
+        upper = np.where(last_start >= self.start, (self.doc << 32) | (last_start + 1), self.keys)
+        upper[:-1] = np.minimum(upper[:-1], self.keys[1:])
+        lo = np.searchsorted(occ, self.keys, side="left")
+        hi = np.maximum(np.searchsorted(occ, upper, side="left"), lo)
+        # the slices are disjoint: mark each with kind + 1 at its start, undo at its end
+        marks = np.zeros(len(occ) + 1, dtype=np.int64)
+        np.add.at(marks, lo, self.kind + 1)
+        np.add.at(marks, hi, -(self.kind + 1))
+        return np.cumsum(marks[:-1]) - 1
+
     def codes(self, kinds) -> list[int]:
         return [self.kinds.index(k) for k in kinds if k in self.kinds]
-
-    def inside(self, docs: np.ndarray, starts: np.ndarray, klen: int, kinds: list[str]) -> np.ndarray:
-        """Mask of occurrences lying entirely inside a section of one of `kinds`."""
-        return np.isin(self.kind_of(docs, starts, klen), self.codes(kinds))
 
 
 def _bm25(tf: np.ndarray, dl: np.ndarray, avgdl: float, df: int, n: int, b: float) -> np.ndarray:
@@ -300,7 +409,7 @@ class Executor:
         hit = self.post._get(ckey)
         if hit is not None:
             return hit[0]
-        codes = self.sections.kind_of(docs, starts, len(k)).astype(np.int16)
+        codes = self.sections.kind_of_sorted((docs << 32) | starts, len(k)).astype(np.int16)
         return self.post._put(ckey, (codes,))[0]
 
     def _phrase(self, field: str, k: str, kinds: list[str] | None, boost: float, b: float):
