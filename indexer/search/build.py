@@ -10,6 +10,8 @@ files written by it (reports already extracted: reindexing without re-extraction
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import hashlib
 import json
 import multiprocessing
@@ -272,24 +274,31 @@ def _progress(enabled: bool):
     return tqdm(unit="page", desc="indexing", dynamic_ncols=True)
 
 
+@contextmanager
+def _fresh_generation(root: Path) -> Iterator[Path]:
+    """A new generation directory, removed again if anything fails before it is
+    published: an interrupted build leaves the current index untouched."""
+    gen = store.new_generation(root)
+    try:
+        yield gen
+    except BaseException:
+        shutil.rmtree(gen, ignore_errors=True)
+        raise
+
+
 def build(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None = None,
           progress: bool = False) -> Summary:
     """Full build into a fresh generation, published atomically at the end."""
     started = time.perf_counter()
     summary = Summary(index=str(root), dictionary_version=analysis.dictionary_version(user_dict))
-    with store.WriterLock(root):
-        gen = store.new_generation(root)
-        try:
-            kept_dict = _copy_dictionaries(gen, user_dict)
-            ix = whoosh_index.create_in(str(gen), schema.make_schema())
-            signatures: dict = {}
-            _write(ix, gen, iter_work(sources), jobs, kept_dict, progress, summary, signatures,
-                   known={}, deleting=None)
-            _finish(gen, ix, signatures, summary, kept_dict)
-            summary.generation = store.publish(root, gen).name
-        except BaseException:
-            shutil.rmtree(gen, ignore_errors=True)
-            raise
+    with store.WriterLock(root), _fresh_generation(root) as gen:
+        kept_dict = _copy_dictionaries(gen, user_dict)
+        ix = whoosh_index.create_in(str(gen), schema.make_schema())
+        signatures: dict = {}
+        _write(ix, gen, iter_work(sources), jobs, kept_dict, progress, summary, signatures,
+               known={}, deleting=None)
+        _finish(gen, ix, signatures, summary, kept_dict)
+        summary.generation = store.publish(root, gen).name
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 
@@ -370,42 +379,37 @@ def update(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None 
     if current is None:
         return build(sources, root, jobs, user_dict, progress)
     summary = Summary(index=str(root), dictionary_version=analysis.dictionary_version(user_dict))
-    with store.WriterLock(root):
+    with store.WriterLock(root), _fresh_generation(root) as gen:
         current = store.current_generation(root)
-        gen = store.new_generation(root)
-        try:
-            for item in current.iterdir():
-                if item.is_file():
-                    shutil.copy2(item, gen / item.name)
-            if (gen / "user_dict.txt").exists() and not user_dict:
-                (gen / "user_dict.txt").unlink()
-            kept_dict = _copy_dictionaries(gen, user_dict)
-            force = store.read_meta(current).get("dictionary_version") != summary.dictionary_version
-            ix = whoosh_index.open_dir(str(gen))
-            known = indexed_pages(ix)
-            signatures = dedup.load_signatures(gen / "minhash.npz")
-            seen: set[str] = set()
+        for item in current.iterdir():
+            if item.is_file():
+                shutil.copy2(item, gen / item.name)
+        if (gen / "user_dict.txt").exists() and not user_dict:
+            (gen / "user_dict.txt").unlink()
+        kept_dict = _copy_dictionaries(gen, user_dict)
+        force = store.read_meta(current).get("dictionary_version") != summary.dictionary_version
+        ix = whoosh_index.open_dir(str(gen))
+        known = indexed_pages(ix)
+        signatures = dedup.load_signatures(gen / "minhash.npz")
+        seen: set[str] = set()
 
-            def todo() -> Iterator[PageWork | PageResult]:
-                for item in iter_work(sources):
-                    seen.add(item.source)
-                    old = known.get(item.source)
-                    if old and not force and isinstance(item, PageWork) and old[0] == item.page_hash:
-                        summary.unchanged_pages += 1
-                        continue
-                    yield item
+        def todo() -> Iterator[PageWork | PageResult]:
+            for item in iter_work(sources):
+                seen.add(item.source)
+                old = known.get(item.source)
+                if old and not force and isinstance(item, PageWork) and old[0] == item.page_hash:
+                    summary.unchanged_pages += 1
+                    continue
+                yield item
 
-            class Vanished:  # evaluated after the input is exhausted
-                def __iter__(self):
-                    return iter(sorted(set(known) - seen))
+        class Vanished:  # evaluated after the input is exhausted
+            def __iter__(self):
+                return iter(sorted(set(known) - seen))
 
-            _write(ix, gen, todo(), jobs, kept_dict, progress, summary, signatures,
-                   known=known, deleting=Vanished())
-            _finish(gen, ix, signatures, summary, kept_dict)
-            summary.generation = store.publish(root, gen).name
-        except BaseException:
-            shutil.rmtree(gen, ignore_errors=True)
-            raise
+        _write(ix, gen, todo(), jobs, kept_dict, progress, summary, signatures,
+               known=known, deleting=Vanished())
+        _finish(gen, ix, signatures, summary, kept_dict)
+        summary.generation = store.publish(root, gen).name
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 
