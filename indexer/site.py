@@ -2,9 +2,9 @@
 
 Scraped archives often keep only the page, not its address (files saved from a browser,
 text dumps). Readers still want to narrow by site, so the page's own word is used:
-a host name in its footer (``Copyright © 文档范文网 www.x.example``), else the site name
-its <title> ends with (``报告标题_博文学习网``), else the name in the copyright line
-(``版权所有 博文学习网``). A URL, when known, always wins (see the chrome stages).
+a host name in its footer (``Copyright © 某某范文网 www.x.example``), else the site name
+its <title> ends with (``报告标题_某某范文网``), else the name in the copyright line
+(``版权所有 某某范文网``). A URL, when known, always wins (see the chrome stages).
 A name is a facet value, an identifier: it is given in its index form (Simplified), so
 one site's Simplified and Traditional pages group together.
 """
