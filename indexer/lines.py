@@ -8,38 +8,17 @@ Traditional→Simplified) so Big5 / Traditional pages hit the same cues.
 """
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
-from pathlib import Path
+
+from .normalize import t2s_char_table
 
 # --- folding -----------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def _t2s_table() -> dict[int, str]:
-    """Character-level Traditional→Simplified table from OpenCC's dictionary.
-
-    Phrase-level conversion is unnecessary for cue matching and a plain str.translate is
-    two orders of magnitude faster than OpenCC on every line of every page.
-    """
-    table: dict[int, str] = {}
-    try:
-        import opencc
-
-        path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-        for row in path.read_text(encoding="utf-8").splitlines():
-            parts = row.split("\t")
-            if len(parts) == 2 and len(parts[0]) == 1:
-                table[ord(parts[0])] = parts[1].split(" ")[0]
-    except (ImportError, OSError):  # cues then match Simplified pages only
-        pass
-    return table
-
-
 def fold(text: str) -> str:
     """NFKC (full-width → ASCII, ，→, ：→:) and Traditional → Simplified, per character."""
-    return unicodedata.normalize("NFKC", text).translate(_t2s_table())
+    return unicodedata.normalize("NFKC", text).translate(t2s_char_table())
 
 
 _NOT_ALNUM = re.compile(r"[\W_]+")

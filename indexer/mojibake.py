@@ -27,6 +27,8 @@ import os
 import re
 from collections import Counter
 
+from .normalize import t2s_char_table
+
 # (codec that misread the bytes, codec the bytes were written in)
 _ROUND_TRIPS = (
     ("gb18030", "utf-8"),
@@ -52,21 +54,6 @@ _MAX_LINE_SCAN = 4000  # characters either side considered around a span
 _CP1252_DEBRIS = "€‚ƒ„†‡ˆ‰Š‹ŒŽ˜™š›œžŸ"
 
 
-@functools.lru_cache(maxsize=1)
-def _ts_map() -> dict[str, str]:
-    """Traditional -> Simplified for single characters (OpenCC's character table)."""
-    import opencc
-
-    path = os.path.join(os.path.dirname(opencc.__file__), "dictionary", "TSCharacters.txt")
-    table: dict[str, str] = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            key, _, values = line.rstrip("\n").partition("\t")
-            if len(key) == 1 and values:
-                table[key] = values.split(" ")[0]
-    return table
-
-
 def _codec_chars(codec: str, leads: range, trails: list[int]) -> set[str]:
     out = set()
     for lead in leads:
@@ -83,7 +70,7 @@ def known_ideographs() -> frozenset[str]:
     """Ideographs that ordinary Chinese prose in either script is made of."""
     gb2312 = _codec_chars("gb2312", range(0xB0, 0xF8), list(range(0xA1, 0xFF)))
     big5 = _codec_chars("big5", range(0xA4, 0xC7), list(range(0x40, 0x7F)) + list(range(0xA1, 0xFF)))
-    traditional = {t for t, s in _ts_map().items() if s in gb2312}
+    traditional = {chr(t) for t, s in t2s_char_table().items() if s in gb2312}
     return frozenset(gb2312 | big5 | traditional)
 
 
@@ -160,7 +147,7 @@ def naturalness(text: str) -> tuple[int, int]:
     Traditional characters are folded to Simplified first (jieba's words are Simplified).
     """
     bigrams = _word_bigrams()
-    folded = text.translate(_ts_table())
+    folded = text.translate(t2s_char_table())
     cjk = [_is_ideograph(ch) for ch in folded]
     covered = 0
     for i, is_cjk in enumerate(cjk):
@@ -170,11 +157,6 @@ def naturalness(text: str) -> tuple[int, int]:
         right = i + 1 < len(folded) and cjk[i + 1] and folded[i:i + 2] in bigrams
         covered += left or right
     return covered, sum(cjk)
-
-
-@functools.lru_cache(maxsize=1)
-def _ts_table() -> dict[int, str]:
-    return str.maketrans(_ts_map())
 
 
 def _is_ideograph(ch: str) -> bool:

@@ -100,50 +100,35 @@ def _t2s():
     return OpenCC("t2s")
 
 
-def _dictionary_keys(name: str) -> set[str]:
+@functools.lru_cache(maxsize=2)
+def opencc_characters(name: str) -> dict[str, tuple[str, ...]]:
+    """Single-character entries of one of OpenCC's dictionaries (``TSCharacters.txt``,
+    ``STCharacters.txt``): character -> its conversions, preferred first. The one reader
+    of those files; script detection and the cue/mojibake folds use it too."""
     import opencc
 
     path = Path(opencc.__file__).parent / "dictionary" / name
-    keys: set[str] = set()
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            key = line.split("\t", 1)[0].strip()
-            if key:
-                keys.add(key)
-    return keys
-
-
-@functools.lru_cache(maxsize=1)
-def traditional_chars() -> frozenset[str]:
-    """Characters that OpenCC t2s changes on their own. Phrase rules only refine how
-    such characters convert, so text without any of them is already Simplified."""
-    import opencc
-
-    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-    chars: set[str] = set()
+    table: dict[str, tuple[str, ...]] = {}
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             key, _, values = line.rstrip("\n").partition("\t")
-            if len(key) == 1 and values.split(" ")[0] != key:
-                chars.add(key)
-    return frozenset(chars)
+            if len(key) == 1 and values:
+                table[key] = tuple(values.split(" "))
+    return table
 
 
 @functools.lru_cache(maxsize=1)
-def simplified_only_chars() -> frozenset[str]:
-    """Characters that have a distinct Traditional form (keys of STCharacters that t2s
-    would never produce from themselves): their presence marks Simplified text."""
-    st = {k for k in _dictionary_keys("STCharacters.txt") if len(k) == 1}
-    ts = {k for k in _dictionary_keys("TSCharacters.txt") if len(k) == 1}
-    return frozenset(st - ts)
+def t2s_char_table() -> dict[int, str]:
+    """`str.translate` table: Traditional character -> preferred Simplified character.
+    Character level only (no phrase rules): for cue matching and text scoring, a hundred
+    times faster than OpenCC; the index form itself goes through `normalize`."""
+    return {ord(k): v[0] for k, v in opencc_characters("TSCharacters.txt").items() if v[0] != k}
 
 
-@functools.lru_cache(maxsize=1)
-def traditional_only_chars() -> frozenset[str]:
-    """Characters that t2s changes and that are not themselves Simplified forms."""
-    st = {k for k in _dictionary_keys("STCharacters.txt") if len(k) == 1}
-    ts = {k for k in _dictionary_keys("TSCharacters.txt") if len(k) == 1}
-    return frozenset(ts - st)
+def traditional_chars() -> frozenset[str]:
+    """Characters that OpenCC t2s changes on their own. Phrase rules only refine how
+    such characters convert, so text without any of them is already Simplified."""
+    return frozenset(chr(cp) for cp in t2s_char_table())
 
 
 @functools.lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ quoted name) stays hans, so that direction needs a real share before it counts.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
+from .normalize import opencc_characters
 
 # Simplified marks in a Traditional text: this many make it mixed (one can be a slip).
 _MIN_SIMPLIFIED_IN_HANT = 2
@@ -21,16 +21,8 @@ _MIXED_SHARE_IN_HANS = 0.05
 
 
 def _marks(table: str) -> frozenset[str]:
-    import opencc
-
-    path = Path(opencc.__file__).parent / "dictionary" / table
-    out: set[str] = set()
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            key, _, values = line.rstrip("\n").partition("\t")
-            if len(key) == 1 and key not in values.split(" "):
-                out.add(key)
-    return frozenset(out)
+    """Characters the table maps only to other characters (never to themselves)."""
+    return frozenset(k for k, v in opencc_characters(table).items() if k not in v)
 
 
 @functools.lru_cache(maxsize=1)
