@@ -116,53 +116,86 @@ def test_kind_of_sorted_agrees_with_kind_of():
         assert np.array_equal(sr.kind_of_sorted(occ, klen), sr.kind_of(occ >> 32, occ & 0xFFFFFFFF, klen))
 
 
-def test_block_decoding_partial_reads_and_phrases_match_whoosh(tmp_path, monkeypatch):
-    """Posting lists spanning many blocks decode (threaded inflate, partial reads) to
-    exactly what Whoosh's own matcher reads, and phrases match exact substrings."""
+def test_character_view_matches_brute_force(tmp_path, monkeypatch):
+    """Token postings (whole and partial reads), single characters and phrases read from
+    the memory-mapped character view are exactly the occurrences in the stored keys,
+    over several segments."""
     import numpy as np
 
+    from indexer.search import build as build_mod
     from indexer.search import execute, open_index
     from indexer.search.schema import unpack_blob
 
-    monkeypatch.setattr(execute, "INFLATE_SPLIT", 2)  # use the second thread even here
+    monkeypatch.setattr(build_mod, "SEGMENT_CHARS", 3000)  # several segments per worker
     phrases = ["意识形态工作", "形态工作责任", "意识形态责任制"]
     reports = [make_report(f"r{i:03d}", f"报告{i}", [("总体情况", f"第{i}次{phrases[i % 3]}会议，工作"
                                                      + "意识" * (i % 4)),
                                                   ("存在问题", f"问题{i} {phrases[(i + 1) % 3]}")])
                for i in range(300)]
-    with open_index(build_index(tmp_path, reports)) as index:
+    root = tmp_path / "ix"
+    build_mod.build([str(write_jsonl(tmp_path / "src.jsonl", reports))], root, jobs=1)
+    with open_index(root) as index:
         st = index.state()
         post = st.executor.post
-        for token in ("意识", "形态", "工作", "责任"):
+        assert len(post.chars) > 2
+        bodies = [analysis.key_of_form(unpack_blob(st.searcher.stored_fields(d)["blob"])["norm"])
+                  for d in range(st.cols.n)]
+
+        def brute(k: str) -> np.ndarray:
             want = []
-            for leaf, offset in post.leaves:
-                m = leaf.postings("body_c", token.encode())
-                while m.is_active():
-                    for p in np.frombuffer(m.value(), dtype=np.uint32):
-                        want.append(((offset + m.id()) << 32) | int(p))
-                    m.next()
-            assert len(want) > 300  # several blocks
-            assert np.array_equal(post._decode("body_c", token, True, None)[0],
-                                  np.unique(np.array(want) >> 32))
-            keys = post.keys("body_c", token)
-            assert np.array_equal(keys, np.array(sorted(want)))
-            docs = np.array([3, 5, 290], dtype=np.int64)  # 2 of the 3 blocks of 128
-            monkeypatch.setattr(execute, "PARTIAL_DECODE_RATIO", 0)
-            post.cache.clear()
-            post.cached_bytes = 0
-            part = post.keys_within("body_c", token, docs)
-            assert len(part) < len(keys)
-            assert set(keys[np.isin(keys >> 32, docs)]) <= set(part) <= set(keys)
-            monkeypatch.setattr(execute, "PARTIAL_DECODE_RATIO", 256)
-        post.cache.clear()
-        post.cached_bytes = 0
-        for k in ("意识形态工作", "形态工作责任", "意识形态责任制", "态工作", "意识意识"):
-            got = execute.occurrence_keys(post, "body_c", k)
-            want = []
-            for doc in range(st.cols.n):
-                body = analysis.key_of_form(unpack_blob(st.searcher.stored_fields(doc)["blob"])["norm"])
+            for doc, body in enumerate(bodies):
                 at = body.find(k)
                 while at >= 0:
                     want.append((doc << 32) | at)
                     at = body.find(k, at + 1)
-            assert np.array_equal(got, np.array(sorted(want), dtype=np.int64)), k
+            return np.array(sorted(want), dtype=np.int64)
+
+        for token in ("意识", "形态", "工作", "责任"):
+            keys = post.keys("body_c", token)
+            assert np.array_equal(keys, brute(token))
+            assert post.frequency("body_c", token) == len(keys)
+            docs = np.array([3, 5, 290], dtype=np.int64)
+            post.cache.clear()
+            post.cached_bytes = 0
+            part = post.keys_within("body_c", token, docs)
+            assert not post.cached("body_c", token)  # a partial read, not cached
+            assert np.array_equal(part, keys[np.isin(keys >> 32, docs)])
+        for ch in ("意", "制", "会"):
+            assert np.array_equal(post.prefix_keys("body_c", ch), brute(ch))
+        post.cache.clear()
+        post.cached_bytes = 0
+        for k in ("意识形态工作", "形态工作责任", "意识形态责任制", "态工作", "意识意识", "责任制"):
+            assert np.array_equal(execute.occurrence_keys(post, "body_c", k), brute(k)), k
+
+
+def test_charindex_segment_round_trip(tmp_path):
+    """A segment file holds every token of every key at its position, astral and
+    repeated characters included; absent tokens and empty fields read as empty."""
+    import random
+
+    import numpy as np
+
+    from indexer.search import charindex
+
+    rng = random.Random(5)
+    alphabet = "意识形态工作责任制𠀀a1"
+    builder = charindex.SegmentBuilder()
+    keys = {}
+    for doc in range(60):
+        k = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        keys[doc] = k
+        builder.add(doc, "body_c", k)
+    path = tmp_path / "MAIN_x.chars"
+    builder.write(path)
+    seg = charindex.SegmentChars(path)
+    tokens = {k[i:i + 2] for k in keys.values() for i in range(len(k))} | {"识a", "zz"}
+    for token in tokens:
+        want = sorted(((d + 7) << 32) | i for d, k in keys.items() for i in range(len(k))
+                      if k[i:i + 2] == token)
+        a, b = seg.term_postings("body_c", charindex.token_code(token))
+        assert seg.keys("body_c", a, b, 7).tolist() == want, token
+        assert seg.occurrences("body_c", a, b) == len(want)
+        wanted = np.array([1, 2, 30, 59])
+        assert seg.keys_within("body_c", a, b, 7, wanted).tolist() == [
+            w for w in want if (w >> 32) - 7 in wanted.tolist()]
+    assert seg.term_postings("title_c", charindex.token_code("意识")) == (0, 0)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import hashlib
 import json
 import multiprocessing
+import os
 import queue
 import shutil
 import time
@@ -25,6 +26,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from whoosh import index as whoosh_index
+from whoosh.index import TOC
 
 from . import analysis, dedup, schema, store
 from .writer import Committer, LeanWriter
@@ -150,12 +152,30 @@ def process(work: PageWork, user_dict: str | None) -> PageResult:
     return PageResult(work.source, work.page_hash, docs=docs)
 
 
+# A worker starts a new segment when the current one holds this many characters of
+# key text: the character view of a segment is sorted in memory when it is written
+# (about 40 bytes per character at the peak), so this bounds a worker's memory.
+SEGMENT_CHARS = int(os.environ.get("DANGAN_SEGMENT_CHARS") or 8_000_000)
+
+
 def _segment_worker(gen: str, user_dict: str | None, limitmb: int, jobs, results) -> None:
-    """Worker process: extract, analyse and write its own Whoosh segment; report each
-    page's outcome (without the documents) and finally the segment."""
+    """Worker process: extract, analyse and write segments; report each page's outcome
+    (without the documents), each segment written, and finally that it is done."""
+
+    def new_writer():
+        return LeanWriter(ix, _lk=False, limitmb=limitmb, codec=schema.codec(), compound=False)
+
+    def close(writer):
+        # Not writer._finish()/cancel(): they delete the temporary directory shared with
+        # the main writer, which removes it when it commits.
+        if writer.docnum:
+            results.put(("segment", writer._finalize_segment()))
+        else:
+            writer._close_segment()
+
     try:
         ix = whoosh_index.open_dir(gen)
-        writer = LeanWriter(ix, _lk=False, limitmb=limitmb, codec=schema.codec(), compound=False)
+        writer = new_writer()
         while (work := jobs.get()) is not None:
             result = process(work, user_dict)
             for doc in result.docs:
@@ -164,14 +184,11 @@ def _segment_worker(gen: str, user_dict: str | None, limitmb: int, jobs, results
                 writer.add_document(**fields)
             result.docs = [{"report_id": d["report_id"], "_minhash": d["_minhash"]} for d in result.docs]
             results.put(("page", result))
-        # Not writer._finish()/cancel(): they delete the temporary directory shared with
-        # the main writer, which removes it when it commits.
-        if writer.docnum:
-            segment = writer._finalize_segment()
-        else:
-            segment = None
-            writer._close_segment()
-        results.put(("done", segment))
+            if writer.chars.occurrences >= SEGMENT_CHARS:
+                close(writer)
+                writer = new_writer()
+        close(writer)
+        results.put(("done", None))
     except BaseException:  # noqa: BLE001 - reported to the main process, which fails the build
         results.put(("error", traceback.format_exc()))
 
@@ -205,8 +222,9 @@ def run_writers(gen: Path, items: Iterable[PageWork | PageResult], jobs: int,
             for doc in payload.docs:
                 doc["_minhash"] = np.frombuffer(doc["_minhash"], dtype=np.uint64)
             on_result(payload)
-        elif kind == "done":
+        elif kind == "segment":
             segments.append(payload)
+        elif kind == "done":
             done += 1
         else:
             raise RuntimeError(f"index worker failed:\n{payload}")
@@ -262,7 +280,7 @@ def _finish(gen: Path, ix, signatures: dict, summary: Summary, user_dict: str | 
         "user_dict": "user_dict.txt" if user_dict else None,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "reports": summary.reports,
-        "schema": 1,
+        "schema": schema.FORMAT,
     })
 
 
@@ -370,20 +388,36 @@ def indexed_pages(ix) -> dict[str, tuple[str, list[str]]]:
     return pages
 
 
+def _clone_generation(current: Path, gen: Path) -> None:
+    """Start a generation from the current one. Segment files (Whoosh's and the
+    character view's, named ``<index>_<segment id>.<ext>``) are never written again once
+    their segment is committed: they are hard-linked, not copied (gigabytes at 50,000
+    pages). Everything else is copied: it is rewritten in the new generation."""
+    segment_file = TOC._segment_pattern(whoosh_index._DEF_INDEX_NAME)
+    for item in current.iterdir():
+        if not item.is_file():
+            continue
+        if segment_file.match(item.name):
+            try:
+                os.link(item, gen / item.name)
+                continue
+            except OSError:
+                pass  # a file system without hard links
+        shutil.copy2(item, gen / item.name)
+
+
 def update(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None = None,
            progress: bool = False) -> Summary:
     """Incremental: reprocess new and changed pages (by content hash), delete vanished
     ones; all pages when the dictionaries changed. Published like a build."""
     started = time.perf_counter()
     current = store.current_generation(root)
-    if current is None:
-        return build(sources, root, jobs, user_dict, progress)
+    if current is None or store.read_meta(current).get("schema") != schema.FORMAT:
+        return build(sources, root, jobs, user_dict, progress)  # nothing to update in place
     summary = Summary(index=str(root), dictionary_version=analysis.dictionary_version(user_dict))
     with store.WriterLock(root), _fresh_generation(root) as gen:
         current = store.current_generation(root)
-        for item in current.iterdir():
-            if item.is_file():
-                shutil.copy2(item, gen / item.name)
+        _clone_generation(current, gen)
         if (gen / "user_dict.txt").exists() and not user_dict:
             (gen / "user_dict.txt").unlink()
         kept_dict = _copy_dictionaries(gen, user_dict)

@@ -24,7 +24,7 @@ from . import analysis, facets, snippets, store
 from .model import FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, FacetValue, Hit, SearchRequest, SearchResponse
 from .execute import Executor
 from .query import ParsedQuery, parse, relax
-from .schema import unpack_blob
+from .schema import FORMAT, unpack_blob
 
 REFRESH_SECONDS = 1.0
 CACHE_SIZE = 32
@@ -67,11 +67,14 @@ class Index:
         except (OSError, ValueError):
             dups = {}
         meta = store.read_meta(gen)
+        if meta.get("schema") != FORMAT:
+            raise store.NoIndex(f"the index at {self.root} has layout {meta.get('schema')}, this version reads "
+                                f"{FORMAT}: rebuild it with `dangan index build`")
         user_dict = str(gen / meta["user_dict"]) if meta.get("user_dict") else None
         cols = facets.load(searcher.reader(), dups)
         # Load the normalization tables and dictionaries now, not in the first request.
         analysis.words(analysis.key("預熱"), user_dict)
-        executor = Executor(searcher.reader(), cols)
+        executor = Executor(searcher.reader(), cols, gen)
         return _State(gen, searcher.reader().generation(), ix, searcher, cols, executor, meta, user_dict)
 
     def state(self) -> _State:

@@ -1,16 +1,14 @@
-"""Query execution with numpy over the Whoosh postings.
+"""Query execution with numpy over both views of the text.
 
 Whoosh's matchers walk postings one document at a time in Python, and its phrase matcher
 builds a Python object per position: a common phrase over 50,000 reports takes seconds.
-Here a term's postings are read a block at a time (the codec's own block reader) into
-numpy arrays — document numbers, frequencies and, for the character view, positions
-stored as raw uint32 arrays (`schema.RawPositions`) — and everything after that is
-vectorized:
+Here the character view is sliced from memory-mapped arrays (charindex.py) and a word's
+Whoosh postings are read a block at a time (the codec's own block reader) into numpy
+arrays; everything after that is vectorized:
 
 - a bigram's postings become one sorted int64 array of (document << 32 | position)
-  keys, kept in a byte-bounded LRU (`TERM_CACHE_BYTES`); reading a posting list (zlib +
-  unpickling each block) is what a query mostly pays for at 50,000 pages, so blocks are
-  inflated on two threads, and a bigram whose candidates are few reads only their blocks;
+  keys, kept in a byte-bounded LRU (`TERM_CACHE_BYTES`); a bigram whose candidate
+  documents are few reads only their postings;
 - a phrase is the intersection of its bigrams' (document, position - offset) keys: a
   merge of two sorted arrays when their sizes are close, a binary search otherwise; its
   occurrences (and their section kinds) are cached too, as matching, the section facet
@@ -21,7 +19,6 @@ vectorized:
 """
 from __future__ import annotations
 
-import bisect
 import json
 import math
 import os
@@ -32,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import analysis
+from . import analysis, charindex
 from .query import TITLE_BOOST, WORD_TITLE_BOOST, ParsedQuery, Term
 
 K1, B, TITLE_B = 1.2, 0.75, 0.3
@@ -40,9 +37,9 @@ K1, B, TITLE_B = 1.2, 0.75, 0.3
 # MB at 50,000 pages, and decoding them again costs far more than the memory.
 TERM_CACHE_BYTES = int(os.environ.get("DANGAN_TERM_CACHE_MB") or 1024) * 2**20
 EMPTY_I64 = np.zeros(0, dtype=np.int64)
-# Decode only the blocks holding candidate documents when there are fewer candidates
-# than 1/PARTIAL_DECODE_RATIO of the term's documents (a block holds up to 128 of them).
-PARTIAL_DECODE_RATIO = 256
+# Read only the candidate documents' postings of a token when there are fewer of them
+# than 1/PARTIAL_READ_RATIO of the token's documents; otherwise read (and cache) all.
+PARTIAL_READ_RATIO = 8
 CACHED_COST = 0.05  # relative cost of a posting list already decoded (phrase cover choice)
 
 
@@ -73,10 +70,15 @@ def _nbytes(entry) -> int:
 
 class Postings:
     """Per-generation access to whole posting lists as arrays, with an LRU cache bounded
-    by bytes (`TERM_CACHE_BYTES`; the environment's DANGAN_TERM_CACHE_MB overrides it)."""
+    by bytes (`TERM_CACHE_BYTES`; the environment's DANGAN_TERM_CACHE_MB overrides it).
 
-    def __init__(self, reader, n: int):
+    Character-view tokens come from the segments' memory-mapped ``.chars`` files
+    (charindex.py): slicing, no decoding. Words come from Whoosh's posting blocks."""
+
+    def __init__(self, reader, n: int, folder):
         self.leaves = list(reader.leaf_readers())
+        self.chars = [(charindex.SegmentChars(charindex.path_for(folder, leaf.segment().segment_id())), offset)
+                      for leaf, offset in self.leaves]
         self.n = n
         self.cache: OrderedDict = OrderedDict()
         self.cached_bytes = 0
@@ -98,23 +100,18 @@ class Postings:
             self.cached_bytes -= _nbytes(old)
         return out
 
-    def term(self, field: str, text: str, positions: bool):
-        """(docs int64 ascending, freqs int64, positions uint32 flat | None)."""
-        key = (field, text, positions)
-        hit = self._get(key)
-        if hit is not None:
-            return hit
-        return self._put(key, self._decode(field, text, positions))
+    # ------------------------------------------------------------ character view
 
     def keys(self, field: str, text: str) -> np.ndarray:
         """Every occurrence of a character-view token as one sorted int64 array of
-        (doc << 32 | position): what phrase intersection works on, built once per term."""
+        (doc << 32 | position): what phrase intersection works on."""
         key = (field, text, "keys")
         hit = self._get(key)
         if hit is not None:
             return hit[0]
-        docs, tf, pos = self._decode(field, text, True)
-        out = (np.repeat(docs, tf) << 32) | pos.astype(np.int64)
+        code = charindex.token_code(text)
+        parts = [seg.keys(field, *seg.term_postings(field, code), offset) for seg, offset in self.chars]
+        out = np.concatenate(parts) if parts else EMPTY_I64
         return self._put(key, (out,))[0]
 
     def cached(self, field: str, text: str) -> bool:
@@ -122,46 +119,66 @@ class Postings:
 
     def keys_within(self, field: str, text: str, docs: np.ndarray) -> np.ndarray:
         """Like `keys`, but only sure to hold the occurrences in `docs` (sorted document
-        numbers): when those are few, only the posting blocks that can hold them are
-        decoded (block headers give each block's last document), and nothing is cached."""
+        numbers): when those are few next to the token's documents, only their postings
+        are read (binary search in the memory-mapped arrays), and nothing is cached."""
         hit = self._get((field, text, "keys"))
         if hit is not None:
             return hit[0]
-        btext = text.encode("utf-8")
-        df = sum(leaf.doc_frequency(field, btext) for leaf, _ in self.leaves if (field, btext) in leaf)
-        if len(docs) * PARTIAL_DECODE_RATIO >= df:
-            return self.keys(field, text)  # most blocks would be read anyway: read all, cache
-        d, tf, pos = self._decode(field, text, True, within=docs)
-        return (np.repeat(d, tf) << 32) | pos.astype(np.int64)
+        code = charindex.token_code(text)
+        spans = [(seg, offset, *seg.term_postings(field, code)) for seg, offset in self.chars]
+        df = sum(b - a for _seg, _off, a, b in spans)
+        if len(docs) * PARTIAL_READ_RATIO >= df:
+            return self.keys(field, text)  # most postings would be read anyway: read all, cache
+        parts = []
+        for (seg, offset, a, b), end in zip(spans, self._segment_ends()):
+            lo, hi = np.searchsorted(docs, [offset, end])
+            if hi > lo and b > a:
+                parts.append(seg.keys_within(field, a, b, offset, docs[lo:hi] - offset))
+        return np.concatenate(parts) if parts else EMPTY_I64
 
-    def _decode(self, field: str, text: str, positions: bool, within: np.ndarray | None = None):
+    def _segment_ends(self) -> list[int]:
+        return [offset + leaf.doc_count_all() for leaf, offset in self.leaves]
+
+    def frequency(self, field: str, text: str) -> int:
+        """Total occurrences of a character-view token."""
+        code = charindex.token_code(text)
+        return sum(seg.occurrences(field, *seg.term_postings(field, code)) for seg, _ in self.chars)
+
+    def prefix_keys(self, field: str, char: str) -> np.ndarray:
+        """Sorted keys of every token starting with `char`: the occurrences of `char`
+        (every position starts exactly one token)."""
+        lo, hi = charindex.code_range(char)
+        parts = [seg.keys(field, *seg.range_postings(field, lo, hi), offset) for seg, offset in self.chars]
+        return np.sort(np.concatenate(parts)) if parts else EMPTY_I64
+
+    # ------------------------------------------------------------ word view
+
+    def term(self, field: str, text: str):
+        """(docs int64 ascending, freqs int64) of a word-view term."""
+        key = (field, text, "words")
+        hit = self._get(key)
+        if hit is not None:
+            return hit
+        return self._put(key, self._decode(field, text))
+
+    def _decode(self, field: str, text: str):
         btext = text.encode("utf-8")
-        ids, freqs, values = [], [], []
-        wanted = within.tolist() if within is not None else None
+        ids, freqs = [], []
         for leaf, offset in self.leaves:
             if (field, btext) not in leaf:
                 continue
             m = leaf.postings(field, btext)
             if hasattr(m, "_read_data") and not getattr(m, "_byteids", True):
                 # The W3 codec's block reader: a block is a (compressed) pickled
-                # (delta-coded ids, weights, values) tuple. Walk the block headers, take
-                # the raw bytes of the blocks needed, then decode them all at once.
-                raw, first = [], offset  # lowest document number the block can hold
+                # (delta-coded ids, weights, values) tuple. Take the raw bytes of every
+                # block, then decode them all at once.
+                raw = []
                 while m.is_active():
-                    if wanted is not None:
-                        last = offset + m._maxid
-                        j = bisect.bisect_left(wanted, first)
-                        first = last + 1
-                        if j == len(wanted):
-                            break  # no wanted document in this or any later block
-                        if wanted[j] > last:
-                            m._next_block()
-                            continue
                     raw.append((m._postfile.get(m._dataoffset, m._nextoffset - m._dataoffset),
                                 m._compression, m._blocklength))
                     m._next_block()
                 if raw:
-                    block_ids, block_w = self._blocks(raw, values if positions else None)
+                    block_ids, block_w = self._blocks(raw)
                     ids.append(block_ids + offset)
                     freqs.append(block_w)
             else:  # inlined postings of rare terms
@@ -169,26 +186,20 @@ class Postings:
                 while m.is_active():
                     block_ids.append(m.id())
                     block_w.append(m.weight())
-                    if positions:
-                        values.append(m.value())
                     m.next()
                 ids.append(np.asarray(block_ids, dtype=np.int64) + offset)
                 freqs.append(np.asarray(block_w, dtype=np.float64))
-        if ids:
-            docs = np.concatenate(ids)
-            tf = np.rint(np.concatenate(freqs)).astype(np.int64)
-        else:
-            docs, tf = EMPTY_I64, EMPTY_I64
-        pos = np.frombuffer(b"".join(values), dtype=np.uint32) if positions else None
-        return docs, tf, pos
+        if not ids:
+            return EMPTY_I64, EMPTY_I64
+        return np.concatenate(ids), np.rint(np.concatenate(freqs)).astype(np.int64)
 
     @staticmethod
-    def _blocks(raw: list, values: list | None) -> tuple[np.ndarray, np.ndarray]:
+    def _blocks(raw: list) -> tuple[np.ndarray, np.ndarray]:
         """(leaf doc ids, weights) of W3 posting blocks given as (bytes, compressed,
-        length); their values are appended to `values` (unless None)."""
+        length)."""
         deltas, weights, lengths = [], [], []
         for data in _inflate(raw):
-            block_ids, block_w, block_values = pickle.loads(data)
+            block_ids, block_w, _values = pickle.loads(data)
             n = len(block_ids)
             lengths.append(n)
             deltas.extend(block_ids)
@@ -198,26 +209,12 @@ class Postings:
                 weights.extend([block_w] * n)
             else:
                 weights.extend(block_w)
-            if values is not None:
-                values.extend(block_values)
         # Ids are delta-coded from 0 within each block: one cumulative sum over all
         # blocks, minus the running total at the start of each block.
         cs = np.cumsum(np.array(deltas, dtype=np.int64))
         ends = np.cumsum(lengths)
         base = np.concatenate(([0], cs[ends[:-1] - 1]))
         return cs - np.repeat(base, lengths), np.array(weights, dtype=np.float64)
-
-    def frequency(self, field: str, text: str) -> float:
-        """Total occurrences of a term: the size of its positions array."""
-        btext = text.encode("utf-8")
-        return sum(leaf.frequency(field, btext) for leaf, _ in self.leaves if (field, btext) in leaf)
-
-    def prefix_terms(self, field: str, prefix: str) -> list[str]:
-        terms: set[str] = set()
-        for leaf, _ in self.leaves:
-            for t in leaf.expand_prefix(field, prefix):
-                terms.add(t.decode("utf-8") if isinstance(t, bytes) else t)
-        return sorted(terms)
 
 
 def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -287,11 +284,7 @@ def occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
 
 def _occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
     if len(k) == 1:
-        parts = [post.keys(field, t) for t in post.prefix_terms(field, k)]
-        if not parts:
-            return EMPTY_I64
-        # every position holds exactly one token: the parts are disjoint
-        return sorted_unique(np.sort(np.concatenate(parts)))
+        return post.prefix_keys(field, k)
     if len(k) == 2:  # one bigram: its postings are the occurrences
         return post.keys(field, k)
     tokens = analysis.phrase_tokens(k)
@@ -395,9 +388,9 @@ def _bm25(tf: np.ndarray, dl: np.ndarray, avgdl: float, df: int, n: int, b: floa
 
 
 class Executor:
-    def __init__(self, reader, cols):
+    def __init__(self, reader, cols, folder):
         self.cols = cols
-        self.post = Postings(reader, cols.n)
+        self.post = Postings(reader, cols.n, folder)
         self.sections = SectionRanges(reader, cols.live)
         self.live_n = max(1, int(cols.live.sum()))
         self.avg = {f: float(cols.lengths[f][cols.live].mean()) if cols.live.any() else 1.0
@@ -447,7 +440,7 @@ class Executor:
                       "unit": [("unit_w", 1.0, B)]}[term.field]
             for w in dict.fromkeys(analysis.words(term.key, user_dict)):
                 for field, boost, b in fields:
-                    docs, tf, _ = self.post.term(field, w, False)
+                    docs, tf = self.post.term(field, w)
                     if len(docs):
                         score[docs] += boost * _bm25(tf, self.cols.lengths[field][docs], self.avg[field],
                                                      len(docs), self.live_n, b)

@@ -1,17 +1,17 @@
 """The Whoosh schema and the preparation of one report into index fields.
 
-Analysis runs in the extraction worker processes, not in the index writer: `prepare()`
-turns a report into *pre-tokenized* postings (term, frequency, weight, encoded value),
-and the `Pretokenized` field type hands them to Whoosh unchanged. The single writer
-process then only sorts and writes postings, which is what lets extraction, normalization
-and segmentation overlap with writing.
+Analysis runs in the worker processes that extract pages and write segments: `prepare()`
+turns a report into *pre-tokenized* postings (term, frequency, weight, encoded value)
+that the `Pretokenized` field type hands to Whoosh unchanged, plus the keys of the
+character view.
 
 Fields:
-- ``title_c body_c unit_c``: character view (bigrams, positions) — exact substring
-  matching; ``secpos`` (a column) holds the body_c position ranges of each section, so a
-  section filter restricts matching to their text (see within.py).
+- ``title_c body_c unit_c`` (not Whoosh fields): the whitespace-free keys, from which the
+  writer builds the character view — bigrams with positions, for exact substring matching
+  (charindex.py); ``secpos`` (a column) holds the body_c position ranges of each section,
+  so a section filter restricts matching to their text (execute.SectionRanges).
 - ``title_w body_w unit_w``: word view (jieba search mode, frequencies) — BM25F ranking.
-  (Queries run in execute.py, with numpy over these postings.)
+  (Queries run in execute.py, with numpy over both views.)
 - ``meta``: a compact column of facet values read once per index generation.
 - ``hit`` / ``blob``: stored display fields / compressed full report with its normalized
   body, offset map and section spans (for snippets without re-tokenizing).
@@ -21,8 +21,7 @@ from __future__ import annotations
 import itertools
 import json
 import zlib
-from array import array
-from collections import Counter, defaultdict
+from collections import Counter
 
 from whoosh import columns, fields, formats
 from whoosh.codec.whoosh3 import W3Codec
@@ -30,27 +29,11 @@ from whoosh.system import pack_uint
 
 from . import analysis
 
+# Version of the index layout, kept in each generation's meta: 2 moved the character
+# view out of Whoosh (charindex.py). Indexes of another version must be rebuilt.
+FORMAT = 2
+
 SECTION_KINDS = ("前言", "总体情况", "工作做法", "存在问题", "下步打算", "结语")
-
-
-class RawPositions(formats.Positions):
-    """Positions as a raw uint32 array: numpy reads a whole posting list's positions with
-    one `frombuffer` (execute.py) instead of unpickling a list per posting."""
-
-    def encode(self, poslist):
-        return array("I", poslist).tobytes()
-
-    def decode_positions(self, valuestring):
-        return list(array("I", valuestring))
-
-    def decode_frequency(self, valuestring):
-        return len(valuestring) // 4
-
-    def decode_weight(self, valuestring):
-        return self.decode_frequency(valuestring) * self.field_boost
-
-    def combine(self, vs):
-        return self.encode(sorted({p for v in vs for p in self.decode_positions(v)}))
 
 
 class Pretokenized(fields.FieldType):
@@ -63,8 +46,8 @@ class Pretokenized(fields.FieldType):
     vector = None
     analyzer = None
 
-    def __init__(self, positions: bool):
-        self.format = RawPositions() if positions else formats.Frequency()
+    def __init__(self):
+        self.format = formats.Frequency()
 
     def index(self, value, **kwargs):
         for term, freq, weight, encoded in value:
@@ -75,9 +58,6 @@ class Pretokenized(fields.FieldType):
 
     def process_text(self, qstring, mode="", **kwargs):
         return iter([qstring])
-
-
-_POSITIONS = RawPositions()
 
 
 class FastCodec(W3Codec):
@@ -96,8 +76,7 @@ def codec() -> FastCodec:
 
 
 def make_schema() -> fields.Schema:
-    char_fields = {name: Pretokenized(positions=True) for name in ("title_c", "body_c", "unit_c")}
-    word_fields = {name: Pretokenized(positions=False) for name in ("title_w", "body_w", "unit_w")}
+    word_fields = {name: Pretokenized() for name in ("title_w", "body_w", "unit_w")}
     return fields.Schema(
         report_id=fields.ID(stored=True, unique=True),
         page=fields.ID(stored=True),  # the page's source: unit of incremental update
@@ -105,16 +84,8 @@ def make_schema() -> fields.Schema:
         secpos=fields.COLUMN(columns.VarBytesColumn()),
         hit=fields.STORED(),
         blob=fields.STORED(),
-        **char_fields,
         **word_fields,
     )
-
-
-def char_postings(k: str) -> list[tuple]:
-    poses: dict[str, list[int]] = defaultdict(list)
-    for i, tok in enumerate(analysis.char_tokens(k)):
-        poses[tok].append(i)
-    return [(t, len(p), float(len(p)), _POSITIONS.encode(p)) for t, p in poses.items()]
 
 
 def word_postings(k: str, user_dict: str | None) -> list[tuple]:
@@ -177,21 +148,22 @@ def prepare(report: dict, page_hash: str, page: str, user_dict: str | None = Non
     secpos = [[kind, key_pos[a], key_pos[b]] for kind, a, b in spans]
     kinds = sorted({sec.get("kind") for sec in sections if sec.get("kind")})
 
-    views = {
-        "title_c": char_postings(title_key), "body_c": char_postings(body_key),
-        "unit_c": char_postings(unit_key), "title_w": word_postings(title_key, user_dict),
-        "body_w": word_postings(body_key, user_dict), "unit_w": word_postings(unit_key, user_dict),
-    }
+    chars = {"title_c": title_key, "body_c": body_key, "unit_c": unit_key}
+    words = {"title_w": word_postings(title_key, user_dict), "body_w": word_postings(body_key, user_dict),
+             "unit_w": word_postings(unit_key, user_dict)}
+    lengths = {name: len(k) for name, k in chars.items()}
+    lengths.update((name, _length(postings)) for name, postings in words.items())
     doc = {
         "report_id": report["report_id"],
         "page": page,
-        **views,
+        **chars,  # keys: the writer turns them into the character view (charindex.py)
+        **words,
         "meta": json.dumps({
             "id": report["report_id"], "unit_type": report.get("unit_type"),
             "year": report.get("year"), "genre": report.get("genre"), "site": report.get("site"),
             "script": report.get("script"), "section": kinds, "date": date_key(report),
             "hash": report.get("content_hash"), "page_hash": page_hash, "page": page,
-            "len": {name: _length(postings) for name, postings in views.items()},
+            "len": lengths,
         }, ensure_ascii=False).encode("utf-8"),
         "secpos": json.dumps(secpos, ensure_ascii=False).encode("utf-8"),
         "hit": {k: report.get(k) for k in ("source", "part", "title", "unit_name", "unit_type",

@@ -1,5 +1,9 @@
 """Whoosh segment writers for pre-tokenized documents.
 
+The character-view fields (`charindex.FIELDS`: their values are keys, not postings) do
+not go to Whoosh: the writer collects them and writes the segment's ``.chars`` file
+(charindex.py) when it writes the segment.
+
 `LeanWriter.add_document` hands the postings of `Pretokenized` fields to the writer's
 sorting pool in bulk (one list extend per field) instead of one call per posting, which
 is most of what `SegmentWriter.add_document` costs for our documents. Other field types
@@ -11,8 +15,9 @@ stored fields at 50,000 pages, and seconds to open an index.
 """
 from __future__ import annotations
 
-from whoosh.writing import SegmentWriter
+from whoosh.writing import NO_MERGE, SegmentWriter
 
+from . import charindex
 from .schema import Pretokenized
 
 # Rough in-memory size of one pooled posting tuple, for the pool's memory limit.
@@ -20,6 +25,10 @@ POSTING_OVERHEAD = 160
 
 
 class LeanWriter(SegmentWriter):
+    def __init__(self, ix, **kwargs):
+        super().__init__(ix, **kwargs)
+        self.chars = charindex.SegmentBuilder()
+
     def add_document(self, **fields):
         self._check_state()
         perdoc = self.perdocwriter
@@ -31,6 +40,9 @@ class LeanWriter(SegmentWriter):
             for name in sorted(fields):
                 value = fields[name]
                 if value is None:
+                    continue
+                if name in charindex.FIELDS:
+                    self.chars.add(docnum, name, value)
                     continue
                 field = schema[name]
                 if isinstance(field, Pretokenized):
@@ -59,13 +71,21 @@ class LeanWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
+    def _finalize_segment(self):
+        segment = super()._finalize_segment()
+        self.chars.write(charindex.path_for(self.storage.folder, segment.segment_id()))
+        return segment
+
 
 class Committer(LeanWriter):
     """The main writer: applies deletions to existing segments and commits, in one new
     TOC generation, the segments the worker processes wrote."""
 
     def commit_segments(self, new_segments: list) -> None:
-        final = self._merge_segments(None, False, True)
+        # Never merge: Whoosh would re-add the documents of merged segments without their
+        # character view. Segments stay as the workers wrote them (a full build
+        # compacts; an update adds at most one segment per worker and chunk).
+        final = self._merge_segments(NO_MERGE, False, False)
         final += [seg for seg in new_segments if seg is not None]
         if self._added:  # documents added here, or small segments merged into this writer
             final.append(self._finalize_segment())
