@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections import Counter
 from pathlib import Path
 
 from ..normalize import normalize, normalize_with_offsets
@@ -96,6 +97,13 @@ def tokenizer(user_dict: str | None = None):
             # jieba's normalised form: entries must match the text they will meet.
             jb.add_word(index_form(word), freq, tag)
     return jb
+
+
+def word_counts(k: str, user_dict: str | None = None) -> Counter:
+    """`words` of a key with their counts (filtered after counting: one check per
+    distinct word, not per occurrence)."""
+    counts = Counter(w for w, _s, _e in tokenizer(user_dict).tokenize(k, mode="search"))
+    return Counter({w: n for w, n in counts.items() if _WORDY.search(w)})
 
 
 def words(k: str, user_dict: str | None = None) -> list[str]:

@@ -63,55 +63,60 @@ def path_for(folder: str | Path, segment_id: str) -> Path:
 
 
 class SegmentBuilder:
-    """Collects the character view of a segment's documents; `write` sorts and saves."""
+    """Collects the character view of a segment's documents; `write` sorts and saves.
+
+    Keys are kept as strings until then (2 bytes a character, against 8 for codes)."""
 
     def __init__(self):
-        self.parts = {f: ([], []) for f in FIELDS}  # field -> (code arrays, (doc, length))
+        self.parts: dict[str, list[tuple[int, str]]] = {f: [] for f in FIELDS}
         self.occurrences = 0
 
     def add(self, docnum: int, field: str, key: str) -> None:
-        if not key:
-            return
-        codes, docs = self.parts[field]
-        codes.append(key_codes(key))
-        docs.append((docnum, len(key)))
-        self.occurrences += len(key)
+        if key:
+            self.parts[field].append((docnum, key))
+            self.occurrences += len(key)
 
     def write(self, path: Path) -> None:
         arrays: dict[str, np.ndarray] = {}
         for field in FIELDS:
-            for name, arr in _field_arrays(*self.parts[field]).items():
+            keys, self.parts[field] = self.parts[field], []
+            for name, arr in _field_arrays(keys).items():
                 arrays[f"{field}.{name}"] = arr
-        self.parts = {f: ([], []) for f in FIELDS}
         _write_arrays(path, arrays)
 
 
-def _field_arrays(code_parts: list[np.ndarray], doc_lens: list[tuple[int, int]]) -> dict[str, np.ndarray]:
-    if not code_parts:
+def _field_arrays(keys: list[tuple[int, str]]) -> dict[str, np.ndarray]:
+    if not keys:
         return {"terms": np.zeros(0, np.uint64), "tpost": np.zeros(1, np.int64),
                 "docs": np.zeros(0, np.uint32), "pstart": np.zeros(1, np.int64),
                 "pos": np.zeros(0, np.uint32)}
-    codes = np.concatenate(code_parts)
-    dl = np.array(doc_lens, dtype=np.int64)
-    lens = dl[:, 1]
+    codes = key_codes("".join(k for _d, k in keys))
+    lens = np.array([len(k) for _d, k in keys], dtype=np.int64)
     first = np.cumsum(lens) - lens  # where each document's codes begin
-    docs = np.repeat(dl[:, 0].astype(np.uint32), lens)
-    pos = (np.arange(len(codes), dtype=np.int64) - np.repeat(first, lens)).astype(np.uint32)
+    # The joined keys' bigram at each document's last character spans into the next
+    # document: that position holds the last character alone.
+    codes[first[1:] - 1] &= np.uint64(~((1 << SHIFT) - 1) & 0xFFFFFFFFFFFFFFFF)
     # Documents were added in ascending order and positions ascend within one: a stable
     # sort by code leaves every term's occurrences ordered by (document, position).
     order = np.argsort(codes, kind="stable")
-    codes, docs, pos = codes[order], docs[order], pos[order]
-    del order
+    codes = codes[order]
     n = len(codes)
     new_term = np.empty(n, dtype=bool)
     new_term[0] = True
     np.not_equal(codes[1:], codes[:-1], out=new_term[1:])
-    new_post = new_term.copy()
-    new_post[1:] |= docs[1:] != docs[:-1]
-    post_first = np.flatnonzero(new_post)
     term_first = np.flatnonzero(new_term)
+    terms = codes[term_first]
+    del codes
+    docs = np.repeat(np.array([d for d, _k in keys], dtype=np.uint32), lens)[order]
+    pos = np.arange(n, dtype=np.uint32)
+    pos -= np.repeat(first.astype(np.uint32), lens)
+    pos = pos[order]
+    del order
+    new_term[1:] |= docs[1:] != docs[:-1]  # now: a new posting starts here
+    post_first = np.flatnonzero(new_term)
+    del new_term
     return {
-        "terms": codes[term_first],
+        "terms": terms,
         "tpost": np.append(np.searchsorted(post_first, term_first), len(post_first)).astype(np.int64),
         "docs": docs[post_first],
         "pstart": np.append(post_first, n).astype(np.int64),

@@ -7,7 +7,6 @@ groups. Only groups of two or more reports are kept.
 """
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -18,18 +17,34 @@ THRESHOLD = 0.8
 SCHEME = "affine32"
 
 
+_MIX = np.uint64(0x100000001B3)  # FNV-1a's 64-bit prime
+
+
+def shingle_hashes(k: str) -> np.ndarray:
+    """32-bit hashes of the distinct 5-character shingles of a key, computed with numpy
+    over the code points (a per-shingle Python hash call was a tenth of a build's
+    time); the key itself when it is shorter than a shingle."""
+    chars = np.frombuffer(k.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if not len(chars):
+        return np.zeros(0, dtype=np.uint64)
+    width = min(SHINGLE, len(chars))
+    count = len(chars) - width + 1
+    h = chars[:count].copy()
+    with np.errstate(over="ignore"):  # wrapping multiplication is the point
+        for j in range(1, width):
+            h = (h * _MIX) ^ chars[j:j + count]
+    return np.unique((h ^ (h >> np.uint64(32))) & np.uint64(0xFFFFFFFF))
+
+
 def signature(k: str) -> np.ndarray:
-    """MinHash hash values of the 5-character shingles of a key. crc32 (C, deterministic
-    across processes and runs) instead of datasketch's default sha1 wrapper: 10x faster."""
+    """MinHash hash values of a key's 5-character shingles (datasketch applies its
+    permutations to the precomputed shingle hashes)."""
     from datasketch import MinHash
 
-    mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, hashfunc=zlib.crc32)
-    if len(k) <= SHINGLE:
-        shingles = {k} if k else set()
-    else:
-        shingles = {k[i:i + SHINGLE] for i in range(len(k) - SHINGLE + 1)}
-    if shingles:
-        mh.update_batch([s.encode("utf-8") for s in shingles])
+    mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, hashfunc=int)
+    hashes = shingle_hashes(k)
+    if len(hashes):
+        mh.update_batch(hashes.tolist())
     return mh.hashvalues.astype(np.uint64)
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import itertools
 import json
 import zlib
-from collections import Counter
 
 from whoosh import columns, fields, formats
 from whoosh.codec.whoosh3 import W3Codec
@@ -89,7 +88,7 @@ def make_schema() -> fields.Schema:
 
 
 def word_postings(k: str, user_dict: str | None) -> list[tuple]:
-    counts = Counter(analysis.words(k, user_dict))
+    counts = analysis.word_counts(k, user_dict)
     return [(t, n, float(n), pack_uint(n)) for t, n in counts.items()]
 
 
