@@ -89,9 +89,20 @@ def test_incremental_update_add_change_delete(tmp_path, fast_refresh, jobs):
     build.build([str(write_jsonl(tmp_path / "s1.jsonl", [a, b, c]))], root, jobs=jobs)
     index = open_index(root)
     assert ids(index, "页面") == ["a1", "b1", "c1"]
+    old_state = index.state()
+    old_files = {p.name: p.stat().st_ino for p in old_state.gen.iterdir()}
     b2 = report("b1", "乙页面改写后的内容", "pb.html")
     d = report("d1", "丁页面内容", "pd.html")
     summary = build.update([str(write_jsonl(tmp_path / "s2.jsonl", [a, b2, d]))], root, jobs=jobs)
+    new_gen = store.current_generation(root)
+    assert new_gen != old_state.gen
+    # the old segments' files (Whoosh's and the character view's) are shared, not copied
+    chars = [n for n in old_files if n.endswith(".chars")]
+    assert chars and all((new_gen / n).stat().st_ino == old_files[n] for n in chars)
+    # and the old generation still answers as it did (readers holding it are unaffected)
+    with old_state.lock:
+        assert old_state.searcher.doc_count() == 3
+    assert {p.name: p.stat().st_ino for p in old_state.gen.iterdir()} == old_files
     assert (summary.added_pages, summary.changed_pages, summary.unchanged_pages, summary.deleted_pages) == (1, 1, 1, 1)
     assert summary.reports == 3
     assert ids(index, "页面") == ["a1", "b1", "d1"]
@@ -101,6 +112,19 @@ def test_incremental_update_add_change_delete(tmp_path, fast_refresh, jobs):
     again = build.update([str(tmp_path / "s2.jsonl")], root, jobs=jobs)
     assert (again.pages, again.unchanged_pages) == (0, 3)
     index.close()
+
+
+def test_index_of_an_older_layout_is_refused_and_rebuilt_by_update(tmp_path):
+    root = build_index(tmp_path, [report("a1", "原有内容", "pa.html")])
+    gen = store.current_generation(root)
+    meta = store.read_meta(gen)
+    store.write_json_atomic(gen / store.META, {**meta, "schema": 1})
+    with pytest.raises(store.NoIndex, match="rebuild"):
+        open_index(root)
+    summary = build.update([str(tmp_path / "ix-src.jsonl")], root, jobs=0)
+    assert summary.added_pages == 1  # a full build: nothing of the old layout is reused
+    with open_index(root) as index:
+        assert ids(index, "原有") == ["a1"]
 
 
 def test_update_reindexes_everything_when_dictionary_changes(tmp_path):

@@ -162,6 +162,13 @@ def test_character_view_matches_brute_force(tmp_path, monkeypatch):
             assert np.array_equal(part, keys[np.isin(keys >> 32, docs)])
         for ch in ("意", "制", "会"):
             assert np.array_equal(post.prefix_keys("body_c", ch), brute(ch))
+        # the word view's copy holds what Whoosh holds
+        reader = st.searcher.reader()
+        for word in ("意识形态", "工作", "会议", "责任制"):
+            docs, tf = post.term("body_w", word)
+            want = sorted((d, int(w)) for d, w in reader.postings("body_w", word).items_as("weight"))
+            assert list(zip(docs.tolist(), tf.tolist())) == want and want, word
+        assert len(post.term("body_w", "没有这个词")[0]) == 0
         post.cache.clear()
         post.cached_bytes = 0
         for k in ("意识形态工作", "形态工作责任", "意识形态责任制", "态工作", "意识意识", "责任制"):

@@ -2,9 +2,8 @@
 
 Whoosh's matchers walk postings one document at a time in Python, and its phrase matcher
 builds a Python object per position: a common phrase over 50,000 reports takes seconds.
-Here the character view is sliced from memory-mapped arrays (charindex.py) and a word's
-Whoosh postings are read a block at a time (the codec's own block reader) into numpy
-arrays; everything after that is vectorized:
+Here both views are sliced from memory-mapped arrays (charindex.py) and everything after
+that is vectorized:
 
 - a bigram's postings become one sorted int64 array of (document << 32 | position)
   keys, kept in a byte-bounded LRU (`TERM_CACHE_BYTES`); a bigram whose candidate
@@ -22,10 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import pickle
-import zlib
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -43,27 +39,6 @@ PARTIAL_READ_RATIO = 8
 CACHED_COST = 0.05  # relative cost of a posting list already decoded (phrase cover choice)
 
 
-_INFLATER: tuple[int, ThreadPoolExecutor] | None = None
-INFLATE_SPLIT = 64  # blocks: below this, not worth handing half to the other thread
-
-
-def _inflate(raw: list) -> list[bytes]:
-    """Decompressed block bytes. zlib releases the GIL, so a second thread inflates the
-    second half of a long posting list while this one does the first."""
-    global _INFLATER
-
-    def run(part):
-        return [zlib.decompress(b) if compressed else b for b, compressed, _n in part]
-
-    if len(raw) < INFLATE_SPLIT:
-        return run(raw)
-    if _INFLATER is None or _INFLATER[0] != os.getpid():  # a forked child needs its own thread
-        _INFLATER = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="dangan-inflate"))
-    half = len(raw) // 2
-    rest = _INFLATER[1].submit(run, raw[half:])
-    return run(raw[:half]) + rest.result()
-
-
 def _nbytes(entry) -> int:
     return sum(a.nbytes for a in entry if a is not None)
 
@@ -72,8 +47,8 @@ class Postings:
     """Per-generation access to whole posting lists as arrays, with an LRU cache bounded
     by bytes (`TERM_CACHE_BYTES`; the environment's DANGAN_TERM_CACHE_MB overrides it).
 
-    Character-view tokens come from the segments' memory-mapped ``.chars`` files
-    (charindex.py): slicing, no decoding. Words come from Whoosh's posting blocks."""
+    Both views come from the segments' memory-mapped ``.chars`` files (charindex.py):
+    slicing, no decoding."""
 
     def __init__(self, reader, n: int, folder):
         self.leaves = list(reader.leaf_readers())
@@ -159,62 +134,10 @@ class Postings:
         hit = self._get(key)
         if hit is not None:
             return hit
-        return self._put(key, self._decode(field, text))
-
-    def _decode(self, field: str, text: str):
-        btext = text.encode("utf-8")
-        ids, freqs = [], []
-        for leaf, offset in self.leaves:
-            if (field, btext) not in leaf:
-                continue
-            m = leaf.postings(field, btext)
-            if hasattr(m, "_read_data") and not getattr(m, "_byteids", True):
-                # The W3 codec's block reader: a block is a (compressed) pickled
-                # (delta-coded ids, weights, values) tuple. Take the raw bytes of every
-                # block, then decode them all at once.
-                raw = []
-                while m.is_active():
-                    raw.append((m._postfile.get(m._dataoffset, m._nextoffset - m._dataoffset),
-                                m._compression, m._blocklength))
-                    m._next_block()
-                if raw:
-                    block_ids, block_w = self._blocks(raw)
-                    ids.append(block_ids + offset)
-                    freqs.append(block_w)
-            else:  # inlined postings of rare terms
-                block_ids, block_w = [], []
-                while m.is_active():
-                    block_ids.append(m.id())
-                    block_w.append(m.weight())
-                    m.next()
-                ids.append(np.asarray(block_ids, dtype=np.int64) + offset)
-                freqs.append(np.asarray(block_w, dtype=np.float64))
-        if not ids:
+        parts = [seg.word_postings(field, text, offset) for seg, offset in self.chars]
+        if not parts:
             return EMPTY_I64, EMPTY_I64
-        return np.concatenate(ids), np.rint(np.concatenate(freqs)).astype(np.int64)
-
-    @staticmethod
-    def _blocks(raw: list) -> tuple[np.ndarray, np.ndarray]:
-        """(leaf doc ids, weights) of W3 posting blocks given as (bytes, compressed,
-        length)."""
-        deltas, weights, lengths = [], [], []
-        for data in _inflate(raw):
-            block_ids, block_w, _values = pickle.loads(data)
-            n = len(block_ids)
-            lengths.append(n)
-            deltas.extend(block_ids)
-            if block_w is None:
-                weights.extend([1.0] * n)
-            elif isinstance(block_w, float):
-                weights.extend([block_w] * n)
-            else:
-                weights.extend(block_w)
-        # Ids are delta-coded from 0 within each block: one cumulative sum over all
-        # blocks, minus the running total at the start of each block.
-        cs = np.cumsum(np.array(deltas, dtype=np.int64))
-        ends = np.cumsum(lengths)
-        base = np.concatenate(([0], cs[ends[:-1] - 1]))
-        return cs - np.repeat(base, lengths), np.array(weights, dtype=np.float64)
+        return self._put(key, (np.concatenate([d for d, _ in parts]), np.concatenate([t for _, t in parts])))
 
 
 def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:

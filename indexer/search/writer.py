@@ -1,8 +1,8 @@
 """Whoosh segment writers for pre-tokenized documents.
 
 The character-view fields (`charindex.FIELDS`: their values are keys, not postings) do
-not go to Whoosh: the writer collects them and writes the segment's ``.chars`` file
-(charindex.py) when it writes the segment.
+not go to Whoosh: the writer collects them, and a copy of the word-view postings, and
+writes the segment's ``.chars`` file (charindex.py) when it writes the segment.
 
 `LeanWriter.add_document` hands the postings of `Pretokenized` fields to the writer's
 sorting pool in bulk (one list extend per field) instead of one call per posting, which
@@ -46,6 +46,7 @@ class LeanWriter(SegmentWriter):
                     continue
                 field = schema[name]
                 if isinstance(field, Pretokenized):
+                    self.chars.add_words(docnum, name, value)
                     posts = [(name, term.encode("utf-8"), docnum, weight, encoded)
                              for term, _freq, weight, encoded in value]
                     pool.fieldnames.add(name)
