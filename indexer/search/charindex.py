@@ -81,19 +81,21 @@ def path_for(folder: str | Path, segment_id: str) -> Path:
 
 
 class SegmentBuilder:
-    """Collects the character view of a segment's documents; `write` sorts and saves.
+    """Collects a segment's character view and word-view copy; `write` sorts and saves.
 
     Keys are kept as strings until then (2 bytes a character, against 8 for codes)."""
 
     def __init__(self):
         self.parts: dict[str, list[tuple[int, str]]] = {f: [] for f in FIELDS}
-        self.words: dict[str, list[tuple[int, list]]] = {f: [] for f in WORD_FIELDS}
+        self.words: dict[str, list[tuple[int, np.ndarray, np.ndarray]]] = {f: [] for f in WORD_FIELDS}
         self.occurrences = 0
 
     def add_words(self, docnum: int, field: str, postings: list) -> None:
         """Word-view postings of a document: (word, frequency, …) tuples."""
         if postings:
-            self.words[field].append((docnum, [(word_code(p[0]), p[1]) for p in postings]))
+            codes = np.fromiter((word_code(p[0]) for p in postings), dtype=np.uint64, count=len(postings))
+            tf = np.fromiter((p[1] for p in postings), dtype=np.uint32, count=len(postings))
+            self.words[field].append((docnum, codes, tf))
 
     def add(self, docnum: int, field: str, key: str) -> None:
         if key:
@@ -152,15 +154,16 @@ def _field_arrays(keys: list[tuple[int, str]]) -> dict[str, np.ndarray]:
     }
 
 
-def _word_arrays(docs: list[tuple[int, list]]) -> dict[str, np.ndarray]:
-    pairs = [pair for _d, postings in docs for pair in postings]
-    codes = np.array([c for c, _n in pairs], dtype=np.uint64)
-    tf = np.array([n for _c, n in pairs], dtype=np.uint32)
-    docnums = np.repeat(np.array([d for d, _p in docs], dtype=np.uint32),
-                        [len(p) for _d, p in docs]) if docs else np.zeros(0, np.uint32)
+def _word_arrays(docs: list[tuple[int, np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
+    if not docs:
+        return {"terms": np.zeros(0, np.uint64), "tpost": np.zeros(1, np.int64),
+                "docs": np.zeros(0, np.uint32), "tf": np.zeros(0, np.uint32)}
+    codes = np.concatenate([c for _d, c, _t in docs])
+    tf = np.concatenate([t for _d, _c, t in docs])
+    docnums = np.repeat(np.array([d for d, _c, _t in docs], dtype=np.uint32), [len(c) for _d, c, _t in docs])
     order = np.argsort(codes, kind="stable")  # documents stay ascending within a word
     codes, tf, docnums = codes[order], tf[order], docnums[order]
-    first = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1]))) if len(codes) else EMPTY
+    first = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
     return {"terms": codes[first], "tpost": np.append(first, len(codes)).astype(np.int64),
             "docs": docnums, "tf": tf}
 
