@@ -310,3 +310,11 @@ def test_highlight_alignment_when_normalization_changes_length():
     assert "<mark>清華大學</mark>" in html  # overlapping terms: one mark
     assert "&lt;培訓&gt;" in html and "㈡" in html
     assert len(spans) == 3
+
+
+def test_punctuation_only_terms_are_ignored():
+    from indexer.search.query import parse
+
+    assert parse('“、” OR 党建 -。').understood() == parse("党建").understood()
+    assert parse("，。、").empty
+    assert parse("1.加强学习").positive_terms()[0].key == "1.加强学习"  # punctuation inside a phrase stays

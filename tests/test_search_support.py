@@ -96,24 +96,35 @@ def test_sorted_unique_and_intersection_match_numpy():
         assert np.array_equal(execute.sorted_unique(rep), want_v)
 
 
-def test_kind_of_sorted_agrees_with_kind_of():
-    """Slice-based section lookup = per-occurrence lookup, overlapping ranges included."""
+def test_section_counts_agree_with_brute_force():
+    """Occurrences inside each section range, counted by binary search on the range
+    bounds, equal a per-occurrence check (short sections and keys longer than them too)."""
     import numpy as np
 
     from indexer.search.execute import SectionRanges
 
     rng = np.random.default_rng(3)
     for _ in range(200):
+        rows = []
+        for doc in range(6):  # non-overlapping ranges per document, as sections are
+            at = 0
+            for _ in range(int(rng.integers(0, 5))):
+                start = at + int(rng.integers(0, 10))
+                end = start + int(rng.integers(0, 25))
+                rows.append((doc, start, end, int(rng.integers(0, 6))))
+                at = end
+        if not rows:
+            continue
         sr = SectionRanges.__new__(SectionRanges)
-        n = int(rng.integers(1, 30))
-        doc, a = rng.integers(0, 6, n), rng.integers(0, 60, n)
-        b, kind = a + rng.integers(-3, 30, n), rng.integers(0, 6, n)
-        keys = (doc << 32) | a
-        order = np.argsort(keys, kind="stable")
-        sr.keys, sr.doc, sr.start, sr.end, sr.kind = keys[order], doc[order], a[order], b[order], kind[order]
-        occ = np.unique((rng.integers(0, 7, 2000) << 32) | rng.integers(0, 100, 2000))
+        arr = np.array(rows, dtype=np.int64)
+        sr.keys = (arr[:, 0] << 32) | arr[:, 1]
+        sr.doc, sr.start, sr.end, sr.kind = arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3]
+        size = int(rng.choice([3, 300]))  # fewer occurrences than ranges, and more
+        occ = np.unique((rng.integers(0, 7, size) << 32) | rng.integers(0, 100, size))
         klen = int(rng.integers(1, 6))
-        assert np.array_equal(sr.kind_of_sorted(occ, klen), sr.kind_of(occ >> 32, occ & 0xFFFFFFFF, klen))
+        want = [sum(1 for o in occ.tolist() if o >> 32 == d and a <= (o & 0xFFFFFFFF) and (o & 0xFFFFFFFF) + klen <= b)
+                for d, a, b, _k in rows]
+        assert sr.counts(occ, klen).tolist() == want
 
 
 def test_character_view_matches_brute_force(tmp_path, monkeypatch):

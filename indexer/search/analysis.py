@@ -47,6 +47,12 @@ def key(text: str) -> str:
     return _SPACE.sub("", index_form(text))
 
 
+def searchable(k: str) -> bool:
+    """Whether a query key holds a letter, digit or CJK character: punctuation alone is
+    not searched for (it would match nearly every report, at a great cost)."""
+    return bool(_WORDY.search(k))
+
+
 def key_of_form(form: str) -> str:
     return _SPACE.sub("", form)
 

@@ -233,16 +233,9 @@ def _occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
     return keys
 
 
-def occurrences(post: Postings, field: str, k: str) -> tuple[np.ndarray, np.ndarray]:
-    """(doc, start position) of every occurrence of key `k` in a character-view field."""
-    keys = occurrence_keys(post, field, k)
-    return keys >> 32, keys & 0xFFFFFFFF
-
-
 class SectionRanges:
     """Key-position ranges of all sections, as one sorted (doc << 32 | start) array with
-    the kind of each range: sections of a report never overlap, so one binary search
-    finds the only range that can hold an occurrence."""
+    the document, end and kind of each range (sections of a report never overlap)."""
 
     def __init__(self, reader, live: np.ndarray):
         rows: list[tuple[int, int, int, int]] = []
@@ -269,36 +262,26 @@ class SectionRanges:
         self.keys, self.doc, self.start, self.end, self.kind = (
             keys[order], arr[order, 0], arr[order, 1], arr[order, 2], arr[order, 3])
 
-    def kind_of(self, docs: np.ndarray, starts: np.ndarray, klen: int) -> np.ndarray:
-        """Kind code of the section holding each occurrence entirely; -1 for none."""
-        if not len(self.keys) or not len(docs):
-            return np.full(len(docs), -1, dtype=np.int64)
-        idx = np.searchsorted(self.keys, (docs << 32) | starts, side="right") - 1
-        valid = idx >= 0
-        idx = np.where(valid, idx, 0)
-        valid &= (self.doc[idx] == docs) & (starts >= self.start[idx]) & (starts + klen <= self.end[idx])
-        return np.where(valid, self.kind[idx], -1)
-
-    def kind_of_sorted(self, occ: np.ndarray, klen: int) -> np.ndarray:
-        """`kind_of` for sorted occurrence keys (doc << 32 | start), same answers.
-
-        Each occurrence belongs to the last range whose key is at or before it, so the
-        occurrences of range r are one slice of `occ`: from r's key to the next range's
-        key, cut where an occurrence would run past r's end. With many more occurrences
-        than ranges, finding the ranges' slice bounds in `occ` (two binary searches per
-        range) is cheaper than one binary search per occurrence."""
-        if len(occ) <= 4 * len(self.keys):
-            return self.kind_of(occ >> 32, occ & 0xFFFFFFFF, klen)
-        last_start = self.end - klen  # occurrences starting after this run past the end
-        upper = np.where(last_start >= self.start, (self.doc << 32) | (last_start + 1), self.keys)
-        upper[:-1] = np.minimum(upper[:-1], self.keys[1:])
+    def counts(self, occ: np.ndarray, klen: int) -> np.ndarray:
+        """Occurrences (sorted keys doc << 32 | start) of a `klen`-character key lying
+        entirely inside each range. The occurrences of range r are one slice of `occ`,
+        from r's start to its last possible start: two binary searches per range, so the
+        cost follows the number of sections, not the number of occurrences (a common
+        bigram occurs millions of times at 50,000 pages) — unless occurrences are fewer."""
+        if not len(self.keys) or not len(occ):
+            return np.zeros(len(self.keys), dtype=np.int64)
+        if len(occ) * 4 < len(self.keys):
+            # Few occurrences: find each one's range instead (the last range starting
+            # at or before it; it must be the same document's and hold the whole key).
+            idx = np.searchsorted(self.keys, occ, side="right") - 1
+            ok = idx >= 0
+            idx = np.where(ok, idx, 0)
+            ok &= (self.doc[idx] == occ >> 32) & ((occ & 0xFFFFFFFF) + klen <= self.end[idx])
+            return np.bincount(idx[ok], minlength=len(self.keys))
+        last_start = self.end - klen
         lo = np.searchsorted(occ, self.keys, side="left")
-        hi = np.maximum(np.searchsorted(occ, upper, side="left"), lo)
-        # the slices are disjoint: mark each with kind + 1 at its start, undo at its end
-        marks = np.zeros(len(occ) + 1, dtype=np.int64)
-        np.add.at(marks, lo, self.kind + 1)
-        np.add.at(marks, hi, -(self.kind + 1))
-        return np.cumsum(marks[:-1]) - 1
+        hi = np.searchsorted(occ, (self.doc << 32) | np.maximum(last_start + 1, self.start), side="left")
+        return hi - lo
 
     def codes(self, kinds) -> list[int]:
         return [self.kinds.index(k) for k in kinds if k in self.kinds]
@@ -319,25 +302,29 @@ class Executor:
         self.avg = {f: float(cols.lengths[f][cols.live].mean()) if cols.live.any() else 1.0
                     for f in cols.lengths}
 
-    def _kind_codes(self, k: str, docs: np.ndarray, starts: np.ndarray) -> np.ndarray:
-        """Section kind code of each body_c occurrence of `k` (cached with its postings)."""
-        ckey = ("body_c", k, "kinds")
+    def _section_counts(self, k: str, occ: np.ndarray) -> np.ndarray:
+        """Occurrences of body_c key `k` inside each section range (cached with its
+        postings: the section filter and the section facet both ask)."""
+        ckey = ("body_c", k, "sections")
         hit = self.post._get(ckey)
         if hit is not None:
             return hit[0]
-        codes = self.sections.kind_of_sorted((docs << 32) | starts, len(k)).astype(np.int16)
-        return self.post._put(ckey, (codes,))[0]
+        return self.post._put(ckey, (self.sections.counts(occ, len(k)),))[0]
 
     def _phrase(self, field: str, k: str, kinds: list[str] | None, boost: float, b: float):
-        docs, starts = occurrences(self.post, field, k)
-        if kinds is not None:
-            keep = np.isin(self._kind_codes(k, docs, starts), self.sections.codes(kinds))
-            docs = docs[keep]
         n = self.cols.n
         mask = np.zeros(n, dtype=bool)
         score = np.zeros(n)
-        if len(docs):
-            udocs, tf = sorted_unique(docs, counts=True)  # docs come sorted
+        occ = occurrence_keys(self.post, field, k)
+        if kinds is None:
+            udocs, tf = sorted_unique(occ >> 32, counts=True)  # occurrences come sorted
+        else:
+            counts = self._section_counts(k, occ)
+            sel = np.isin(self.sections.kind, self.sections.codes(kinds)) & (counts > 0)
+            per_doc = np.bincount(self.sections.doc[sel], weights=counts[sel], minlength=n)
+            udocs = np.flatnonzero(per_doc)
+            tf = per_doc[udocs]
+        if len(udocs):
             mask[udocs] = True
             score[udocs] = boost * _bm25(tf, self.cols.lengths[field][udocs], self.avg[field],
                                          len(udocs), self.live_n, b)
@@ -379,13 +366,14 @@ class Executor:
         for term in parsed.must_not:
             base &= ~self.match_term(term, None)[0]
         occ = {}
+        sections = self.sections
         for t in parsed.positive_terms():
             if t.field == "any" and t.key not in occ:
-                docs, starts = occurrences(self.post, "body_c", t.key)
-                codes = self._kind_codes(t.key, docs, starts).astype(np.int64)
-                # one row per kind code (+1: row 0 is "no section"), a doc mask each
-                rows = np.zeros((len(self.sections.kinds) + 1, cols.n), dtype=bool)
-                rows[codes + 1, docs] = True
+                counts = self._section_counts(t.key, occurrence_keys(self.post, "body_c", t.key))
+                # one row per kind code, a doc mask each
+                rows = np.zeros((len(sections.kinds), cols.n), dtype=bool)
+                hit = counts > 0
+                rows[sections.kind[hit], sections.doc[hit]] = True
                 occ[t.key] = rows
         fixed = {(t.field, t.key): self.match_term(t, None)[0]
                  for t in parsed.positive_terms() if t.field != "any"}
@@ -399,7 +387,7 @@ class Executor:
                         gmask |= fixed[(term.field, term.key)]
                         continue
                     for code in self.sections.codes([kind]):
-                        gmask |= occ[term.key][code + 1]
+                        gmask |= occ[term.key][code]
                 mask &= gmask
             out[kind] = mask
         return out

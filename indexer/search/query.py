@@ -8,7 +8,8 @@ not syntax is text.
     title:总结  unit:宣传部   match in the title / unit name only
     year:2019..2023  year:2021   year range (also 2019-2023)
 
-Matching uses the character view (bigram phrases = exact substring of the key); the
+Terms made only of punctuation are ignored, as search engines do: they would match nearly
+every report. Matching uses the character view (bigram phrases = exact substring of the key); the
 word view adds ranking signal (BM25F, title boosted) without changing what matches.
 TITLE_BOOST / WORD_TITLE_BOOST weigh title matches in that ranking.
 """
@@ -99,7 +100,7 @@ def parse(text: str) -> ParsedQuery:
                 continue
             fieldname = None  # not a year: keep the words as text
         k = analysis.key(value)
-        if not k:
+        if not analysis.searchable(k):
             continue
         term = Term(k, fieldname or "any", quoted)
         if negate:
