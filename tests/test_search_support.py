@@ -6,6 +6,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 from indexer.search import analysis, build
 
 KIND_HEADINGS = {"总体情况": "一、总体情况", "工作做法": "二、主要做法", "存在问题": "三、存在问题",
@@ -127,7 +129,8 @@ def test_section_counts_agree_with_brute_force():
         assert sr.counts(occ, klen).tolist() == want
 
 
-def test_character_view_matches_brute_force(tmp_path, monkeypatch):
+@pytest.mark.parametrize("jobs", [0, 1])  # segments written in this process, or by a worker
+def test_character_view_matches_brute_force(tmp_path, monkeypatch, jobs):
     """Token postings (whole and partial reads), single characters and phrases read from
     the memory-mapped character view are exactly the occurrences in the stored keys,
     over several segments."""
@@ -137,14 +140,14 @@ def test_character_view_matches_brute_force(tmp_path, monkeypatch):
     from indexer.search import execute, open_index
     from indexer.search.schema import unpack_blob
 
-    monkeypatch.setattr(build_mod, "SEGMENT_CHARS", 3000)  # several segments per worker
+    monkeypatch.setattr(build_mod, "SEGMENT_CHARS", 3000)  # several segments per writer
     phrases = ["意识形态工作", "形态工作责任", "意识形态责任制"]
     reports = [make_report(f"r{i:03d}", f"报告{i}", [("总体情况", f"第{i}次{phrases[i % 3]}会议，工作"
                                                      + "意识" * (i % 4)),
                                                   ("存在问题", f"问题{i} {phrases[(i + 1) % 3]}")])
                for i in range(300)]
     root = tmp_path / "ix"
-    build_mod.build([str(write_jsonl(tmp_path / "src.jsonl", reports))], root, jobs=1)
+    build_mod.build([str(write_jsonl(tmp_path / "src.jsonl", reports))], root, jobs=jobs)
     with open_index(root) as index:
         st = index.state()
         post = st.executor.post

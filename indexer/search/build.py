@@ -152,42 +152,56 @@ def process(work: PageWork, user_dict: str | None) -> PageResult:
     return PageResult(work.source, work.page_hash, docs=docs)
 
 
-# A worker starts a new segment when the current one holds this many characters of
-# key text: the character view of a segment is sorted in memory when it is written
-# (about 40 bytes per character at the peak), so this bounds a worker's memory.
+# A segment is closed, and a new one started, when it holds this many characters of key
+# text: a segment's character view is sorted in memory when it is written (about 25
+# bytes per character at the peak), so this bounds a writer's memory.
 SEGMENT_CHARS = int(os.environ.get("DANGAN_SEGMENT_CHARS") or 8_000_000)
+
+
+class SegmentSeries:
+    """Adds documents to a series of segments of at most ~SEGMENT_CHARS characters each,
+    handing every finished segment to `on_segment` (a worker process's writer, or the
+    in-process build's)."""
+
+    def __init__(self, ix, limitmb: int, on_segment: Callable):
+        self.ix, self.limitmb, self.on_segment = ix, limitmb, on_segment
+        self.writer = self._new()
+
+    def _new(self) -> LeanWriter:
+        return LeanWriter(self.ix, _lk=False, limitmb=self.limitmb, codec=schema.codec(), compound=False)
+
+    def add_document(self, **fields) -> None:
+        self.writer.add_document(**fields)
+
+    def page_done(self) -> None:
+        """Between pages: start a new segment when this one is full."""
+        if self.writer.chars.occurrences >= SEGMENT_CHARS:
+            self.close()
+            self.writer = self._new()
+
+    def close(self) -> None:
+        # Not writer._finish()/cancel(): they delete the temporary directory shared with
+        # the main writer, which removes it when it commits.
+        if self.writer.docnum:
+            self.on_segment(self.writer._finalize_segment())
+        else:
+            self.writer._close_segment()
 
 
 def _segment_worker(gen: str, user_dict: str | None, limitmb: int, jobs, results) -> None:
     """Worker process: extract, analyse and write segments; report each page's outcome
     (without the documents), each segment written, and finally that it is done."""
-
-    def new_writer():
-        return LeanWriter(ix, _lk=False, limitmb=limitmb, codec=schema.codec(), compound=False)
-
-    def close(writer):
-        # Not writer._finish()/cancel(): they delete the temporary directory shared with
-        # the main writer, which removes it when it commits.
-        if writer.docnum:
-            results.put(("segment", writer._finalize_segment()))
-        else:
-            writer._close_segment()
-
     try:
-        ix = whoosh_index.open_dir(gen)
-        writer = new_writer()
+        series = SegmentSeries(whoosh_index.open_dir(gen), limitmb, lambda seg: results.put(("segment", seg)))
         while (work := jobs.get()) is not None:
             result = process(work, user_dict)
             for doc in result.docs:
                 doc["_minhash"] = doc["_minhash"].tobytes()
-                fields = {k: v for k, v in doc.items() if not k.startswith("_")}
-                writer.add_document(**fields)
+                series.add_document(**{k: v for k, v in doc.items() if not k.startswith("_")})
             result.docs = [{"report_id": d["report_id"], "_minhash": d["_minhash"]} for d in result.docs]
             results.put(("page", result))
-            if writer.chars.occurrences >= SEGMENT_CHARS:
-                close(writer)
-                writer = new_writer()
-        close(writer)
+            series.page_done()
+        series.close()
         results.put(("done", None))
     except BaseException:  # noqa: BLE001 - reported to the main process, which fails the build
         results.put(("error", traceback.format_exc()))
@@ -328,25 +342,28 @@ def _write(ix, gen: Path, items, jobs: int, user_dict: str | None, progress: boo
     writer = Committer(ix, limitmb=256, codec=schema.codec(), compound=False)
     bar = _progress(progress)
 
-    def on_result(result: PageResult, add_docs: bool) -> None:
+    def on_result(result: PageResult, series: SegmentSeries | None) -> None:
         summary.pages += 1
         if result.source in known:
             summary.changed_pages += 1
             _delete_page(writer, known[result.source][1], signatures)
         else:
             summary.added_pages += 1
-        _add(writer if add_docs else None, result, signatures, summary)
+        _add(series, result, signatures, summary)
+        if series is not None:
+            series.page_done()
         if bar is not None:
             bar.update(1)
 
     try:
-        if jobs <= 0:
-            for item in items:
-                result = item if isinstance(item, PageResult) else process(item, user_dict)
-                on_result(result, True)
+        if jobs <= 0:  # in this process (tests, debugging)
             segments = []
+            series = SegmentSeries(ix, 256, segments.append)
+            for item in items:
+                on_result(item if isinstance(item, PageResult) else process(item, user_dict), series)
+            series.close()
         else:
-            segments = run_writers(gen, items, jobs, user_dict, lambda r: on_result(r, False))
+            segments = run_writers(gen, items, jobs, user_dict, lambda r: on_result(r, None))
         for source in deleting or ():
             summary.deleted_pages += 1
             _delete_page(writer, known[source][1], signatures)
