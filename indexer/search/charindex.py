@@ -199,7 +199,9 @@ class SegmentChars:
             layout = json.loads(fh.read(hlen))
         data_start = -(-(len(MAGIC) + 8 + hlen) // ALIGN) * ALIGN
         size = os.path.getsize(path)
-        mm = np.memmap(path, dtype=np.uint8, mode="r") if size else np.zeros(0, np.uint8)
+        # Plain ndarrays over the mapping (np.memmap's per-slice bookkeeping costs more
+        # than the slicing itself: queries slice these arrays thousands of times).
+        mm = np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray) if size else np.zeros(0, np.uint8)
         self.arrays: dict[str, np.ndarray] = {}
         for name, (dtype, offset, count) in layout.items():
             dt = np.dtype(dtype)
