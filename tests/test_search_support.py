@@ -73,8 +73,11 @@ def test_user_dictionary_changes_segmentation_and_version(tmp_path):
     assert analysis.dictionary_version(str(user)) != analysis.dictionary_version(None)
 
 
-def test_char_tokens_cover_every_position():
-    assert analysis.char_tokens("清华大学") == ["清华", "华大", "大学", "学"]
+def test_character_view_has_one_token_per_position():
+    from indexer.search import charindex
+
+    want = [charindex.token_code(t) for t in ("清华", "华大", "大学", "学")]
+    assert charindex.key_codes("清华大学").tolist() == want
     assert analysis.phrase_tokens("华大学") == ["华大", "大学"]
 
 

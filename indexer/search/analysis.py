@@ -4,10 +4,11 @@
   preserving, so the offset map of `normalize_with_offsets` stays valid.
 - *Key* (`key`): the index form with whitespace removed — the string on which substring
   (phrase) semantics are defined, for documents and queries alike.
-- *Character view* (`char_tokens`): overlapping bigrams of the key, one per position,
-  plus the final single character, so every character starts exactly one token. A run
-  of characters then matches as a phrase of consecutive bigrams (exact substring
-  semantics), and a one-character query is a prefix query on this field.
+- *Character view* (built in charindex.py): overlapping bigrams of the key, one per
+  position, plus the final single character, so every character starts exactly one
+  token. A run of characters then matches as a phrase of consecutive bigrams
+  (`phrase_tokens`: exact substring semantics), and a one-character query reads every
+  token starting with that character.
 - *Word view* (`words`): jieba search-mode words of the index form (rjieba: the Rust port,
   20x faster, same dictionary semantics), for ranking only.
 
@@ -55,13 +56,6 @@ def searchable(k: str) -> bool:
 
 def key_of_form(form: str) -> str:
     return _SPACE.sub("", form)
-
-
-def char_tokens(k: str) -> list[str]:
-    """Bigram per position of the key `k`, the last position a single character."""
-    if not k:
-        return []
-    return [k[i:i + 2] for i in range(len(k))]
 
 
 def phrase_tokens(k: str) -> list[str]:

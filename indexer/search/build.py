@@ -339,7 +339,7 @@ def _write(ix, gen: Path, items, jobs: int, user_dict: str | None, progress: boo
            summary: Summary, signatures: dict, known: dict, deleting) -> None:
     """Index `items` (new or changed pages); `known` pages are replaced, their old
     reports deleted; `deleting` lists vanished page sources to delete afterwards."""
-    writer = Committer(ix, limitmb=256, codec=schema.codec(), compound=False)
+    writer = Committer(ix, codec=schema.codec())
     bar = _progress(progress)
 
     def on_result(result: PageResult, series: SegmentSeries | None) -> None:

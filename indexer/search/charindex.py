@@ -2,7 +2,7 @@
 query-side copy of the word view (word frequencies).
 
 Every character of a key starts one token: the bigram of it and the next character,
-or the last character alone (`analysis.char_tokens`). A token is coded as one integer,
+or the last character alone (`key_codes`). A token is coded as one integer,
 ``first << 21 | second`` (0 for "no second character": NUL never occurs in a key), so
 the tokens of a whole key are computed with three numpy operations, and all tokens
 that start with one character form one contiguous range of codes.
@@ -51,9 +51,15 @@ ALIGN = 64
 EMPTY = np.zeros(0, dtype=np.int64)
 
 
+def code_points(k: str) -> np.ndarray:
+    """The characters of `k` as uint64 code points."""
+    return np.frombuffer(k.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+
+
 def key_codes(k: str) -> np.ndarray:
-    """Token code of every position of key `k` (uint64)."""
-    chars = np.frombuffer(k.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    """Token code of every position of key `k` (uint64): the bigram starting there, or
+    the last character alone."""
+    chars = code_points(k)
     codes = chars << np.uint64(SHIFT)
     codes[:-1] |= chars[1:]
     return codes

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .charindex import code_points
+
 NUM_PERM = 64
 SHINGLE = 5
 THRESHOLD = 0.8
@@ -24,7 +26,7 @@ def shingle_hashes(k: str) -> np.ndarray:
     """32-bit hashes of the distinct 5-character shingles of a key, computed with numpy
     over the code points (a per-shingle Python hash call was a tenth of a build's
     time); the key itself when it is shorter than a shingle."""
-    chars = np.frombuffer(k.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    chars = code_points(k)
     if not len(chars):
         return np.zeros(0, dtype=np.uint64)
     width = min(SHINGLE, len(chars))

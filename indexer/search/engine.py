@@ -29,7 +29,7 @@ from .schema import FORMAT, unpack_blob
 REFRESH_SECONDS = 1.0
 CACHE_SIZE = 32
 # BM25F: titles are short; normalizing their length as hard as bodies' over-rewards them.
-WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_c_B=0.3, title_w_B=0.3)
+WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_w_B=0.3)
 
 
 @dataclass

@@ -26,13 +26,13 @@ from collections import OrderedDict
 import numpy as np
 
 from . import analysis, charindex
+from .charindex import EMPTY
 from .query import TITLE_BOOST, WORD_TITLE_BOOST, ParsedQuery, Term
 
 K1, B, TITLE_B = 1.2, 0.75, 0.3
 # Decoded posting arrays kept per generation: a common bigram's occurrences take tens of
 # MB at 50,000 pages, and decoding them again costs far more than the memory.
 TERM_CACHE_BYTES = int(os.environ.get("DANGAN_TERM_CACHE_MB") or 1024) * 2**20
-EMPTY_I64 = np.zeros(0, dtype=np.int64)
 # Read only the candidate documents' postings of a token when there are fewer of them
 # than 1/PARTIAL_READ_RATIO of the token's documents; otherwise read (and cache) all.
 PARTIAL_READ_RATIO = 8
@@ -54,6 +54,7 @@ class Postings:
         self.leaves = list(reader.leaf_readers())
         self.chars = [(charindex.SegmentChars(charindex.path_for(folder, leaf.segment().segment_id())), offset)
                       for leaf, offset in self.leaves]
+        self.ends = [offset + leaf.doc_count_all() for leaf, offset in self.leaves]
         self.n = n
         self.cache: OrderedDict = OrderedDict()
         self.cached_bytes = 0
@@ -86,7 +87,7 @@ class Postings:
             return hit[0]
         code = charindex.token_code(text)
         parts = [seg.keys(field, *seg.term_postings(field, code), offset) for seg, offset in self.chars]
-        out = np.concatenate(parts) if parts else EMPTY_I64
+        out = np.concatenate(parts) if parts else EMPTY
         return self._put(key, (out,))[0]
 
     def cached(self, field: str, text: str) -> bool:
@@ -105,14 +106,11 @@ class Postings:
         if len(docs) * PARTIAL_READ_RATIO >= df:
             return self.keys(field, text)  # most postings would be read anyway: read all, cache
         parts = []
-        for (seg, offset, a, b), end in zip(spans, self._segment_ends()):
+        for (seg, offset, a, b), end in zip(spans, self.ends):
             lo, hi = np.searchsorted(docs, [offset, end])
             if hi > lo and b > a:
                 parts.append(seg.keys_within(field, a, b, offset, docs[lo:hi] - offset))
-        return np.concatenate(parts) if parts else EMPTY_I64
-
-    def _segment_ends(self) -> list[int]:
-        return [offset + leaf.doc_count_all() for leaf, offset in self.leaves]
+        return np.concatenate(parts) if parts else EMPTY
 
     def frequency(self, field: str, text: str) -> int:
         """Total occurrences of a character-view token."""
@@ -124,7 +122,7 @@ class Postings:
         (every position starts exactly one token)."""
         lo, hi = charindex.code_range(char)
         parts = [seg.keys(field, *seg.range_postings(field, lo, hi), offset) for seg, offset in self.chars]
-        return np.sort(np.concatenate(parts)) if parts else EMPTY_I64
+        return np.sort(np.concatenate(parts)) if parts else EMPTY
 
     # ------------------------------------------------------------ word view
 
@@ -136,14 +134,14 @@ class Postings:
             return hit
         parts = [seg.word_postings(field, text, offset) for seg, offset in self.chars]
         if not parts:
-            return EMPTY_I64, EMPTY_I64
+            return EMPTY, EMPTY
         return self._put(key, (np.concatenate([d for d, _ in parts]), np.concatenate([t for _, t in parts])))
 
 
 def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Values of `a` also in `b` (both sorted, without repeats)."""
     if not len(a) or not len(b):
-        return EMPTY_I64
+        return EMPTY
     if len(b) < 2 * len(a):
         # similar sizes: merge the two sorted runs (a stable sort of two runs is a
         # linear merge) and keep the values that appear twice
@@ -182,7 +180,7 @@ def cover(tokens: list[str], costs: list[float]) -> list[int]:
 def sorted_unique(a: np.ndarray, counts: bool = False):
     """np.unique of an already sorted array (one pass, no sort or hash table)."""
     if not len(a):
-        return (a, EMPTY_I64) if counts else a
+        return (a, EMPTY) if counts else a
     first = np.empty(len(a), dtype=bool)
     first[0] = True
     np.not_equal(a[1:], a[:-1], out=first[1:])
@@ -213,7 +211,7 @@ def _occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
     tokens = analysis.phrase_tokens(k)
     sizes = [post.frequency(field, t) for t in tokens]
     if not all(sizes):
-        return EMPTY_I64
+        return EMPTY
     # Any cover gives the same occurrences; prefer bigrams already decoded (reading a
     # posting list costs far more than intersecting one that is in memory).
     costs = [n * (CACHED_COST if post.cached(field, t) else 1.0) for n, t in zip(sizes, tokens)]
@@ -225,7 +223,7 @@ def _occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
     keys = raw[(raw & 0xFFFFFFFF) >= i] - i
     for i in chosen[1:]:
         if not len(keys):
-            return EMPTY_I64
+            return EMPTY
         # keep the starts whose bigram i occurs at start + i; only the candidate
         # documents' postings are needed
         raw = post.keys_within(field, tokens[i], sorted_unique(keys >> 32))

@@ -78,19 +78,16 @@ class LeanWriter(SegmentWriter):
         return segment
 
 
-class Committer(LeanWriter):
+class Committer(SegmentWriter):
     """The main writer: applies deletions to existing segments and commits, in one new
-    TOC generation, the segments the worker processes wrote."""
+    TOC generation, the segments that `SegmentSeries` writers wrote (in worker
+    processes, or in this one). It adds no documents itself."""
 
     def commit_segments(self, new_segments: list) -> None:
         # Never merge: Whoosh would re-add the documents of merged segments without their
-        # character view. Segments stay as the workers wrote them (a full build
-        # compacts; an update adds at most one segment per worker and chunk).
+        # character view. Segments stay as they were written (a full build compacts).
         final = self._merge_segments(NO_MERGE, False, False)
         final += [seg for seg in new_segments if seg is not None]
-        if self._added:  # documents added here, or small segments merged into this writer
-            final.append(self._finalize_segment())
-        else:
-            self._close_segment()
+        self._close_segment()
         self._commit_toc(final)
         self._finish()
