@@ -10,7 +10,7 @@ that is vectorized:
   documents are few reads only their postings;
 - a phrase is the intersection of its bigrams' (document, position - offset) keys: a
   merge of two sorted arrays when their sizes are close, a binary search otherwise; its
-  occurrences (and their section kinds) are cached too, as matching, the section facet
+  occurrences (and their counts per section) are cached too, as matching, the section facet
   and a relaxed retry all ask for them;
 - a section filter keeps occurrences that lie inside a section range of a selected kind;
 - AND / OR / NOT / year ranges are boolean masks over document numbers;
