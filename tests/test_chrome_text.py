@@ -172,8 +172,13 @@ def test_selection_reports_what_it_dropped():
     assert "Copyright 2024 某网" in sel.dropped
 
 
-def test_site_blurb_above_the_title_is_not_body():
-    text = f"""范文资料网致力于为广大用户提供各类优质范文，内容涵盖总结、计划、报告。
+@pytest.mark.parametrize("blurb", [
+    "范文资料网致力于为广大用户提供各类优质范文，内容涵盖总结、计划、报告。",
+    "范文资料网致力于为广大用户提供各类优质范文，内容涵盖总结、计划、报告、讲话等。\n"
+    "本站资料均由网友整理提供，欢迎大家学习交流，共同提高写作水平，谢谢大家的支持。",
+], ids=["one paragraph", "two paragraphs"])
+def test_site_blurb_above_the_title_and_publish_info_is_not_body(blurb):
+    text = f"""{blurb}
 某街道2023年意识形态工作总结
 发布时间：2023-12-01 作者：佚名
 {P1}
@@ -274,16 +279,3 @@ def test_line_roles():
     assert not L.is_marker("篇幅有限，不再赘述。")
     assert L.find_date(L.fold("發佈時間：2021年5月6日")) == "2021-05-06"
     assert L.find_date("共计2021-05-06") is None  # a date needs a publish cue before it
-
-
-def test_two_paragraph_site_blurb_above_title_and_publish_info_is_not_body():
-    text = f"""范文资料网致力于为广大用户提供各类优质范文，内容涵盖总结、计划、报告、讲话等。
-本站资料均由网友整理提供，欢迎大家学习交流，共同提高写作水平，谢谢大家的支持。
-某街道2023年意识形态工作总结
-发布时间：2023-12-01 作者：佚名
-{P1}
-{P2}
-"""
-    clean = clean_page(dump(text))
-    assert clean.heading == "某街道2023年意识形态工作总结"
-    assert list(clean.lines) == [P1, P2]

@@ -36,6 +36,7 @@ TERM_CACHE_BYTES = int(os.environ.get("DANGAN_TERM_CACHE_MB") or 1024) * 2**20
 # Read only the candidate documents' postings of a token when there are fewer of them
 # than 1/PARTIAL_READ_RATIO of the token's documents; otherwise read (and cache) all.
 PARTIAL_READ_RATIO = 8
+SPAN_CACHE_TOKENS = 200_000  # tokens whose per-segment posting ranges are remembered
 CACHED_COST = 0.05  # relative cost of a posting list already decoded (phrase cover choice)
 
 
@@ -58,6 +59,7 @@ class Postings:
         self.n = n
         self.cache: OrderedDict = OrderedDict()
         self.cached_bytes = 0
+        self.spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
 
     def _get(self, key):
         hit = self.cache.get(key)
@@ -78,6 +80,19 @@ class Postings:
 
     # ------------------------------------------------------------ character view
 
+    def _spans(self, field: str, text: str) -> list[tuple[int, int]]:
+        """[a, b) postings of a token in each segment. A phrase asks for them twice (its
+        cover is chosen by frequency, then read), with a binary search per segment each
+        time: remembered, a few dozen bytes a token (forgotten wholesale when full)."""
+        key = (field, text)
+        hit = self.spans.get(key)
+        if hit is None:
+            if len(self.spans) >= SPAN_CACHE_TOKENS:
+                self.spans.clear()
+            code = charindex.token_code(text)
+            hit = self.spans[key] = [seg.term_postings(field, code) for seg, _ in self.chars]
+        return hit
+
     def keys(self, field: str, text: str) -> np.ndarray:
         """Every occurrence of a character-view token as one sorted int64 array of
         (doc << 32 | position): what phrase intersection works on."""
@@ -85,8 +100,8 @@ class Postings:
         hit = self._get(key)
         if hit is not None:
             return hit[0]
-        code = charindex.token_code(text)
-        parts = [seg.keys(field, *seg.term_postings(field, code), offset) for seg, offset in self.chars]
+        parts = [seg.keys(field, a, b, offset)
+                 for (seg, offset), (a, b) in zip(self.chars, self._spans(field, text))]
         out = np.concatenate(parts) if parts else EMPTY
         return self._put(key, (out,))[0]
 
@@ -100,13 +115,12 @@ class Postings:
         hit = self._get((field, text, "keys"))
         if hit is not None:
             return hit[0]
-        code = charindex.token_code(text)
-        spans = [(seg, offset, *seg.term_postings(field, code)) for seg, offset in self.chars]
-        df = sum(b - a for _seg, _off, a, b in spans)
+        spans = self._spans(field, text)
+        df = sum(b - a for a, b in spans)
         if len(docs) * PARTIAL_READ_RATIO >= df:
             return self.keys(field, text)  # most postings would be read anyway: read all, cache
         parts = []
-        for (seg, offset, a, b), end in zip(spans, self.ends):
+        for (seg, offset), (a, b), end in zip(self.chars, spans, self.ends):
             lo, hi = np.searchsorted(docs, [offset, end])
             if hi > lo and b > a:
                 parts.append(seg.keys_within(field, a, b, offset, docs[lo:hi] - offset))
@@ -114,8 +128,8 @@ class Postings:
 
     def frequency(self, field: str, text: str) -> int:
         """Total occurrences of a character-view token."""
-        code = charindex.token_code(text)
-        return sum(seg.occurrences(field, *seg.term_postings(field, code)) for seg, _ in self.chars)
+        return sum(seg.occurrences(field, a, b)
+                   for (seg, _), (a, b) in zip(self.chars, self._spans(field, text)))
 
     def prefix_keys(self, field: str, char: str) -> np.ndarray:
         """Sorted keys of every token starting with `char`: the occurrences of `char`
