@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.chrome import clean_page
-from indexer.model import DecodedPage, ExtractError, RawPage
+from indexer.extract.chrome import clean_page
+from indexer.extract.model import DecodedPage, ExtractError, RawPage
 
 P1 = "按照县委统一部署，今年以来，我局党组认真落实意识形态工作责任制，牢牢掌握意识形态工作领导权，现将有关情况报告如下。"
 P2 = "局党组坚持把意识形态工作纳入重要议事日程，每季度专题研究一次，做到与业务工作同部署、同落实、同检查、同考核。"
@@ -190,7 +190,7 @@ def test_dev_corpus_keeps_report_text_and_drops_chrome(shared_dir):
     chrome line of 6+ characters; chrome-only pages are no_content."""
     import json
 
-    from indexer.decode import decode_page
+    from indexer.extract.decode import decode_page
 
     corpus = shared_dir / "corpus" / "dev"
     missing = leaked = chrome_total = body_total = 0

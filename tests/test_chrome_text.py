@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.chrome import clean_page
-from indexer.chrome_lines import Item, select
-from indexer.model import DecodedPage, ExtractError, RawPage
+from indexer.extract.chrome import clean_page
+from indexer.extract.chrome_lines import Item, select
+from indexer.extract.model import DecodedPage, ExtractError, RawPage
 
 P1 = "今年以来，在县委的正确领导下，我局认真落实意识形态工作责任制，把意识形态工作摆在重要位置，取得了较好成效。"
 P2 = "局党组定期研究意识形态工作，明确班子成员分工，层层压实责任，形成了一级抓一级、层层抓落实的工作格局。"
@@ -204,7 +204,7 @@ def test_seed_pages_keep_every_report_line_and_drop_their_chrome(shared_dir):
     import json
     import unicodedata
 
-    from indexer.decode import decode_page
+    from indexer.extract.decode import decode_page
 
     def squeeze(text: str) -> str:
         text = unicodedata.normalize("NFKC", text)
@@ -262,13 +262,13 @@ def test_a_report_title_is_never_joined_with_the_paragraph_after_it():
     ],
 )
 def test_chrome_cues(line, cue):
-    from indexer import lines as L
+    from indexer.extract import lines as L
 
     assert L.chrome_cue(L.fold(line)) == cue
 
 
 def test_line_roles():
-    from indexer import lines as L
+    from indexer.extract import lines as L
 
     assert L.is_title_like(L.fold("关于加强宣传、组织、统战工作情况的调研报告"))
     assert not L.is_prose(L.fold("关于加强宣传、组织、统战工作情况的调研报告"))

@@ -1,4 +1,4 @@
-"""indexer.decode: codec choice (BOM, header, meta, detection), format sniffing, errors."""
+"""indexer.extract.decode: codec choice (BOM, header, meta, detection), format sniffing, errors."""
 from __future__ import annotations
 
 import codecs
@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from indexer.decode import canonical_codec, decode_page
-from indexer.model import ExtractError, RawPage
+from indexer.extract.decode import canonical_codec, decode_page
+from indexer.extract.model import ExtractError, RawPage
 
 TEXT = ("政协机关2020年意识形态工作总结。在县委的正确领导下，机关坚持以习近平新时代中国特色社会主义思想为指导，"
         "深入贯彻落实中央、省、市宣传部长会议精神，切实加强机关意识形态领域管理和引导，落实意识形态工作责任制。")

@@ -1,7 +1,7 @@
 """Metadata from titles in both scripts: unit name and type, year, genre."""
 from __future__ import annotations
 
-from indexer.metadata import extract_metadata, genre, title_year, unit_name, unit_type
+from indexer.extract.metadata import extract_metadata, genre, title_year, unit_name, unit_type
 
 
 def test_unit_names_as_written():

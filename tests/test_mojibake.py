@@ -1,4 +1,4 @@
-"""indexer.mojibake: garbled spans are repaired when a codec round trip explains them,
+"""indexer.extract.mojibake: garbled spans are repaired when a codec round trip explains them,
 dropped when garbage is certain, and real text (rare characters included) is left alone."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.mojibake import _odd_weight, naturalness, repair_mojibake
+from indexer.extract.mojibake import _odd_weight, naturalness, repair_mojibake
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_000 = ROOT / "samples" / "seeds" / "000_723c5804201ed456.txt"

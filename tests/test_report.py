@@ -7,11 +7,11 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-from indexer.model import CleanPage, DecodedPage, RawPage, ReportChunk
+from indexer.extract.model import CleanPage, DecodedPage, RawPage, ReportChunk
 from indexer.normalize import normalize
-from indexer.pipeline import extract_page
-from indexer.report import build_report, make_report_id
-from indexer.script import detect_script
+from indexer.extract.pipeline import extract_page
+from indexer.extract.report import build_report, make_report_id
+from indexer.extract.script import detect_script
 
 LINES = ("年初以來，我局嚴格落實意識形態工作責任制。", "一、工作開展情況", "組織學習12次。",
          "二、存在的主要問題", "一是認識不夠到位。")

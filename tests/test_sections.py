@@ -1,7 +1,7 @@
 """Heading grammar, run-in headings and section kinds, in both scripts."""
 from __future__ import annotations
 
-from indexer.sections import classify_block, classify_heading, heading_level, parse_sections, split_run_in
+from indexer.extract.sections import classify_block, classify_heading, heading_level, parse_sections, split_run_in
 
 
 def test_three_heading_levels():

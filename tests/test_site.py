@@ -1,5 +1,5 @@
 """Site names from what a page shows when no URL is known."""
-from indexer.site import site_from_page
+from indexer.extract.site import site_from_page
 
 
 def test_host_in_copyright_line_wins():

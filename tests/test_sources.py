@@ -1,4 +1,4 @@
-"""indexer.sources: files, folders, zips and WARCs -> RawPage | Skip, stable identities."""
+"""indexer.extract.sources: files, folders, zips and WARCs -> RawPage | Skip, stable identities."""
 from __future__ import annotations
 
 import io
@@ -10,8 +10,8 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from indexer.model import RawPage, Skip
-from indexer.sources import iter_raw_pages
+from indexer.extract.model import RawPage, Skip
+from indexer.extract.sources import iter_raw_pages
 
 PAGE = "<html><head><title>t</title></head><body><p>正文</p></body></html>".encode("utf-8")
 

@@ -1,8 +1,8 @@
 """split_reports on hand-written pages: markers of several forms, titles, intros."""
 from __future__ import annotations
 
-from indexer.model import CleanPage, DecodedPage, RawPage
-from indexer.split import clean_title, is_multi_title, is_title_like, split_reports
+from indexer.extract.model import CleanPage, DecodedPage, RawPage
+from indexer.extract.split import clean_title, is_multi_title, is_title_like, split_reports
 
 
 def page(lines, heading=None, page_title=None) -> CleanPage:
@@ -130,7 +130,7 @@ def test_announced_collection_without_markers_splits_at_title_lines():
 
 
 def test_clean_title_drops_a_leading_field_label():
-    from indexer.split import clean_title
+    from indexer.extract.split import clean_title
 
     assert clean_title("標題：柏壩區人民檢察院2025年述職報告") == "柏壩區人民檢察院2025年述職報告"
     assert clean_title("标题: 某局2021年意识形态工作总结范文") == "某局2021年意识形态工作总结"

@@ -127,10 +127,10 @@ def _locate(source: str, roots: list[Path]) -> Path | None:
 
 
 def _read_raw(source: str, roots: list[Path]):
-    """The RawPage of `source` read again through `indexer.sources` (files, zip members,
+    """The RawPage of `source` read again through `indexer.extract.sources` (files, zip members,
     WARC records); None when it is no longer reachable, a Skip when unreadable."""
-    from indexer.model import Skip
-    from indexer.sources import iter_raw_pages
+    from indexer.extract.model import Skip
+    from indexer.extract.sources import iter_raw_pages
 
     container, sep, inner = source.partition("!")
     located = _locate(container, roots)
@@ -174,7 +174,7 @@ def original_text(report: dict, search_roots: list[Path]) -> dict:
         result["reason"] = f"无法读取原始文件（{raw.reason}）。"
         return result
     try:
-        from indexer.decode import decode_page
+        from indexer.extract.decode import decode_page
 
         decoded = decode_page(raw)
         lines = _visible_lines(decoded.text, decoded.format)

@@ -20,8 +20,8 @@ from typing import IO, Iterable, Iterator
 
 import click
 
-from ..model import RawPage, Skip
-from ..sources import iter_raw_pages
+from ..extract.model import RawPage, Skip
+from ..extract.sources import iter_raw_pages
 
 # A page that takes longer than this is pathological (parser blow-up): skip it rather
 # than stall the run. Normal pages take milliseconds; a 5 MB page about a second.
@@ -46,7 +46,7 @@ def process(item: RawPage | Skip) -> tuple[list[str], int, list[str]]:
     """One input -> (JSON lines, reports written, skip reasons). Never raises."""
     if isinstance(item, Skip):
         return [_dumps(item.to_json())], 0, [item.reason]
-    from ..pipeline import extract_page
+    from ..extract.pipeline import extract_page
 
     # Signals work in the main thread only (a caller may run extraction in a thread).
     use_alarm = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
@@ -85,7 +85,7 @@ def _warm_up() -> None:
 
     Forked workers inherit them instead of each spending seconds building its own.
     """
-    from ..pipeline import extract_page
+    from ..extract.pipeline import extract_page
 
     extract_page(RawPage(source="warm-up", identity="warm-up", data=_WARM_UP_PAGE, format_hint="html"))
 

@@ -103,8 +103,8 @@ def _hash_lines(lines: list[str]) -> str:
 
 def iter_work(sources: Iterable[str]) -> Iterator[PageWork | PageResult]:
     """Pages to process; unreadable inputs come out as PageResult skips."""
-    from ..model import Skip
-    from ..sources import iter_raw_pages
+    from ..extract.model import Skip
+    from ..extract.sources import iter_raw_pages
 
     archives: list[str] = []
 
@@ -131,8 +131,8 @@ def iter_work(sources: Iterable[str]) -> Iterator[PageWork | PageResult]:
 def process(work: PageWork, user_dict: str | None) -> PageResult:
     """Extract (if needed) and prepare one page's reports. Runs in a worker."""
     if work.reports is None:
-        from ..model import Skip
-        from ..pipeline import extract_page
+        from ..extract.model import Skip
+        from ..extract.pipeline import extract_page
 
         out = extract_page(work.raw)
         if isinstance(out, Skip):

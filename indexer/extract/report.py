@@ -5,7 +5,7 @@ import hashlib
 
 from .metadata import extract_metadata
 from .model import CleanPage, Report, ReportChunk
-from .normalize import normalize
+from ..normalize import normalize
 from .script import detect_script
 from .sections import parse_sections
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from . import lines as L
-from .normalize import normalize
+from ..normalize import normalize
 
 _HOST = re.compile(r"(?<![@\w.-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?![\w.-])", re.I)
 _COPYRIGHT = re.compile(r"(?:版权所有|copyright|©|\(c\))", re.I)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .normalize import t2s_char_table
+from ..normalize import t2s_char_table
 
 # --- folding -----------------------------------------------------------------------------
 

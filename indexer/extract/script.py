@@ -12,7 +12,7 @@ quoted name) stays hans, so that direction needs a real share before it counts.
 from __future__ import annotations
 
 import functools
-from .normalize import opencc_characters
+from ..normalize import opencc_characters
 
 # Simplified marks in a Traditional text: this many make it mixed (one can be a slip).
 _MIN_SIMPLIFIED_IN_HANT = 2

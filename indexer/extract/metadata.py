@@ -19,7 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .normalize import normalize, normalize_with_offsets
+from ..normalize import normalize, normalize_with_offsets
 
 UNIT_TYPES = ("乡镇街道", "村社区", "党委部门", "政府部门", "人大政协", "政法机关", "事业单位",
               "国有企业", "群团组织")

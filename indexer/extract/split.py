@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from .model import CleanPage, ReportChunk
-from .normalize import normalize, normalize_with_offsets
+from ..normalize import normalize, normalize_with_offsets
 
 _NUMERAL = "一二三四五六七八九十"
 _NUM = rf"[{_NUMERAL}\d]{{1,3}}"

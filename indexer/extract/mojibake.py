@@ -27,7 +27,7 @@ import os
 import re
 from collections import Counter
 
-from .normalize import t2s_char_table
+from ..normalize import t2s_char_table
 
 # (codec that misread the bytes, codec the bytes were written in)
 _ROUND_TRIPS = (

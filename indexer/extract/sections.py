@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from .model import Section
-from .normalize import normalize, normalize_with_offsets
+from ..normalize import normalize, normalize_with_offsets
 
 _NUM = "一二三四五六七八九十"
 _LEVEL1 = re.compile(rf"^\s*(?:[{_NUM}]{{1,3}}\s*[,.:](?![.\d])|第[{_NUM}]{{1,3}}部分)")
