@@ -21,11 +21,12 @@ from typing import IO, Iterable, Iterator
 import click
 
 from ..extract.model import RawPage, Skip
+from ..settings import SETTINGS
 from ..extract.sources import iter_raw_pages
 
 # A page that takes longer than this is pathological (parser blow-up): skip it rather
 # than stall the run. Normal pages take milliseconds; a 5 MB page about a second.
-PAGE_TIMEOUT_S = 120
+PAGE_TIMEOUT_S = SETTINGS.budgets.page_timeout_s
 _CHUNKSIZE = 4  # small: pages vary from 0 bytes to 20 MB, keep the workers balanced
 
 
@@ -52,7 +53,7 @@ def process(item: RawPage | Skip) -> tuple[list[str], int, list[str]]:
     use_alarm = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
     if use_alarm:
         previous = signal.signal(signal.SIGALRM, _on_alarm)
-        signal.alarm(PAGE_TIMEOUT_S)
+        signal.alarm(max(1, int(PAGE_TIMEOUT_S)))
     try:
         result = extract_page(item)
     except _PageTimeout:

@@ -28,6 +28,7 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.index import TOC
 
+from ..settings import SETTINGS
 from . import analysis, dedup, schema, store
 from .writer import Committer, LeanWriter
 
@@ -153,9 +154,8 @@ def process(work: PageWork, user_dict: str | None) -> PageResult:
 
 
 # A segment is closed, and a new one started, when it holds this many characters of key
-# text: a segment's character view is sorted in memory when it is written (about 25
-# bytes per character at the peak), so this bounds a writer's memory.
-SEGMENT_CHARS = int(os.environ.get("DANGAN_SEGMENT_CHARS") or 8_000_000)
+# text (settings: bounds a writer's memory).
+SEGMENT_CHARS = SETTINGS.index.segment_chars
 
 
 class SegmentSeries:

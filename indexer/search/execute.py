@@ -27,12 +27,13 @@ import numpy as np
 
 from . import analysis, charindex
 from .charindex import EMPTY
+from ..settings import SETTINGS
 from .query import TITLE_BOOST, WORD_TITLE_BOOST, ParsedQuery, Term
 
 K1, B, TITLE_B = 1.2, 0.75, 0.3
 # Decoded posting arrays kept per generation: a common bigram's occurrences take tens of
 # MB at 50,000 pages, and decoding them again costs far more than the memory.
-TERM_CACHE_BYTES = int(os.environ.get("DANGAN_TERM_CACHE_MB") or 1024) * 2**20
+TERM_CACHE_BYTES = SETTINGS.index.term_cache_mb * 2**20
 # Read only the candidate documents' postings of a token when there are fewer of them
 # than 1/PARTIAL_READ_RATIO of the token's documents; otherwise read (and cache) all.
 PARTIAL_READ_RATIO = 8
