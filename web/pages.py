@@ -284,25 +284,23 @@ def original_page(report_id: str):
         report_id, json_suffix = report_id[: -len(".json")], True
     with opened_index() as index:
         report = get_report(index, report_id)
+        roots = _source_roots(index)
     if report is None:
         return _not_found(f"没有编号为 {report_id[:100]} 的报告。")
-    original = reading.original_text(report, search_roots=_source_roots())
+    original = reading.original_text(report, search_roots=roots)
     if wants_json(json_suffix):
         return jsonify(report_id=report_id, source=report.get("source"),
                        kept=report.get("body", ""), original=original)
     return render_template("original.html", report=report, original=original)
 
 
-def _source_roots() -> list[Path]:
-    """Where a relative source path may be found: the working directory, the index's
-    parent (an index built next to its archive) and an optional DANGAN_SOURCE_ROOT."""
-    roots = [Path.cwd()]
-    index = current_app.config.get("DANGAN_INDEX")
-    if index:
-        roots.append(Path(index).resolve().parent)
+def _source_roots(index) -> list:
+    """Where originals may be read: the archive roots the index was built from, and an
+    optional DANGAN_SOURCE_ROOT (e.g. for an index built from `dangan extract` output)."""
+    roots = list(index.state().meta.get("roots") or [])
     extra = current_app.config.get("DANGAN_SOURCE_ROOT")
     if extra:
-        roots.insert(0, Path(extra))
+        roots.append(Path(extra))
     return roots
 
 

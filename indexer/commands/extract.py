@@ -41,24 +41,6 @@ def skipped(item: RawPage | Skip, reason: str) -> tuple[list[str], int, list[str
     return [_dumps(Skip(item.source, reason).to_json())], 0, [reason]
 
 
-_WARM_UP_PAGE = (
-    "<html><head><meta charset='utf-8'><title>某局2023年意识形态工作总结</title></head><body>"
-    "<div>首页 &gt; 工作总结</div><h1>某局2023年意识形态工作总结</h1>"
-    "<p>今年以来，局党组認真落實意識形態工作責任制，鍦ㄥ共閮ㄥ钩现将有关情况报告如下：</p>"
-    "<p>一、主要工作</p><p>（一）加强组织领导。全年专题研究意识形态工作4次。</p>"
-    "<p>二、存在问题</p><p>理论学习还不够深入。</p><p>三、下一步打算</p><p>继续加强理论武装。</p>"
-    "<div>Copyright 2024 版权所有</div></body></html>"
-).encode("utf-8")
-
-
-def warm_up() -> None:
-    """Build the pipeline's lazy tables (OpenCC, jieba, codec sets) once, in the parent:
-    forked workers inherit them instead of each spending seconds building its own."""
-    from ..extract.pipeline import extract_page
-
-    extract_page(RawPage(source="warm-up", identity="warm-up", data=_WARM_UP_PAGE, format_hint="html"))
-
-
 def _dumps(obj: dict) -> str:
     line = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
     try:
@@ -73,7 +55,7 @@ def run_extract(paths: Iterable[str], out: IO[str], jobs: int, progress: bool = 
     """Extract every page under `paths` into `out` (JSONL); return the run's counts."""
     started = time.monotonic()
     counts = {"files": 0, "reports": 0, "skipped": Counter()}
-    warm_up()
+    runner.warm_up()
     for _item, (lines, n_reports, reasons) in runner.run(
             iter_raw_pages(paths), process, jobs, skipped, budgets=budgets or SETTINGS.budgets,
             progress=progress):

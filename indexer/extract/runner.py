@@ -43,6 +43,26 @@ _PR_SET_PDEATHSIG = 1
 _MB = 1024 * 1024
 
 
+_WARM_UP_PAGE = (
+    "<html><head><meta charset='utf-8'><title>某局2023年意识形态工作总结</title></head><body>"
+    "<div>首页 &gt; 工作总结</div><h1>某局2023年意识形态工作总结</h1>"
+    "<p>今年以来，局党组認真落實意識形態工作責任制，鍦ㄥ共閮ㄥ钩现将有关情况报告如下：</p>"
+    "<p>一、主要工作</p><p>（一）加强组织领导。全年专题研究意识形态工作4次。</p>"
+    "<p>二、存在问题</p><p>理论学习还不够深入。</p><p>三、下一步打算</p><p>继续加强理论武装。</p>"
+    "<div>Copyright 2024 版权所有</div></body></html>"
+).encode("utf-8")
+
+
+def warm_up() -> None:
+    """Build the extraction pipeline's lazy tables (OpenCC, jieba, codec sets) once, in
+    the parent, before `run` forks: workers inherit them instead of each spending seconds
+    building its own (and a worker that replaces a killed one starts warm)."""
+    from .model import RawPage
+    from .pipeline import extract_page
+
+    extract_page(RawPage(source="warm-up", identity="warm-up", data=_WARM_UP_PAGE, format_hint="html"))
+
+
 # ---------------------------------------------------------------- worker side
 
 
@@ -84,7 +104,7 @@ def _worker_main(conn, inherited, parent_pid: int, from_main: bool, work: Callab
                  memory_mb: int) -> None:
     die_with_parent(parent_pid, from_main)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    for other in inherited:  # pipes of the other workers: not ours to hold open
+    for other in inherited:  # the parent's ends of the pipes: not ours to hold open
         other.close()
     base = _vm_bytes()
     retire_at = 0
@@ -147,8 +167,10 @@ class _Worker:
     def __init__(self, ctx, work: Callable, memory_mb: int, others: list):
         self.conn, child = ctx.Pipe(duplex=True)
         from_main = threading.current_thread() is threading.main_thread()
+        # The child closes its copies of the parent's ends (its own pipe's and the other
+        # workers'): it sees EOF when the parent closes or dies.
         self.proc = ctx.Process(target=_worker_main, name="dangan-page-worker",
-                                args=(child, others, os.getpid(), from_main, work, memory_mb))
+                                args=(child, [self.conn, *others], os.getpid(), from_main, work, memory_mb))
         self.proc.start()
         child.close()
         self.task: _Task | None = None
@@ -188,6 +210,10 @@ def _death_reason(worker: _Worker, budgets: BudgetSettings) -> str:
             name = f"signal {-code}"
         if -code == signal.SIGKILL:  # the kernel's OOM killer, or an operator
             return f"too_large: worker killed ({name}) while processing the page"
+        if -code == signal.SIGABRT and budgets.page_memory_mb > 0:
+            # Native code (Rust, C++) aborts when an allocation fails: the budget ran out.
+            return (f"too_large: worker aborted ({name}), out of its {budgets.page_memory_mb} MB "
+                    "memory budget")
         return f"error: worker crashed ({name}) on this page"
     return f"error: worker exited (code {code}) on this page"
 

@@ -144,17 +144,13 @@ def _unique_identity(base: str, resolved: str, taken: set[str]) -> str:
 def plan_roots(paths: Iterable[str | os.PathLike], recorded: dict[str, str] | None = None
                ) -> tuple[list[Root], list[Skip]]:
     """The roots of a run, with unique identities; skips for paths given twice, inside
-    another root, or missing. `recorded`: resolved path -> identity of an earlier build."""
+    another root, or missing. `recorded`: resolved path -> identity of an earlier build
+    (such a root keeps its identity; an archive that moved takes its name's)."""
     recorded = dict(recorded or {})
     given = [os.fspath(p) for p in paths]
-    roots: list[Root] = []
     skips: list[Skip] = []
-    resolved_of = {}
-    for g in given:
-        if os.path.lexists(g):
-            resolved_of[g] = os.path.realpath(g)
-    # Identities recorded for other paths stay reserved: a new root must not take one.
-    taken = {ident for path, ident in recorded.items() if path not in resolved_of.values()}
+    resolved_of = {g: os.path.realpath(g) for g in given if os.path.lexists(g)}
+    kept: list[tuple[str, str]] = []  # (given, resolved), in order
     seen: dict[str, str] = {}
     for g in given:
         shown = display_path(g)
@@ -165,19 +161,26 @@ def plan_roots(paths: Iterable[str | os.PathLike], recorded: dict[str, str] | No
         if resolved in seen:
             skips.append(Skip(shown, f"duplicate_input: the same as {seen[resolved]}"))
             continue
-        outer = next((r for r in resolved_of.values() if r != resolved and os.path.isdir(r)
-                      and resolved.startswith(r.rstrip(os.sep) + os.sep)), None)
+        outer = next((x for x in given if x in resolved_of and resolved_of[x] != resolved
+                      and os.path.isdir(resolved_of[x])
+                      and resolved.startswith(resolved_of[x].rstrip(os.sep) + os.sep)), None)
         if outer is not None:
-            outer_given = next(display_path(x) for x in given if resolved_of.get(x) == outer)
-            skips.append(Skip(shown, f"duplicate_input: inside {outer_given}, read from there"))
+            skips.append(Skip(shown, f"duplicate_input: inside {display_path(outer)}, read from there"))
             continue
         seen[resolved] = shown
-        is_dir = os.path.isdir(g)
-        ident = recorded.get(resolved)
-        if ident is None or ident in taken:
-            ident = _unique_identity(display_path(_base_identity(g, resolved, is_dir)), resolved, taken)
-        taken.add(ident)
-        roots.append(Root(shown, display_path(resolved), ident, is_dir))
+        kept.append((g, resolved))
+    # Recorded identities first, so that a root seen before keeps its identity whatever
+    # was added beside it; then the others: their name, made unique.
+    identity: dict[str, str] = {}
+    for _g, resolved in kept:
+        if resolved in recorded and recorded[resolved] not in identity.values():
+            identity[resolved] = recorded[resolved]
+    for g, resolved in kept:
+        if resolved not in identity:
+            base = display_path(_base_identity(g, resolved, os.path.isdir(g)))
+            identity[resolved] = _unique_identity(base, display_path(resolved), set(identity.values()))
+    roots = [Root(display_path(g), display_path(resolved), identity[resolved], os.path.isdir(g))
+             for g, resolved in kept]
     return roots, skips
 
 
@@ -477,23 +480,23 @@ def _unread_declared_bytes(record) -> int:
 # ---------------------------------------------------------------- reading a page again
 
 
-def read_source(source: str, roots: Iterable[Root | dict], max_bytes: int | None = None
+def read_source(source: str, roots: Iterable[Root | dict | os.PathLike], max_bytes: int | None = None
                 ) -> RawPage | Skip | None:
     """The page `source` (as recorded in a report) read again, but only from inside the
-    given archive roots: None when no root holds it (or it is gone), a Skip when it is
+    given archive roots (`Root`s, their JSON as recorded in an index, or folders): a Skip
+    ``outside_root`` when no root holds the path, None when it is gone, a Skip when it is
     there but cannot be read. Symbolic links and ``..`` are resolved before the check, so
     a record naming ``/etc/passwd`` or ``archive/../../secret`` reads nothing."""
     cap = SETTINGS.budgets.page_max_bytes if max_bytes is None else max_bytes
     container, sep, inner = source.partition("!")
-    for root in roots:
-        root = root if isinstance(root, Root) else Root(root["given"], root["path"], root.get("identity", ""),
-                                                        os.path.isdir(fs_path(root["path"])))
+    for root in map(_as_root, roots):
         path = _inside(container, root)
         if path is None:
             continue
+        if not os.path.exists(path):
+            return None
         name = os.path.basename(path)
-        identity = root.identity
-        entry = _Entry(path, container, identity)
+        entry = _Entry(path, container, root.identity)
         if not sep:
             return next(iter(_iter_file(entry, cap, {})), None)
         if not (_is_zip(name) or _is_warc(name)):
@@ -502,16 +505,29 @@ def read_source(source: str, roots: Iterable[Root | dict], max_bytes: int | None
             if item.source.partition("!")[2] == inner:
                 return item
         return None
-    return None
+    return Skip(source, "outside_root: not inside the archive folders the index was built from")
+
+
+def _as_root(root) -> Root:
+    if isinstance(root, Root):
+        return root
+    if isinstance(root, dict):
+        path = root["path"]
+        return Root(root.get("given") or path, path, root.get("identity", ""), os.path.isdir(fs_path(path)))
+    path = os.path.realpath(os.fspath(root))  # a folder: sources relative to it, or inside it
+    return Root(".", display_path(path), "", True)
 
 
 def _inside(container: str, root: Root) -> str | None:
-    """The real path of `container` when it names a file inside `root`, else None."""
+    """The real path `container` names when it is inside `root` (it may not exist), else
+    None."""
     from pathlib import PurePath
 
     base = os.path.realpath(fs_path(root.path))
     rel = None
     for prefix in (root.given, root.path):
+        if os.path.isabs(container) != os.path.isabs(prefix):
+            continue
         try:
             rel = PurePath(container).relative_to(PurePath(prefix))
             break
@@ -521,7 +537,5 @@ def _inside(container: str, root: Root) -> str | None:
         return None
     real = os.path.realpath(os.path.join(base, fs_path(str(rel)))) if rel.parts else base
     if not root.is_dir:
-        return real if real == base and os.path.isfile(real) else None
-    if not real.startswith(base.rstrip(os.sep) + os.sep):
-        return None
-    return real if os.path.isfile(real) else None
+        return real if real == base else None
+    return real if real.startswith(base.rstrip(os.sep) + os.sep) else None

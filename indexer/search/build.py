@@ -60,6 +60,10 @@ class PageWork:
     page_hash: str
     raw: object = None  # RawPage, extracted in the worker
     reports: list[dict] | None = None  # already extracted (.jsonl input)
+    key: str = ""  # what identifies the page from build to build (default: its source)
+
+    def __post_init__(self):
+        self.key = self.key or self.source
 
 
 @dataclass
@@ -69,6 +73,10 @@ class PageResult:
     docs: list[dict] = field(default_factory=list)  # report_id and _minhash of each report
     skip: str | None = None
     blob: bytes | None = None  # the prepared documents, pickled, for a segment writer
+    key: str = ""
+
+    def __post_init__(self):
+        self.key = self.key or self.source
 
 
 @dataclass
@@ -173,7 +181,9 @@ def iter_work(sources: Iterable[str], recorded: dict[str, str] | None = None,
         if isinstance(item, Skip):
             yield PageResult(item.source, "", skip=item.reason)
         else:
-            yield PageWork(item.source, hashlib.sha1(item.data).hexdigest(), raw=item)
+            # The page's identity, not its path: an archive moved, or named from another
+            # working directory, is still the same pages for `update`.
+            yield PageWork(item.source, hashlib.sha1(item.data).hexdigest(), raw=item, key=item.identity)
     for path in jsonl:
         yield from _jsonl_pages(Path(path))
 
@@ -192,28 +202,28 @@ def process(work: PageWork | PageResult, user_dict: str | None) -> PageResult:
 
         out = extract_page(work.raw)
         if isinstance(out, Skip):
-            return PageResult(work.source, work.page_hash, skip=out.reason)
+            return PageResult(work.source, work.page_hash, skip=out.reason, key=work.key)
         reports = [r.to_json() for r in out]
     else:
         reports = work.reports
     docs = []
     for rep in reports:
         try:
-            doc = schema.prepare(rep, work.page_hash, work.source, user_dict)
+            doc = schema.prepare(rep, work.page_hash, work.key, user_dict)
             doc["_minhash"] = dedup.signature(doc.pop("_key"))
         except MemoryError:
             raise  # the runner turns it into a too_large skip
         except Exception as exc:  # noqa: BLE001 - one bad report must not stop a build
-            return PageResult(work.source, work.page_hash,
+            return PageResult(work.source, work.page_hash, key=work.key,
                               skip=f"index_error: {type(exc).__name__}: {exc}")
         docs.append(doc)
     light = [{"report_id": d["report_id"], "_minhash": d.pop("_minhash")} for d in docs]
-    return PageResult(work.source, work.page_hash, docs=light,
+    return PageResult(work.source, work.page_hash, docs=light, key=work.key,
                       blob=pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL) if docs else None)
 
 
 def _failed(work: PageWork | PageResult, reason: str) -> PageResult:
-    return PageResult(work.source, work.page_hash, skip=reason)
+    return PageResult(work.source, work.page_hash, skip=reason, key=work.key)
 
 
 # A segment is closed, and a new one started, when it holds this many characters of key
@@ -345,31 +355,34 @@ class SegmentWriters:
 
 
 class _Ids:
-    """Report ids of the new generation must be unique: one id, one page."""
+    """Report ids of the new generation must be unique: one id, one page (pages are
+    named by their key: identity, or source for .jsonl input)."""
 
     def __init__(self, known: dict):
-        self.old_owner = {rid: src for src, (_hash, rids) in known.items() for rid in rids}
+        self.old_owner = {rid: key for key, (_hash, rids) in known.items() for rid in rids}
         self.new_owner: dict[str, str] = {}
+        self.source_of: dict[str, str] = {}
         self.replaced: set[str] = set()  # old pages whose reports are deleted
         self.clashes: list[tuple[str, str, str]] = []
 
-    def claim(self, source: str, rids: list[str]) -> bool:
+    def claim(self, key: str, source: str, rids: list[str]) -> bool:
         """Record a page's ids; False when this very page was already indexed in this run
         (given twice), so it must not be added again."""
-        if rids and self.new_owner.get(rids[0]) == source:
+        if rids and self.new_owner.get(rids[0]) == key:
             return False
+        self.source_of[key] = source
         for rid in rids:
-            other = self.new_owner.setdefault(rid, source)
-            if other != source:
-                self.clashes.append((rid, other, source))
+            other = self.new_owner.setdefault(rid, key)
+            if other != key:
+                self.clashes.append((rid, self.source_of.get(other, other), source))
         return True
 
     def problems(self) -> list[tuple[str, str, str]]:
         found = list(self.clashes)
-        for rid, source in self.new_owner.items():
+        for rid, key in self.new_owner.items():
             old = self.old_owner.get(rid)
-            if old is not None and old != source and old not in self.replaced:
-                found.append((rid, old, source))
+            if old is not None and old != key and old not in self.replaced:
+                found.append((rid, f"{old} (already in the index)", self.source_of.get(key, key)))
         return found
 
 
@@ -389,8 +402,12 @@ def _write(ix, gen: Path, items, jobs: int, user_dict: str | None, progress: boo
     reports deleted; `deleting` lists vanished page sources to delete afterwards."""
     from ..extract import runner
 
+    # Warm everything once here, imports included: forked workers inherit it instead of
+    # building it again, and lazily mapped libraries do not eat into a page's budget.
     analysis.tokenizer(user_dict)
-    analysis.index_form("預熱")  # warm once here: forked workers inherit the tables
+    analysis.words(analysis.key("預熱工作"), user_dict)
+    dedup.signature("預熱工作總結")
+    runner.warm_up()
     committer = Committer(ix, codec=schema.codec())
     writers = SegmentWriters(ix, gen, jobs)
     ids = _Ids(known)
@@ -404,17 +421,17 @@ def _write(ix, gen: Path, items, jobs: int, user_dict: str | None, progress: boo
             summary.pages += 1
             if summary.pages == 1:
                 store.failpoint("build.extracting")
-            if result.source in known and result.source not in ids.replaced:
+            if result.key in known and result.key not in ids.replaced:
                 summary.changed_pages += 1
-                ids.replaced.add(result.source)
-                _delete_page(committer, known[result.source][1], signatures)
+                ids.replaced.add(result.key)
+                _delete_page(committer, known[result.key][1], signatures)
             else:
                 summary.added_pages += 1
             if result.skip is not None:
                 summary.skipped.append({"source": result.source, "reason": result.skip})
                 continue
             rids = [d["report_id"] for d in result.docs]
-            if not ids.claim(result.source, rids):
+            if not ids.claim(result.key, result.source, rids):
                 summary.duplicate_pages += 1
                 summary.skipped.append({"source": result.source,
                                         "reason": "duplicate_input: this page was already read from another input"})
@@ -568,7 +585,8 @@ def build(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None =
 
 
 def indexed_pages(ix) -> dict[str, tuple[str, list[str]]]:
-    """page source -> (page hash, report ids), from the compact meta column."""
+    """page key (identity, or source for .jsonl input) -> (page hash, report ids), from
+    the compact meta column."""
     pages: dict[str, tuple[str, list[str]]] = {}
     with ix.searcher() as s:
         reader = s.reader()
@@ -629,8 +647,8 @@ def update(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None 
 
         def todo() -> Iterator[PageWork | PageResult]:
             for item in iter_work(sources, planned=planned):
-                seen.add(item.source)
-                old = known.get(item.source)
+                seen.add(item.key)
+                old = known.get(item.key)
                 if old and not force_all and isinstance(item, PageWork) and old[0] == item.page_hash:
                     summary.unchanged_pages += 1
                     continue
