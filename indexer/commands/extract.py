@@ -55,10 +55,11 @@ def run_extract(paths: Iterable[str], out: IO[str], jobs: int, progress: bool = 
     """Extract every page under `paths` into `out` (JSONL); return the run's counts."""
     started = time.monotonic()
     counts = {"files": 0, "reports": 0, "skipped": Counter()}
+    stats = runner.RunStats()
     runner.warm_up()
     for _item, (lines, n_reports, reasons) in runner.run(
             iter_raw_pages(paths), process, jobs, skipped, budgets=budgets or SETTINGS.budgets,
-            progress=progress):
+            progress=progress, stats=stats):
         counts["files"] += 1
         counts["reports"] += n_reports
         for reason in reasons:
@@ -67,6 +68,7 @@ def run_extract(paths: Iterable[str], out: IO[str], jobs: int, progress: bool = 
             out.write(line)
             out.write("\n")
     counts["seconds"] = round(time.monotonic() - started, 2)
+    counts["slowest"] = stats.slowest
     return counts
 
 
@@ -77,7 +79,9 @@ def _summary(counts: dict) -> str:
     rate = counts["files"] / secs if secs else 0.0
     return (f"dangan extract: {counts['files']} files, {counts['reports']} reports, "
             f"{sum(skipped.values())} skipped" + (f" ({by_reason})" if by_reason else "")
-            + f", {secs:.2f} s ({rate:.1f} files/s)")
+            + f", {secs:.2f} s ({rate:.1f} files/s)"
+            + (f"; slowest page {counts['slowest'][0][0]:.1f} s ({counts['slowest'][0][1]})"
+               if counts.get("slowest") else ""))
 
 
 def register(cli: click.Group) -> None:

@@ -59,7 +59,9 @@ def _write(kind: str, sources, index_dir, jobs, user_dict, as_json, allow_empty=
         f"{kind}: {summary.reports} reports in index {root} ({summary.generation})",
         f"  pages processed {summary.pages} (added {summary.added_pages}, changed "
         f"{summary.changed_pages}, unchanged {summary.unchanged_pages}, deleted {summary.deleted_pages})",
-        f"  near-duplicate groups {summary.duplicate_groups}, {summary.seconds:.1f} s ({data['pages_per_s']} pages/s)",
+        f"  near-duplicate groups {summary.duplicate_groups}, {summary.seconds:.1f} s ({data['pages_per_s']} pages/s)"
+        + (f"; slowest page {summary.slowest_pages[0]['seconds']:.1f} s ({summary.slowest_pages[0]['source']})"
+           if summary.slowest_pages else ""),
         _skip_line(summary),
     ]
     _emit(data, as_json, lines)

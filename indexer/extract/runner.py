@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from typing import Any, Callable, Iterable, Iterator
 
@@ -155,6 +155,23 @@ def _reply(conn, status: str, payload, retiring: bool) -> bool:
 
 
 @dataclass
+class RunStats:
+    """What a run measured: the slowest pages (wall time in a worker), for summaries."""
+
+    keep: int = 5
+    slowest: list = field(default_factory=list)  # [(seconds, source)], slowest first
+
+    def record(self, seconds: float, item: Any) -> None:
+        if len(self.slowest) < self.keep or seconds > self.slowest[-1][0]:
+            self.slowest.append((round(seconds, 2), str(getattr(item, "source", item))))
+            self.slowest.sort(key=lambda pair: -pair[0])
+            del self.slowest[self.keep:]
+
+    def to_json(self) -> list[dict]:
+        return [{"seconds": sec, "source": src} for sec, src in self.slowest]
+
+
+@dataclass
 class _Task:
     seq: int
     item: Any
@@ -221,7 +238,7 @@ def _death_reason(worker: _Worker, budgets: BudgetSettings) -> str:
 def run(items: Iterable, work: Callable[[Any], Any], jobs: int,
         failed: Callable[[Any, str], Any], *, budgets: BudgetSettings | None = None,
         ordered: bool = True, window: int | None = None, progress: bool = False,
-        progress_label: str = "page") -> Iterator[tuple[Any, Any]]:
+        progress_label: str = "page", stats: RunStats | None = None) -> Iterator[tuple[Any, Any]]:
     """Yield ``(item, result)`` for every item: `work(item)` computed in one of `jobs`
     worker processes, or `failed(item, reason)` when the item overran its budget or its
     worker died. `ordered`: in input order (else as they finish). At most `window` items
@@ -278,7 +295,12 @@ def run(items: Iterable, work: Callable[[Any], Any], jobs: int,
         if worker.proc.exitcode == 0 and worker.killed_for is None:
             requeued.append(task)  # it retired before reading the task: not the page's fault
         else:
-            done[task.seq] = (task.item, failed(task.item, _death_reason(worker, budgets)))
+            finish(task, failed(task.item, _death_reason(worker, budgets)))
+
+    def finish(task: _Task, result: Any) -> None:
+        if stats is not None:
+            stats.record(time.monotonic() - task.sent_at, task.item)
+        done[task.seq] = (task.item, result)
 
     def receive(worker: _Worker) -> None:
         try:
@@ -295,7 +317,7 @@ def run(items: Iterable, work: Callable[[Any], Any], jobs: int,
                                        "(memory budget)")
         else:
             result = failed(task.item, f"error: {payload}")
-        done[task.seq] = (task.item, result)
+        finish(task, result)
         if retiring:
             remove(worker)
 

@@ -96,6 +96,7 @@ class Summary:
     duplicate_groups: int = 0
     dictionary_version: str = ""
     seconds: float = 0.0
+    slowest_pages: list[dict] = field(default_factory=list)  # [{seconds, source}], slowest first
 
     def skip_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -411,13 +412,14 @@ def _write(ix, gen: Path, items, jobs: int, user_dict: str | None, progress: boo
     committer = Committer(ix, codec=schema.codec())
     writers = SegmentWriters(ix, gen, jobs)
     ids = _Ids(known)
+    stats = runner.RunStats()
 
     def work(item):
         return process(item, user_dict)
 
     try:
         for _item, result in runner.run(items, work, max(1, jobs), _failed, budgets=budgets,
-                                        ordered=False, progress=progress):
+                                        ordered=False, progress=progress, stats=stats):
             summary.pages += 1
             if summary.pages == 1:
                 store.failpoint("build.extracting")
@@ -446,6 +448,7 @@ def _write(ix, gen: Path, items, jobs: int, user_dict: str | None, progress: boo
             summary.deleted_pages += 1
             ids.replaced.add(source)
             _delete_page(committer, known[source][1], signatures)
+        summary.slowest_pages = stats.to_json()
         clashes = ids.problems()
         if clashes:
             raise BuildRefused(_clash_message(clashes), summary)
