@@ -237,6 +237,15 @@ class SegmentChars:
         tpost = self.arrays[f"{field}.tpost"]
         return int(tpost[i]), int(tpost[j])
 
+    def terms_in(self, field: str, lo: int, hi: int) -> np.ndarray:
+        """Codes of the tokens with a code in [lo, hi), ascending."""
+        i, j = self._range(field, lo, hi)
+        return self.arrays[f"{field}.terms"][i:j]
+
+    def posting_docs(self, field: str, a: int, b: int, offset: int) -> np.ndarray:
+        """Global document numbers of postings [a, b) (ascending within one token)."""
+        return self.arrays[f"{field}.docs"][a:b].astype(np.int64) + offset
+
     def occurrences(self, field: str, a: int, b: int) -> int:
         pstart = self.arrays[f"{field}.pstart"]
         return int(pstart[b] - pstart[a]) if b > a else 0
