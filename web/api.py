@@ -49,6 +49,9 @@ def parse_request() -> SearchRequest:
     collapse = args.get("collapse", "0").strip().lower()
     if collapse not in _TRUE | _FALSE:
         raise BadRequest("collapse must be 0 or 1")
+    expand = args.get("expand", "1").strip().lower()
+    if expand not in _TRUE | _FALSE:
+        raise BadRequest("expand must be 0 or 1")
     filters = {}
     for facet in FACETS:
         values = [v.strip() for v in args.getlist(facet) if v.strip()]
@@ -59,7 +62,8 @@ def parse_request() -> SearchRequest:
         filters[facet] = values
     return SearchRequest(
         q=q, sort=sort, page=_int("page", 1, 1, MAX_PAGE),
-        per_page=_int("per_page", 20, 1, MAX_PER_PAGE), collapse=collapse in _TRUE, **filters,
+        per_page=_int("per_page", 20, 1, MAX_PER_PAGE), collapse=collapse in _TRUE,
+        expand=expand in _TRUE, **filters,
     )
 
 

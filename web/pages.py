@@ -32,6 +32,10 @@ FACET_LABELS = {
 }
 SCRIPT_LABELS = {"hans": "简体", "hant": "繁体", "mixed": "简繁混合"}
 SORT_LABELS = {"relevance": "按相关度", "date": "按日期"}
+# The relaxation ladder's steps (indexer/search/ladder.py), as the notice above results says them.
+RELAXED_LABELS = {"punctuation": "以下是忽略标点后包含这些字的结果",
+                  "near": "以下是包含所有词语、且词语彼此靠近的结果",
+                  "words": "以下是包含所有词语的结果"}
 # Bounds on what a URL may ask for: hostile links must not make us do unbounded work.
 MAX_VALUES_PER_FACET = 20
 MAX_FACET_VALUE_CHARS = 100
@@ -54,6 +58,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.jinja_env.globals.update(
         facet_label=facet_label, value_label=value_label, SCRIPT_LABELS=SCRIPT_LABELS,
+        RELAXED_LABELS=RELAXED_LABELS,
     )
     # Other features (collections) register labels for their facet values here:
     # app.extensions["dangan_facet_labels"]["collection"] = lambda value: name
@@ -123,22 +128,23 @@ def parse_search_request() -> tuple[SearchRequest, list[str]]:
     per_page = _int_arg("per_page", 20, 1, MAX_PER_PAGE)
     page = _int_arg("page", 1, 1, MAX_PAGE)
     collapse = request.args.get("collapse", "1") not in ("0", "false", "no")
+    expand = request.args.get("expand", "1") not in ("0", "false", "no")
     return SearchRequest(q=q, sort=sort, page=page, per_page=per_page, collapse=collapse,
-                         **filters), notices
+                         expand=expand, **filters), notices
 
 
 def state_args(req: SearchRequest, **changes) -> dict:
     """URL parameters for `req` with `changes` applied; defaults are left out so links
     stay short and equal states have equal URLs."""
     args = {"q": req.q, "sort": req.sort, "page": req.page, "per_page": req.per_page,
-            "collapse": req.collapse}
+            "collapse": req.collapse, "expand": req.expand}
     args.update({f: list(getattr(req, f)) for f in FACETS})
     args.update(changes)
     out = {}
     for key, value in args.items():
-        if key == "collapse":
+        if key in ("collapse", "expand"):
             if not value:
-                out["collapse"] = 0
+                out[key] = 0
         elif key == "sort" and value == "relevance":
             continue
         elif key == "page" and value == 1:
@@ -367,6 +373,10 @@ HELP_SYNTAX = [
     ("title:工作总结", "只在标题中查找。"),
     ("unit:宣传部", "只在单位名称中查找。"),
     ("year:2019..2023", "年份范围；year:2020 表示单一年份。"),
+    ("網路安全", "台湾、香港用语与大陆用语互相查找（网络/網路、信息/資訊、通过/透過），并列出“也搜索了”，可以关闭。"),
+    ("消息据彭", "找不到完整短语时，依次放宽：忽略标点（消息，据彭）→ 各词相互靠近 → 各词都出现，并注明用了哪一步。"),
+    ("-18万元", "只有单独的、后面还有其他检索词的“-词”才表示排除；数字前的减号和单独粘贴的文字按原文查找。"),
+    ("ysxt", "拼音（yishixingtai）、拼音首字母或同音错字（意识形太）会给出“您是不是要找”的建议链接，不会自动替换。"),
 ]
 
 
