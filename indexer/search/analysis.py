@@ -98,6 +98,21 @@ def dictionary_version(user_dict: str | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
+@functools.lru_cache(maxsize=2)
+def dictionary_words(user_dict: str | None = None) -> tuple[str, ...]:
+    """Every word the tokenizer knows, in index form: jieba's own dictionary, its words in
+    index form (FOLD_WORDS), the domain and the user dictionary."""
+    import jieba
+
+    with open(Path(jieba.__file__).parent / "dict.txt", encoding="utf-8") as fh:
+        raw = [line.split(" ", 1)[0] for line in fh]
+    for path in [FOLD_WORDS, DOMAIN_DICT] + ([Path(user_dict)] if user_dict else []):
+        raw += [word for word, _freq, _tag in read_dictionary(path)]
+    # The index form is per character, so the whole list folds in one call (a newline
+    # folds to a space, which no dictionary word holds).
+    return tuple(dict.fromkeys(w for w in index_form("\n".join(raw)).split(" ") if w))
+
+
 @functools.lru_cache(maxsize=4)
 def tokenizer(user_dict: str | None = None):
     """A jieba tokenizer with the domain (and user) dictionary loaded."""

@@ -51,7 +51,7 @@ class _State:
 
     def vocabulary(self) -> suggest.Vocabulary:
         if self.vocab is None:
-            self.vocab = suggest.Vocabulary.from_reader(self.searcher.reader())
+            self.vocab = suggest.Vocabulary.from_index(self.executor.post, self.user_dict)
         return self.vocab
 
 
@@ -262,7 +262,8 @@ def _answer(st: _State, request: SearchRequest, sections: list[str]):
 def _suggest(st: _State, request: SearchRequest, found: int) -> list[suggest.Suggestion]:
     """Did-you-mean for a query whose typed reading found fewer than
     SETTINGS.index.suggest_below reports: candidates from the index vocabulary, each
-    checked against the index (exact reading, no filters); kept when it finds more."""
+    checked against the index (exact reading, no filters); kept when it finds something
+    and at least three times what was typed."""
     if found >= SETTINGS.index.suggest_below or not request.q.strip():
         return []
     limit = SETTINGS.index.suggest_candidates
@@ -281,7 +282,7 @@ def _suggest(st: _State, request: SearchRequest, found: int) -> list[suggest.Sug
         if q == request.q or any(s.q == q for s in out):
             continue
         total = int(np.count_nonzero(_run(st, expand.expand(parse(q), tables, st.user_dict), None)[0]))
-        if total > found:
+        if total >= max(1, 3 * found):  # clearly more than what was typed finds
             out.append(suggest.Suggestion(q, kind, total))
             if len(out) >= 3:
                 break

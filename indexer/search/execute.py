@@ -174,6 +174,14 @@ class Postings:
 
     # ------------------------------------------------------------ word view
 
+    def word_frequencies(self, field: str, codes: np.ndarray) -> np.ndarray:
+        """Document frequency of each word code (`charindex.word_codes`) in a word-view
+        field (0: absent), all at once: one sorted search per segment."""
+        df = np.zeros(len(codes), dtype=np.int64)
+        for seg, _ in self.chars:
+            df += seg.word_frequencies(field, codes)
+        return df
+
     def term(self, field: str, text: str):
         """(docs int64 ascending, freqs int64) of a word-view term."""
         key = (field, text, "words")

@@ -13,10 +13,9 @@ Tables, all compared in key form (so either script, any variant):
   ``A = B = C`` (each searches the others) or ``A => B`` (A also searches B, not the
   reverse); ``#`` starts a comment.
 
-A two-character entry matches inside a term only on jieba word boundaries of the term
-(those of its words and of the words inside them, as jieba's search mode gives: 网络
-inside 网络安全, but 的士 not inside 目的士气); at most SETTINGS.index.max_expansions
-alternatives per term.
+An entry matches inside a term only where it does not straddle a dictionary word of the
+term (网络 inside 网络安全, but not 的士 inside 目的士气); at most
+SETTINGS.index.max_expansions alternatives per term.
 """
 from __future__ import annotations
 
@@ -92,25 +91,31 @@ def synonyms_version(path: str | Path | None) -> str | None:
     return hashlib.sha1(Path(path).read_bytes()).hexdigest()[:16] if path else None
 
 
-def _boundaries(k: str, user_dict: str | None) -> set[int]:
-    """Word boundaries of a key: of jieba's words and of the words inside them (search
-    mode: 网络安全 has a boundary after 网络)."""
-    cuts = {0, len(k)}
-    for _w, start, end in analysis.tokenizer(user_dict).tokenize(k, mode="search"):
-        cuts.update((start, end))
-    return cuts
+@functools.lru_cache(maxsize=2)
+def _known_words(user_dict: str | None) -> frozenset[str]:
+    return frozenset(analysis.dictionary_words(user_dict))
 
 
-def _spans(k: str, table: Table, cuts: set[int]) -> list[tuple[int, int, list[str]]]:
-    """Every entry of `table` inside `k` (not the whole of it) that is a word there: two
-    characters must start and end on word boundaries; longer entries are specific
-    enough anywhere (部落格 inside 部落格堂, which jieba cuts 部落/格堂)."""
+def _word_spans(k: str, user_dict: str | None) -> list[tuple[int, int]]:
+    """Spans of the dictionary words jieba finds in a key, and of the dictionary words
+    inside them (search mode: 网络安全 also gives 网络 and 安全)."""
+    known = _known_words(user_dict)
+    return [(start, end) for w, start, end in analysis.tokenizer(user_dict).tokenize(k, mode="search")
+            if end - start > 1 and w in known]
+
+
+def _spans(k: str, table: Table, words: list[tuple[int, int]]) -> list[tuple[int, int, list[str]]]:
+    """Every entry of `table` inside `k` (not the whole of it) that is a word there: it
+    must not straddle a dictionary word of the key (的士 in 目的士气 straddles 目的,
+    互联网 in 互联网络 straddles 网络; 网络 in 网络安全 does not, nor 部落格 in 部落格堂)."""
     spans = []
     for i in range(len(k)):
         for j in range(i + 2, min(len(k), i + table.longest) + 1):
-            if (i, j) != (0, len(k)) and k[i:j] in table.alternatives \
-                    and (j - i > 2 or (i in cuts and j in cuts)):
-                spans.append((i, j, table.alternatives[k[i:j]]))
+            if (i, j) == (0, len(k)) or k[i:j] not in table.alternatives:
+                continue
+            if any(a < j and i < b and not (a <= i and j <= b) and not (i <= a and b <= j) for a, b in words):
+                continue
+            spans.append((i, j, table.alternatives[k[i:j]]))
     return spans
 
 
@@ -136,7 +141,7 @@ def alternatives(k: str, tables: list[Table], user_dict: str | None, limit: int)
     whole term's alternatives, then every entry inside it replaced (leftmost-longest),
     then each entry replaced alone."""
     out: dict[str, str] = {}
-    cuts = None
+    words = None
     for table in tables:
         if not len(table):
             continue
@@ -144,8 +149,8 @@ def alternatives(k: str, tables: list[Table], user_dict: str | None, limit: int)
             out.setdefault(alt, table.origin)
         if len(k) <= 2:
             continue
-        cuts = cuts if cuts is not None else _boundaries(k, user_dict)
-        spans = _spans(k, table, cuts)
+        words = words if words is not None else _word_spans(k, user_dict)
+        spans = _spans(k, table, words)
         chosen = _leftmost_longest(spans)
         if len(chosen) > 1:
             for words in itertools.islice(itertools.product(*[alts for _i, _j, alts in chosen]), limit):

@@ -9,10 +9,10 @@
   (or read as the syllables' initials) and mapped to the most frequent index words with
   those readings.
 
-The vocabulary (`Vocabulary`) is the word view's own words with their document
-frequencies (Whoosh's lexicon of the title and body words), read once per index
-generation, with their readings; a query then costs dictionary lookups bounded by its
-length. Candidates are ranked, and the best SETTINGS.index.suggest_candidates are checked
+The vocabulary (`Vocabulary`) is the dictionary words (jieba's, ours, the user
+dictionary) that occur in the index, with their document frequencies in the word view,
+read once per index generation with their readings; a query then costs dictionary lookups
+bounded by its length. Candidates are ranked, and the best SETTINGS.index.suggest_candidates are checked
 against the index by the engine: a suggestion is shown only if it finds reports.
 """
 from __future__ import annotations
@@ -23,6 +23,10 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+
+import numpy as np
+
+from . import analysis, charindex
 
 MAX_WORD = 8  # characters (and syllables) of a vocabulary word
 MAX_SPAN = 6  # longest query span replaced at once
@@ -54,6 +58,7 @@ def _plain(syllable: str) -> str:
     return "".join(c for c in out if not unicodedata.combining(c))
 
 
+@functools.lru_cache(maxsize=65536)
 def char_readings(ch: str) -> tuple[str, ...]:
     """Every toneless reading of a character, the most common first."""
     pinyin_dict, _ = _tables()
@@ -132,17 +137,24 @@ class Vocabulary:
                     self.by_pattern.setdefault(word[:i] + "?" + word[i + 1:], []).append(word)
 
     @classmethod
-    def from_reader(cls, reader, fields=("body_w", "title_w")) -> "Vocabulary":
-        words: dict[str, int] = {}
-        for field in fields:
-            for text, info in reader.iter_field(field):
-                word = text.decode("utf-8") if isinstance(text, bytes) else text
-                if 2 <= len(word) <= MAX_WORD and _CJK.match(word):
-                    words[word] = max(words.get(word, 0), info.doc_frequency())
-        return cls(words)
+    def from_index(cls, post, user_dict: str | None = None) -> "Vocabulary":
+        """The dictionary words (jieba's, ours, the index's user dictionary; in index form)
+        that the index's word view holds, with their document frequencies (a vectorized
+        lookup of every word in each segment's word table: no scan of the lexicon)."""
+        words, codes = _candidate_words(user_dict)
+        df = np.maximum(post.word_frequencies("body_w", codes), post.word_frequencies("title_w", codes))
+        return cls({words[i]: int(df[i]) for i in np.flatnonzero(df)})
 
     def weight(self, word: str) -> float:
         return math.log1p(self.df.get(word, 0))
+
+
+@functools.lru_cache(maxsize=2)
+def _candidate_words(user_dict: str | None) -> tuple[list[str], np.ndarray]:
+    """Dictionary words a suggestion may be made of, and their word-view codes (once per
+    process and dictionary set)."""
+    words = [w for w in analysis.dictionary_words(user_dict) if 2 <= len(w) <= MAX_WORD and _CJK.match(w)]
+    return words, charindex.word_codes(words)
 
 
 def _span_readings(span: str) -> list[tuple[str, ...]]:
