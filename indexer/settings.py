@@ -46,6 +46,10 @@ class IndexSettings:
     # phrase's length plus this many characters).
     loose_max_gap: int = 3
     near_slack: int = 12
+    # Longest phrase (characters) the punctuation step is tried on, and most words the
+    # near step checks: longer ones go on to the next step (bounded query time).
+    loose_max_chars: int = 48
+    near_max_words: int = 12
     # Did-you-mean: offered when what was typed finds fewer reports than this; at most
     # this many candidate corrections are tried against the index per query.
     suggest_below: int = 3

@@ -30,6 +30,7 @@ from .schema import FORMAT, unpack_blob
 
 REFRESH_SECONDS = 1.0
 CACHE_SIZE = 32
+MAX_HIGHLIGHTS = 24  # query terms and words a snippet marks
 # BM25F: titles are short; normalizing their length as hard as bodies' over-rewards them.
 WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_w_B=0.3)
 
@@ -90,6 +91,7 @@ class Index:
         cols = facets.load(searcher.reader(), dups)
         # Load the normalization tables and dictionaries now, not in the first request.
         analysis.words(analysis.key("預熱"), user_dict)
+        expand.warm(user_dict)
         executor = Executor(searcher.reader(), cols, gen)
         return _State(gen, searcher.reader().generation(), ix, searcher, cols, executor, meta, user_dict, tables)
 
@@ -290,18 +292,22 @@ def _suggest(st: _State, request: SearchRequest, found: int) -> list[suggest.Sug
 
 
 def _highlights(parsed: ParsedQuery) -> list:
-    """What snippets mark for each any-field term, by how it matched."""
-    keys: list = []
+    """What snippets mark for each any-field term, by how it matched: its key, its words,
+    or (punctuation step) a pattern allowing punctuation between its characters. At most
+    MAX_HIGHLIGHTS of them, the longest (a snippet's cost grows with their square)."""
+    keys: dict = {}
     for t in parsed.positive_terms():
         if t.field != "any":
             continue
         if t.kind == "loose":
-            keys.append(snippets.loose_pattern(t.key, SETTINGS.index.loose_max_gap))
+            keys[snippets.loose_pattern(t.key, SETTINGS.index.loose_max_gap)] = len(t.key)
         elif t.kind in ("near", "words"):
-            keys.extend(t.words)
+            keys.update((w, len(w)) for w in t.words)
         else:
-            keys.append(t.key)
-    return keys
+            keys[t.key] = len(t.key)
+    if len(keys) > MAX_HIGHLIGHTS:
+        keys = dict(sorted(keys.items(), key=lambda kv: -kv[1])[:MAX_HIGHLIGHTS])
+    return list(keys)
 
 
 def _hit(st: _State, docnum: int, score: float, keys: list, sections: list[str],

@@ -39,6 +39,7 @@ PARTIAL_READ_RATIO = 8
 SPAN_CACHE_TOKENS = 200_000  # tokens whose per-segment posting ranges are remembered
 CACHED_COST = 0.05  # relative cost of a posting list already decoded (phrase cover choice)
 ALTERNATIVE_WEIGHT = SETTINGS.index.alternative_weight  # score of an expansion alternative
+FEW_CANDIDATES = 64  # loose phrases: stop narrowing candidate documents below this many
 
 
 def _nbytes(entry) -> int:
@@ -132,6 +133,10 @@ class Postings:
         """Total occurrences of a character-view token."""
         return sum(seg.occurrences(field, a, b)
                    for (seg, _), (a, b) in zip(self.chars, self._spans(field, text)))
+
+    def doc_count(self, field: str, text: str) -> int:
+        """Number of documents holding a character-view token."""
+        return sum(b - a for a, b in self._spans(field, text))
 
     def token_docs(self, field: str, text: str) -> np.ndarray:
         """Sorted documents holding a character-view token."""
@@ -310,14 +315,20 @@ def loose_occurrence_keys(post: Postings, field: str, k: str, max_gap: int) -> n
 def _loose_keys(post: Postings, field: str, k: str, max_gap: int) -> np.ndarray:
     punct = post.punctuation(field)
     # Candidate documents: every character but the last is followed by the next one or
-    # by punctuation somewhere in them (document lists only: cheap).
-    cand = None
+    # by punctuation somewhere in them (document lists only). The rarest pairs first;
+    # once few documents remain, the walk below checks the rest in those only.
+    pairs = []
     for a, b in zip(k, k[1:]):
         tokens = [a + b] + post.followers(field, a, punct)
+        pairs.append((sum(post.doc_count(field, t) for t in tokens), tokens))
+    cand = None
+    for _df, tokens in sorted(pairs, key=lambda p: p[0]):
         docs = np.unique(np.concatenate([post.token_docs(field, t) for t in tokens]))
         cand = docs if cand is None else _intersect_sorted(cand, docs)
-        if not len(cand):
-            return EMPTY
+        if len(cand) <= FEW_CANDIDATES:
+            break
+    if cand is None or not len(cand):
+        return EMPTY
     # Walk the characters: `end` holds where the match so far ends (the position of the
     # current character), `start` where it began; punctuation runs are crossed one
     # character at a time, each step a bigram lookup in the candidate documents only.
@@ -449,6 +460,7 @@ class Executor:
         self.post = Postings(reader, cols.n, folder)
         self.sections = SectionRanges(reader, cols.live)
         self.live_n = max(1, int(cols.live.sum()))
+        self.kind_masks: dict[tuple, np.ndarray] = {}
         self.avg = {f: float(cols.lengths[f][cols.live].mean()) if cols.live.any() else 1.0
                     for f in cols.lengths}
 
@@ -477,7 +489,7 @@ class Executor:
             udocs, tf = sorted_unique(occ >> 32, counts=True)  # occurrences come sorted
         else:
             counts = self._section_counts(k, occ, loose)
-            sel = np.isin(self.sections.kind, self.sections.codes(kinds)) & (counts > 0)
+            sel = self._kind_mask(kinds) & (counts > 0)
             per_doc = np.bincount(self.sections.doc[sel], weights=counts[sel], minlength=n)
             udocs = np.flatnonzero(per_doc)
             tf = per_doc[udocs]
@@ -486,6 +498,15 @@ class Executor:
             score[udocs] = boost * _bm25(tf, self.cols.lengths[field][udocs], self.avg[field],
                                          len(udocs), self.live_n, b)
         return mask, score
+
+    def _kind_mask(self, kinds: list[str]) -> np.ndarray:
+        """Which section ranges are of one of `kinds` (remembered per selection)."""
+        key = tuple(kinds)
+        if key not in self.kind_masks:
+            if len(self.kind_masks) > 64:
+                self.kind_masks.clear()
+            self.kind_masks[key] = np.isin(self.sections.kind, self.sections.codes(kinds))
+        return self.kind_masks[key]
 
     def _fields(self, term: Term, sections: list[str] | None) -> list[tuple[str, list[str] | None, float, float]]:
         """(character-view field, section kinds, boost, b) a term is matched in."""

@@ -96,6 +96,12 @@ def _known_words(user_dict: str | None) -> frozenset[str]:
     return frozenset(analysis.dictionary_words(user_dict))
 
 
+def warm(user_dict: str | None) -> None:
+    """Load the regional table and the dictionary words expansion matching needs."""
+    regional_table()
+    _known_words(user_dict)
+
+
 def _word_spans(k: str, user_dict: str | None) -> list[tuple[int, int]]:
     """Spans of the dictionary words jieba finds in a key, and of the dictionary words
     inside them (search mode: 网络安全 also gives 网络 and 安全)."""

@@ -6,9 +6,11 @@ step that answered (`SearchResponse.relaxed`, None for `exact`):
     exact        every term as read: a run of characters is an exact phrase
     punctuation  the phrase ignoring punctuation between its characters, in the query and
                  in the text (消息据彭 finds 消息，据彭; at most SETTINGS.index.loose_max_gap
-                 punctuation characters between two of its characters)
+                 punctuation characters between two of its characters; phrases of up to
+                 SETTINGS.index.loose_max_chars characters)
     near         all the phrase's words close together (within its length plus
-                 SETTINGS.index.near_slack characters)
+                 SETTINGS.index.near_slack characters; up to SETTINGS.index.near_max_words
+                 words, more go straight to `words`)
     words        all the phrase's words anywhere in the report
 
 Steps change how terms match (`Term.kind`), never the structure of the query: every
@@ -19,6 +21,7 @@ group, exclusion, field and year stays. Quoted phrases and field terms stop at
 """
 from __future__ import annotations
 
+from ..settings import SETTINGS
 from . import analysis
 from .query import ParsedQuery, Term
 
@@ -37,14 +40,16 @@ def term_at(term: Term, step: str, user_dict: str | None) -> Term:
     bare = analysis.strip_punctuation(term.key)
     if len(bare) < 2:
         return term  # nothing to loosen: a single character or a number
-    loose = Term(bare, term.field, term.quoted, kind="loose", origin=term.origin)
+    # Too long to walk character by character: the phrase stays as typed at this step.
+    loose = Term(bare, term.field, term.quoted, kind="loose", origin=term.origin) \
+        if len(bare) <= SETTINGS.index.loose_max_chars else term
     if step == "punctuation" or term.quoted or term.field != "any":
         return loose
     words = content_words(bare, user_dict)
     if len(words) < 2:
         return loose
-    return Term(bare, term.field, term.quoted, kind="near" if step == "near" else "words", words=words,
-                origin=term.origin)
+    kind = "near" if step == "near" and len(words) <= SETTINGS.index.near_max_words else "words"
+    return Term(bare, term.field, term.quoted, kind=kind, words=words, origin=term.origin)
 
 
 def relax(parsed: ParsedQuery, step: str, user_dict: str | None = None) -> ParsedQuery | None:

@@ -8,6 +8,7 @@ in the original script. Overlapping matches (清华大学 and 华大) merge into
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import re
 
@@ -20,11 +21,11 @@ def term_pattern(k: str) -> re.Pattern[str]:
     return re.compile(" *".join(re.escape(c) for c in k))
 
 
+@functools.lru_cache(maxsize=256)
 def loose_pattern(k: str, gap: int) -> re.Pattern[str]:
-    """A key's characters with up to `gap` punctuation characters (and any spaces)
-    between them: how the relaxation ladder's punctuation step matched."""
-    sep = f"(?: *[^0-9a-z\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003ffff ]){{0,{gap}}} *"
-    return re.compile(sep.join(re.escape(c) for c in k))
+    """A key's characters with up to `gap` punctuation characters (and spaces) between
+    them: how the relaxation ladder's punctuation step matched."""
+    return re.compile(f"[\\W_]{{0,{2 * gap + 2}}}".join(re.escape(c) for c in k))
 
 
 def find_spans(norm: str, keys: list, limit: int = 200) -> list[tuple[int, int, int]]:
