@@ -19,6 +19,7 @@ from e2e_fixtures import HOSTILE_TITLE, pages_index  # noqa: F401  (fixture)
 from indexer import curation as cur
 from indexer.curation import users as users_mod
 from web import create_app
+from web_support import Librarian
 
 
 def index_cli_ready() -> bool:
@@ -53,21 +54,6 @@ def app(index_path, tmp_path):
     return create_app({"TESTING": True, "DANGAN_INDEX": str(index_path), "DANGAN_DB": str(db)})
 
 
-class Librarian:
-    """A logged-in test client that sends its CSRF token with every write."""
-
-    def __init__(self, app, name):
-        self.client = app.test_client()
-        response = self.client.post("/api/login", json={"username": name,
-                                                         "password": f"{name} password"})
-        assert response.status_code == 200
-        self.headers = {"X-CSRF-Token": response.get_json()["csrf_token"]}
-
-    def __getattr__(self, method):  # get/post/patch/delete with the token
-        def call(url, **kwargs):
-            kwargs.setdefault("headers", {}).update(self.headers)
-            return getattr(self.client, method)(url, **kwargs)
-        return call
 
     def new(self, name="测试收藏集", **extra) -> str:
         response = self.post("/api/collections", json={"name": name, **extra})
