@@ -129,7 +129,8 @@ def csrf_ok() -> bool:
 
 
 def _csrf_protect():
-    if request.method not in UNSAFE_METHODS or request.endpoint in CSRF_EXEMPT:
+    if request.method not in UNSAFE_METHODS or request.endpoint in CSRF_EXEMPT \
+            or request.routing_exception is not None:  # no such route or method: 404/405
         return None
     if current_user() is None and request.endpoint not in ANONYMOUS_WRITES:
         return error(401, "login required")
