@@ -149,8 +149,9 @@ def _page_window(page: int, pages: int, width: int = 3) -> list[int]:
     return window
 
 
-# Timeline chart geometry (SVG user units; the chart scales to its box).
-CHART_W, CHART_H, LABEL_H, MAX_YEARS = 600, 90, 16, 60
+# Timeline chart geometry (SVG user units; the chart stretches to its box, the year
+# labels are HTML below it).
+CHART_W, CHART_H, MAX_YEARS = 600, 90, 60
 
 
 def timeline_chart(req: SearchRequest, values) -> dict | None:
@@ -173,12 +174,12 @@ def timeline_chart(req: SearchRequest, values) -> dict | None:
         bars.append({
             "year": year, "count": n, "x": round(i * step + step * 0.1, 1),
             "width": round(step * 0.8, 1), "height": height, "y": round(CHART_H - height, 1),
-            "label_x": round(i * step + step / 2, 1), "on": on,
+            "on": on,
             "href": search_url(req, page=1, timeline=toggled(req, "timeline", str(year))) if n else None,
         })
     label_every = max(1, math.ceil(len(years) / 12))
-    return {"bars": bars, "width": CHART_W, "height": CHART_H + LABEL_H, "chart_h": CHART_H,
-            "label_every": label_every, "total": sum(counts.values())}
+    return {"bars": bars, "width": CHART_W, "chart_h": CHART_H, "label_every": label_every,
+            "total": sum(counts.values())}
 
 
 # --- reading view, citation, comparison ------------------------------------------------
