@@ -9,17 +9,12 @@ from pathlib import Path
 import pytest
 
 import web_corpus
+from web_corpus import corpus_index  # noqa: F401  (fixture)
 from e2e_fixtures import browser_page, chromium, live_server  # noqa: F401
-from test_search_support import build_index
 from web_support import staff_app
 
 pytestmark = pytest.mark.e2e
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-
-
-@pytest.fixture(scope="module")
-def corpus_index(tmp_path_factory):
-    return build_index(tmp_path_factory.mktemp("e2ecorpus"), web_corpus.corpus())
 
 
 @pytest.fixture

@@ -7,13 +7,11 @@ for 20 filtered queries on the dev corpus (skips without ../shared).
 """
 from __future__ import annotations
 
-import hashlib
-import json
-
 import pytest
 
 from e2e_fixtures import pages_index  # noqa: F401
 from indexer.search import FACETS
+from test_search_corpus import gold_reports
 from test_search_support import build_index, make_report
 from web import create_app
 
@@ -113,24 +111,7 @@ DEV_QUERIES = ["意识形态", "工作总结", "两学一做", "党建", "宣传
 
 @pytest.fixture(scope="module")
 def dev_client(shared_dir, tmp_path_factory):
-    reports = []
-    with open(shared_dir / "corpus" / "dev" / "gold.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            page = json.loads(line)
-            parts = page.get("reports", [])
-            for part, r in enumerate(parts, 1):
-                body = r["body"]
-                reports.append({
-                    "type": "report", "report_id": r["report_id"], "source": page["path"], "part": part,
-                    "url": page.get("url"), "site": page.get("site"), "page_title": page.get("page_title"),
-                    "title": r.get("title"), "unit_name": r.get("unit_name"), "unit_type": r.get("unit_type"),
-                    "year": r.get("year"), "genre": r.get("genre"), "publish_date": page.get("publish_date"),
-                    "script": page.get("script") or "hans", "encoding": page.get("encoding") or "utf-8",
-                    "sections": [{"heading": s["heading"], "level": 1, "kind": s["kind"], "text": s["text"]}
-                                 for s in r["sections"]],
-                    "body": body, "content_hash": hashlib.sha1(body.encode()).hexdigest(), "warnings": [],
-                })
-    root = build_index(tmp_path_factory.mktemp("devfacets"), reports)
+    root = build_index(tmp_path_factory.mktemp("devfacets"), gold_reports(shared_dir, pages=None))
     return create_app({"DANGAN_INDEX": str(root), "TESTING": True}).test_client()
 
 

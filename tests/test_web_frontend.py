@@ -18,14 +18,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 import web_corpus
+from web_corpus import corpus_index  # noqa: F401  (fixture)
 from e2e_fixtures import pages_index  # noqa: F401  (fixture)
-from test_search_support import build_index
 from web_support import Librarian, staff_app
-
-
-@pytest.fixture(scope="module")
-def corpus_index(tmp_path_factory):
-    return build_index(tmp_path_factory.mktemp("webcorpus"), web_corpus.corpus())
 
 
 @pytest.fixture

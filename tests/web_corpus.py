@@ -3,9 +3,10 @@ title, two versions of a report (Simplified original, Traditional copy with know
 and dated reports for the timeline and the publish-date filter."""
 from __future__ import annotations
 
+import pytest
 from opencc import OpenCC
 
-from test_search_support import make_report
+from test_search_support import build_index, make_report
 
 PARAS = [
     "今年以来，青山镇党委坚持以习近平新时代中国特色社会主义思想为指导，认真落实意识形态工作责任制，把意识形态工作纳入党建工作总体布局。",
@@ -67,3 +68,9 @@ def corpus() -> list[dict]:
             year=year, publish_date=date, site="gov.example", unit_type="乡镇街道",
             genre="情况报告", source=f"pages/dated-{n}.html"))
     return reports
+
+
+@pytest.fixture(scope="module")
+def corpus_index(tmp_path_factory):
+    """A real index of `corpus()` (import the fixture into a test module to use it)."""
+    return build_index(tmp_path_factory.mktemp("webcorpus"), corpus())
