@@ -35,3 +35,11 @@ class Librarian:
             kwargs.setdefault("headers", {}).update(self.headers)
             return getattr(self.client, method)(url, **kwargs)
         return call
+
+    def new(self, name="测试收藏集", **extra) -> str:
+        response = self.post("/api/collections", json={"name": name, **extra})
+        assert response.status_code == 201
+        return response.get_json()["collection"]["id"]
+
+    def items(self, cid) -> list[dict]:
+        return self.get(f"/api/collections/{cid}").get_json()["items"]
