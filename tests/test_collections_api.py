@@ -54,16 +54,6 @@ def app(index_path, tmp_path):
     return create_app({"TESTING": True, "DANGAN_INDEX": str(index_path), "DANGAN_DB": str(db)})
 
 
-
-    def new(self, name="测试收藏集", **extra) -> str:
-        response = self.post("/api/collections", json={"name": name, **extra})
-        assert response.status_code == 201
-        return response.get_json()["collection"]["id"]
-
-    def items(self, cid) -> list[dict]:
-        return self.get(f"/api/collections/{cid}").get_json()["items"]
-
-
 @pytest.fixture
 def alice(app):
     return Librarian(app, "alice")
