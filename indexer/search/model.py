@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 
 from .suggest import Suggestion
 
-FACETS = ("unit_type", "section", "year", "genre", "site", "script", "collection")
+FACETS = ("unit_type", "section", "year", "publish_year", "timeline", "genre", "site", "script",
+          "collection")
 SORTS = ("relevance", "date")
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 500
@@ -30,6 +31,14 @@ class SearchRequest:
     site: list[str] = field(default_factory=list)
     script: list[str] = field(default_factory=list)
     collection: list[str] = field(default_factory=list)  # collection ids (curation issue)
+    # Year of the publish date (pages without one have none).
+    publish_year: list[str] = field(default_factory=list)
+    # The timeline's year: the report's year, else its publish year.
+    timeline: list[str] = field(default_factory=list)
+    # Publish-date range, inclusive: YYYY, YYYY-MM or YYYY-MM-DD ("" = open). Reports
+    # without a publish date are outside every range.
+    date_from: str = ""
+    date_to: str = ""
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
@@ -60,13 +69,16 @@ class Hit:
     score: float
     duplicates: list[str] = field(default_factory=list)  # report_ids of collapsed copies
     publish_date: str | None = None
+    parts: int = 1  # reports extracted from the same page (show the part when > 1)
 
 
 @dataclass
 class SearchResponse:
     query: str
     understood: str  # the reading searched (index form), shown to readers: "查询理解为"
-    total: int  # number of matching reports (after collapsing when collapse=True)
+    # Number of matching reports (after collapsing when collapse=True). Every facet count
+    # follows the same rule: it is the total that selecting that value gives.
+    total: int
     page: int
     per_page: int
     results: list[Hit]
