@@ -37,6 +37,23 @@ class IndexSettings:
     segment_chars: int = 8_000_000
     # Decoded posting arrays kept per generation, in MiB (an LRU).
     term_cache_mb: int = 1024
+    # Query expansion (regional wording, synonyms): alternatives per typed term, and the
+    # weight of an alternative's score next to what was typed.
+    max_expansions: int = 8
+    alternative_weight: float = 0.8
+    # Relaxation ladder: punctuation characters allowed between two characters of a phrase
+    # (second step), and how far apart the words of a phrase may be (third step: the
+    # phrase's length plus this many characters).
+    loose_max_gap: int = 3
+    near_slack: int = 12
+    # Longest phrase (characters) the punctuation step is tried on, and most words the
+    # near step checks: longer ones go on to the next step (bounded query time).
+    loose_max_chars: int = 48
+    near_max_words: int = 12
+    # Did-you-mean: offered when what was typed finds fewer reports than this; at most
+    # this many candidate corrections are tried against the index per query.
+    suggest_below: int = 3
+    suggest_candidates: int = 8
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ def index_stats(index: Index) -> dict:
         "segments": segments,
         "dictionary_version": st.meta.get("dictionary_version"),
         "user_dictionary": bool(st.meta.get("user_dict")),
+        "normalization": st.meta.get("normalization"),
+        "synonyms_version": st.meta.get("synonyms_version"),
         "built_at": st.meta.get("built_at"),
         "duplicate_groups": len(cols.groups),
         "reports_in_duplicate_groups": int(np.count_nonzero(cols.live & (cols.group >= 0))),
