@@ -40,8 +40,9 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.index import TOC
 
+from ..normalize import normalization_version
 from ..settings import SETTINGS, BudgetSettings
-from . import analysis, dedup, schema, store
+from . import analysis, dedup, expand, schema, store
 from .writer import Committer, LeanWriter
 
 
@@ -95,6 +96,7 @@ class Summary:
     skipped_file: str | None = None
     duplicate_groups: int = 0
     dictionary_version: str = ""
+    synonyms_version: str | None = None
     seconds: float = 0.0
     slowest_pages: list[dict] = field(default_factory=list)  # [{seconds, source}], slowest first
 
@@ -471,6 +473,17 @@ def _copy_dictionaries(gen: Path, user_dict: str | None) -> str | None:
     return str(target)
 
 
+def _copy_synonyms(gen: Path, synonyms: str | None, summary: Summary) -> None:
+    """Keep the librarian's synonym file with the index (query expansion reads it)."""
+    target = gen / "synonyms.txt"
+    if target.exists():
+        target.unlink()  # an update's clone: the options of this write decide
+    if synonyms:
+        expand.read_synonyms(synonyms)  # unreadable: fail before anything is published
+        shutil.copyfile(synonyms, target)
+        summary.synonyms_version = expand.synonyms_version(target)
+
+
 def _recorded_roots(current: Path | None) -> dict[str, str]:
     """Archive roots of the current generation: resolved path -> identity (ids stay)."""
     if current is None:
@@ -535,6 +548,9 @@ def _conclude(root: Path, gen: Path, ix, signatures: dict, summary: Summary, use
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "reports": summary.reports,
             "schema": schema.FORMAT,
+            "normalization": normalization_version(),
+            "synonyms": "synonyms.txt" if summary.synonyms_version else None,
+            "synonyms_version": summary.synonyms_version,
             "roots": [r.to_json() for r in roots],
         })
         try:
@@ -570,14 +586,15 @@ def _fresh_generation(root: Path) -> Iterator[Path]:
 
 
 def build(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None = None,
-          progress: bool = False, *, allow_empty: bool = False, force: bool = False,
-          budgets: BudgetSettings | None = None) -> Summary:
+          progress: bool = False, synonyms: str | None = None, *, allow_empty: bool = False,
+          force: bool = False, budgets: BudgetSettings | None = None) -> Summary:
     """Full build into a fresh generation, published when it validated."""
     started = time.perf_counter()
     summary = Summary(index=str(root), dictionary_version=analysis.dictionary_version(user_dict))
     with store.WriterLock(root, SETTINGS.index.lock_stale_wait_s), _fresh_generation(root) as gen:
         planned = plan(sources, _recorded_roots(store.current_generation(root)))
         kept_dict = _copy_dictionaries(gen, user_dict)
+        _copy_synonyms(gen, synonyms, summary)
         ix = whoosh_index.create_in(str(gen), schema.make_schema())
         signatures: dict = {}
         _write(ix, gen, iter_work(sources, planned=planned), jobs, kept_dict, progress, summary, signatures,
@@ -622,17 +639,18 @@ def _clone_generation(current: Path, gen: Path) -> None:
 
 
 def update(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None = None,
-           progress: bool = False, *, allow_empty: bool = False, force: bool = False,
-           budgets: BudgetSettings | None = None) -> Summary:
+           progress: bool = False, synonyms: str | None = None, *, allow_empty: bool = False,
+           force: bool = False, budgets: BudgetSettings | None = None) -> Summary:
     """Incremental: reprocess new and changed pages (by content hash), delete vanished
     ones; all pages when the dictionaries changed. Checked and published like a build;
     deleting more than `max_delete_share` of the reports needs `force`."""
     started = time.perf_counter()
     current = store.current_generation(root)
-    if current is None or store.read_meta(current).get("schema") != schema.FORMAT:
-        # nothing to update in place
-        return build(sources, root, jobs, user_dict, progress, allow_empty=allow_empty, force=force,
-                     budgets=budgets)
+    meta = store.read_meta(current) if current is not None else {}
+    if meta.get("schema") != schema.FORMAT or meta.get("normalization") != normalization_version():
+        # nothing to update in place (no index, or keys of another layout or normalization)
+        return build(sources, root, jobs, user_dict, progress, synonyms, allow_empty=allow_empty,
+                     force=force, budgets=budgets)
     summary = Summary(index=str(root), dictionary_version=analysis.dictionary_version(user_dict))
     with store.WriterLock(root, SETTINGS.index.lock_stale_wait_s), _fresh_generation(root) as gen:
         current = store.current_generation(root)
@@ -640,6 +658,7 @@ def update(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None 
         if (gen / "user_dict.txt").exists() and not user_dict:
             (gen / "user_dict.txt").unlink()
         kept_dict = _copy_dictionaries(gen, user_dict)
+        _copy_synonyms(gen, synonyms, summary)
         force_all = store.read_meta(current).get("dictionary_version") != summary.dictionary_version
         planned = plan(sources, _recorded_roots(current))
         ix = whoosh_index.open_dir(str(gen))

@@ -77,9 +77,16 @@ def code_range(char: str) -> tuple[int, int]:
     return lo, lo + (1 << SHIFT)
 
 
-@functools.lru_cache(maxsize=1 << 20)
-def word_code(word: str) -> int:
+def _word_hash(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+word_code = functools.lru_cache(maxsize=1 << 20)(_word_hash)
+
+
+def word_codes(words) -> np.ndarray:
+    """`word_code` of many words (uint64), without filling its cache."""
+    return np.fromiter((_word_hash(w) for w in words), dtype=np.uint64)
 
 
 def path_for(folder: str | Path, segment_id: str) -> Path:
@@ -237,6 +244,15 @@ class SegmentChars:
         tpost = self.arrays[f"{field}.tpost"]
         return int(tpost[i]), int(tpost[j])
 
+    def terms_in(self, field: str, lo: int, hi: int) -> np.ndarray:
+        """Codes of the tokens with a code in [lo, hi), ascending."""
+        i, j = self._range(field, lo, hi)
+        return self.arrays[f"{field}.terms"][i:j]
+
+    def posting_docs(self, field: str, a: int, b: int, offset: int) -> np.ndarray:
+        """Global document numbers of postings [a, b) (ascending within one token)."""
+        return self.arrays[f"{field}.docs"][a:b].astype(np.int64) + offset
+
     def occurrences(self, field: str, a: int, b: int) -> int:
         pstart = self.arrays[f"{field}.pstart"]
         return int(pstart[b] - pstart[a]) if b > a else 0
@@ -257,6 +273,15 @@ class SegmentChars:
             return EMPTY, EMPTY
         return (self.arrays[f"{field}.docs"][a:b].astype(np.int64) + offset,
                 self.arrays[f"{field}.tf"][a:b].astype(np.int64))
+
+    def word_frequencies(self, field: str, codes: np.ndarray) -> np.ndarray:
+        """Number of documents of each word code (uint64 array) in this segment."""
+        terms, tpost = self.arrays[f"{field}.terms"], self.arrays[f"{field}.tpost"]
+        if not len(terms):
+            return np.zeros(len(codes), dtype=np.int64)
+        idx = np.minimum(np.searchsorted(terms, codes), len(terms) - 1)
+        found = terms[idx] == codes
+        return np.where(found, tpost[idx + 1] - tpost[idx], 0).astype(np.int64)
 
     def keys_within(self, field: str, a: int, b: int, offset: int, wanted: np.ndarray) -> np.ndarray:
         """Like `keys`, only for postings of documents in `wanted` (sorted local numbers)."""
