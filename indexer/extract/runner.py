@@ -57,9 +57,11 @@ def warm_up() -> None:
     """Build the extraction pipeline's lazy tables (OpenCC, jieba, codec sets) once, in
     the parent, before `run` forks: workers inherit them instead of each spending seconds
     building its own (and a worker that replaces a killed one starts warm)."""
+    from ..normalize import normalize
     from .model import RawPage
     from .pipeline import extract_page
 
+    normalize("預熱")  # its tables take seconds; not every page needs them early
     extract_page(RawPage(source="warm-up", identity="warm-up", data=_WARM_UP_PAGE, format_hint="html"))
 
 
