@@ -28,7 +28,6 @@ identities (`display_path`); `fs_path` turns such a source back into the real pa
 """
 from __future__ import annotations
 
-import gzip
 import os
 import re
 import stat

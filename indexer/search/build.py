@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.index import TOC
 

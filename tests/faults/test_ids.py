@@ -82,12 +82,13 @@ def test_ids_stay_when_archives_are_added_or_moved(two_archives, tmp_path):
 def test_a_remaining_clash_stops_the_build(tmp_path):
     """Two extract outputs that name different pages with the same report id (e.g. an
     older version's clashing ids): the build stops and says which."""
+    from indexer.commands.extract import run_extract
+
     out = []
     for name, n in (("x", 1), ("y", 2)):
-        proc = dangan("extract", str(write_pages(tmp_path / name / "pages", [n], name="p.html")))
-        assert proc.returncode == 0, proc.stderr
         out.append(tmp_path / f"{name}.jsonl")
-        out[-1].write_text(proc.stdout, encoding="utf-8")
+        with open(out[-1], "w", encoding="utf-8") as fh:
+            run_extract([str(write_pages(tmp_path / name / "pages", [n], name="p.html"))], fh, jobs=1)
     ids = {json.loads(f.read_text())["report_id"] for f in out}
     assert len(ids) == 1  # run separately, both archives are "pages/p.html"
     index = tmp_path / "ix"

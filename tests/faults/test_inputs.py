@@ -103,6 +103,11 @@ def test_index_build_lists_every_skip(hostile_inputs, tmp_path):
     listed = jsonl(Path(summary["skipped_file"]).read_text(encoding="utf-8"))
     assert [(s["source"], s["reason"]) for s in listed] == [(s["source"], s["reason"]) for s in skipped]
     # the text summary: counts by reason and the file holding the list
-    proc = dangan("index", "update", str(root), "--index", str(index), "--jobs", "1")
-    assert proc.returncode == 0, proc.stderr
-    assert "empty 25" in proc.stdout and "every skip with its reason: " in proc.stdout
+    from click.testing import CliRunner
+
+    from indexer.cli import _register, cli
+
+    _register()
+    result = CliRunner().invoke(cli, ["index", "update", str(root), "--index", str(index), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "empty 25" in result.output and "every skip with its reason: " in result.output

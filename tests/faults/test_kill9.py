@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from indexer.search import build
+from indexer.settings import BudgetSettings
 from faultkit import attribute_bomb, dangan, fact, page, processes_with, search_ids, start, wait_gone, write_pages
 
 BUILD_POINTS = ["build.extracting", "build.segments_written", "publish.before_swap", "publish.after_swap"]
@@ -20,12 +22,11 @@ ENV = {"DANGAN_SEGMENT_CHARS": "2000"}
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> tuple[Path, list[str]]:
-    """An index of archive v1 (8 pages), built by the CLI."""
+    """An index of archive v1 (8 pages)."""
     top = tmp_path_factory.mktemp("kill9")
     archive = write_pages(top / "v1" / "pages", range(8))
     index = top / "ix"
-    proc = dangan("index", "build", str(archive), "--index", str(index), "--jobs", "2", env=ENV)
-    assert proc.returncode == 0, proc.stderr
+    build.build([str(archive)], index, jobs=2)
     return index, search_ids(index)
 
 
@@ -34,12 +35,14 @@ def _copy_index(base_index: Path, target: Path) -> Path:
     return target
 
 
-def _assert_recovers(index: Path, args: list[str], marker: str) -> None:
-    assert wait_gone(marker) == [], "worker processes outlived the killed build"
-    proc = dangan(*args, env=ENV)
-    assert proc.returncode == 0, proc.stderr  # the lock is free, leftovers are cleaned
+def _assert_recovers(index: Path, kind: str, archive: Path) -> None:
+    """No process of the killed run is left; the next run (here in this process, warm)
+    takes the lock at once, succeeds and removes what the killed one left."""
+    assert wait_gone(str(archive)) == [], "worker processes outlived the killed build"
+    run = build.build if kind == "build" else build.update
+    run([str(archive)], index, jobs=2)
     assert not list(index.glob("*.partial")) and not list(index.glob(".current.*"))
-    assert len([g for g in index.glob("gen-*")]) <= 2
+    assert len(list(index.glob("gen-*"))) <= 2
 
 
 @pytest.mark.parametrize("point", BUILD_POINTS)
@@ -55,7 +58,7 @@ def test_build_killed(point, base, tmp_path):
         assert served != old_ids and len(served) == 11  # the new one was complete when swapped
     else:
         assert served == old_ids
-    _assert_recovers(index, args, str(archive))
+    _assert_recovers(index, "build", archive)
     assert len(search_ids(index)) == 11
     assert search_ids(index, fact(13)) and not search_ids(index, fact(0))
 
@@ -73,7 +76,7 @@ def test_update_killed(point, base, tmp_path):
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert search_ids(index) == old_ids
     assert search_ids(index, fact(20)) == []
-    _assert_recovers(index, args, str(archive))
+    _assert_recovers(index, "update", archive)
     assert len(search_ids(index)) == 10
     assert len(search_ids(index, fact(20))) == 1 and search_ids(index, fact(2)) == []
 
@@ -99,7 +102,6 @@ def test_external_kill_while_a_worker_is_stuck_in_the_parser(base, tmp_path):
     proc.wait()
     assert wait_gone(marker) == []
     assert search_ids(index) == old_ids
-    finished = dangan(*args, "--json", env={**ENV, "DANGAN_PAGE_TIMEOUT_S": "10"})
-    assert finished.returncode == 0, finished.stderr
-    assert '"reason": "timeout: page took over 10 s' in finished.stdout
+    finished = build.build([str(archive)], index, jobs=2, budgets=BudgetSettings(page_timeout_s=10))
+    assert [s["reason"].split(":")[0] for s in finished.skipped] == ["timeout"]
     assert len(search_ids(index)) == 6

@@ -3,7 +3,6 @@ message (all skipped, truncated archive, mass deletion), 503 rather than 500 for
 empty or unopenable index, fsync before the swap, and a lock no orphan can keep."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from faultkit import dangan, fact, page, search_ids, write_pages
+from faultkit import dangan, page, search_ids, write_pages
 from indexer.search import build, open_index, store
 
 
@@ -31,7 +30,7 @@ def test_all_skipped_build_is_refused_unless_allowed_and_an_empty_index_is_a_503
 
     good = write_pages(tmp_path / "good", range(3))
     index = tmp_path / "ix"
-    assert dangan("index", "build", str(good), "--index", str(index), "--jobs", "1").returncode == 0
+    build.build([str(good)], index, jobs=1)
     before = search_ids(index)
     junk = tmp_path / "junk"
     junk.mkdir()
@@ -40,8 +39,7 @@ def test_all_skipped_build_is_refused_unless_allowed_and_an_empty_index_is_a_503
     proc = dangan("index", "build", str(junk), "--index", str(index), "--jobs", "1")
     assert proc.returncode == 1 and "nothing to index" in proc.stderr and "--allow-empty" in proc.stderr
     assert search_ids(index) == before and not list(index.glob("*.partial"))
-    proc = dangan("index", "build", str(junk), "--index", str(index), "--jobs", "1", "--allow-empty")
-    assert proc.returncode == 0, proc.stderr
+    build.build([str(junk)], index, jobs=1, allow_empty=True)
     # An empty index: clear messages and 503s, never a traceback or a 500.
     proc = dangan("index", "stats", "--index", str(index))
     assert proc.returncode == 4 and "holds no reports" in proc.stderr and "Traceback" not in proc.stderr
@@ -55,7 +53,7 @@ def test_all_skipped_build_is_refused_unless_allowed_and_an_empty_index_is_a_503
 def test_truncated_archive_update_needs_force(tmp_path):
     arch = _zip(tmp_path / "arch.zip", range(12))
     index = tmp_path / "ix"
-    assert dangan("index", "build", str(arch), "--index", str(index), "--jobs", "1").returncode == 0
+    build.build([str(arch)], index, jobs=1)
     before = search_ids(index)
     assert len(before) == 12
     with open(arch, "r+b") as fh:  # `truncate -s`: the zip's directory is gone
@@ -67,13 +65,13 @@ def test_truncated_archive_update_needs_force(tmp_path):
     assert search_ids(index) == before
     # a smaller change goes through: 3 of 12 pages removed on purpose
     _zip(arch, range(3, 12))
-    proc = dangan("index", "update", str(arch), "--index", str(index), "--jobs", "1")
-    assert proc.returncode == 0, proc.stderr
+    assert build.update([str(arch)], index, jobs=1).deleted_reports == 3
     assert len(search_ids(index)) == 9
     # and a deliberate mass deletion with --force
     _zip(arch, range(11, 12))
-    proc = dangan("index", "update", str(arch), "--index", str(index), "--jobs", "1", "--force")
-    assert proc.returncode == 0, proc.stderr
+    with pytest.raises(build.BuildRefused, match="would delete 8"):
+        build.update([str(arch)], index, jobs=1)
+    build.update([str(arch)], index, jobs=1, force=True)
     assert len(search_ids(index)) == 1
 
 
