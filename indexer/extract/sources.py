@@ -207,15 +207,15 @@ def iter_raw_pages(paths: Iterable[str | os.PathLike], max_bytes: int | None = N
     if roots is None:
         roots, skips = plan_roots(paths, recorded)
         yield from skips
-    entries: list[_Entry | Skip] = []
+    # A first walk finds the WARCs: which capture of a URL wins depends on all of them.
+    warcs = [e for root in roots for e in _expand(root) if isinstance(e, _Entry) and _is_warc(e.path)]
+    winners = _latest_captures(warcs) if warcs else {}
     for root in roots:
-        entries.extend(_expand(root))
-    winners = _latest_captures([e for e in entries if isinstance(e, _Entry) and _is_warc(e.path)])
-    for entry in entries:
-        if isinstance(entry, Skip):
-            yield entry
-        else:
-            yield from _iter_file(entry, cap, winners)
+        for entry in _expand(root):
+            if isinstance(entry, Skip):
+                yield entry
+            else:
+                yield from _iter_file(entry, cap, winners)
 
 
 def _expand(root: Root) -> Iterator[_Entry | Skip]:

@@ -428,7 +428,7 @@ def _write(ix, gen: Path, items, jobs: int, user_dict: str | None, progress: boo
                 summary.changed_pages += 1
                 ids.replaced.add(result.key)
                 _delete_page(committer, known[result.key][1], signatures)
-            else:
+            elif result.skip is None:
                 summary.added_pages += 1
             if result.skip is not None:
                 summary.skipped.append({"source": result.source, "reason": result.skip})
@@ -452,6 +452,7 @@ def _write(ix, gen: Path, items, jobs: int, user_dict: str | None, progress: boo
         summary.slowest_pages = stats.to_json()
         clashes = ids.problems()
         if clashes:
+            summary.skipped_file = str(_write_skips(gen.parent / "refused-skipped.jsonl", summary))
             raise BuildRefused(_clash_message(clashes), summary)
         committer.commit_segments(writers.close())
     except BaseException:

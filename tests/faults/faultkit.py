@@ -10,31 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-REPORT = (
-    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head><body>"
-    "<div class=\"nav\">首页 | 工作总结 | 工作报告</div><h1>{title}</h1><div class=\"content\">"
-    "<p>今年以来，{unit}认真落实意识形态工作责任制，牢牢把握意识形态工作的领导权和主动权，"
-    "把意识形态工作与业务工作同部署、同落实、同检查、同考核。现将有关情况报告如下：</p>"
-    "<p>一、主要工作</p><p>{fact}全年专题研究意识形态工作4次，开展理论学习中心组学习12次，"
-    "组织干部职工参加专题培训，切实提高了干部职工的思想政治素质。</p>"
-    "<p>二、存在的问题</p><p>理论学习的深度还不够，宣传阵地管理还需进一步加强。</p>"
-    "<p>三、下一步打算</p><p>继续加强理论武装，强化阵地管理，推动意识形态工作再上新台阶。</p>"
-    "{extra}</div><div class=\"foot\">Copyright 2024 某某网 版权所有</div></body></html>"
-)
-UNITS = ["青松县水利局", "红岭镇人民政府", "东湖街道办事处", "白石乡党委", "南山县教育局",
-         "西河镇党委", "北岭村委会", "临江区卫生健康局", "金水县财政局", "柳河镇人民政府"]
-# Distinct syllables for facts no other page contains (a search finds exactly one page).
-_SYL = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉"
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
 
-
-def fact(n: int) -> str:
-    return "编号" + _SYL[n // 20 % 20] + _SYL[n % 20] + "专项行动"
-
-
-def page(n: int, extra: str = "", unit: str | None = None) -> bytes:
-    unit = unit or UNITS[n % len(UNITS)]
-    title = f"{unit}{2015 + n % 9}年意识形态工作总结"
-    return REPORT.format(title=title, unit=unit, fact=fact(n) + "。", extra=extra).encode("utf-8")
+from hostile_pages import attribute_bomb, big_page, fact, page, warc  # noqa: E402,F401 - re-exported
 
 
 def write_pages(folder: Path, numbers, name: str = "p{n:03d}.html") -> Path:
@@ -42,12 +21,6 @@ def write_pages(folder: Path, numbers, name: str = "p{n:03d}.html") -> Path:
     for n in numbers:
         (folder / name.format(n=n)).write_bytes(page(n))
     return folder
-
-
-def attribute_bomb(count: int = 200_000) -> bytes:
-    """One <div> with `count` attributes: the HTML parser takes minutes on it."""
-    attrs = " ".join(f'a{i}="{i}"' for i in range(count))
-    return f"<html><head><title>炸弹</title></head><body><div {attrs}>正文</div></body></html>".encode()
 
 
 def dangan(*args: str, env: dict | None = None, timeout: float = 600, cwd: Path | None = None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from faultkit import attribute_bomb, dangan, fact, jsonl, page, search_ids, write_pages
+from faultkit import attribute_bomb, big_page, dangan, fact, jsonl, search_ids, write_pages
 from indexer.search import build
 from indexer.settings import BudgetSettings
 
@@ -42,9 +42,7 @@ def test_a_page_over_the_memory_budget_is_too_large(tmp_path):
     """A 1.5 MB report needs a few hundred MB to prepare for the index; with a 60 MB
     budget it is refused as too_large, while normal pages fit."""
     root = write_pages(tmp_path / "pages", range(3))
-    filler = "".join(f"<p>全年组织开展理论学习和专题培训，干部职工的思想政治素质得到提高，第{i}次。</p>"
-                     for i in range(14_000))
-    (root / "p001-huge.html").write_bytes(page(7, extra=filler))
+    (root / "p001-huge.html").write_bytes(big_page(1.5, n=7))
     assert (root / "p001-huge.html").stat().st_size > 1_400_000
     index = tmp_path / "ix"
     proc = dangan("index", "build", str(root), "--index", str(index), "--jobs", "2", "--json",

@@ -4,34 +4,14 @@ names that are not UTF-8, symlinks out of the archive and in loops, re-crawled U
 more than 20 skips listed in full."""
 from __future__ import annotations
 
-import io
 import json
 import os
 from pathlib import Path
 
 import pytest
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
-
-from faultkit import dangan, fact, jsonl, page
+from faultkit import dangan, fact, jsonl, page, warc
 
 BAD_NAME = os.fsdecode(b"bad-\xff\xfe-name.html")  # not UTF-8: a lone surrogate in Python
-
-
-def warc(path: Path, records: list[tuple[str | None, bytes, str | None]], gz: bool = True) -> Path:
-    """(url or None, payload, WARC-Date or None) response records."""
-    with open(path, "wb") as fh:
-        writer = WARCWriter(fh, gzip=gz)
-        for url, payload, date in records:
-            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
-            headers = [("WARC-Date", date)] if date else []
-            rec = writer.create_warc_record(url or "http://placeholder.example/", "response",
-                                            payload=io.BytesIO(payload), http_headers=http,
-                                            warc_headers_dict=dict(headers))
-            if url is None:
-                rec.rec_headers.remove_header("WARC-Target-URI")
-            writer.write_record(rec)
-    return path
 
 
 @pytest.fixture(scope="module")
