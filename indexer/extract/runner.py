@@ -106,6 +106,9 @@ def _worker_main(conn, inherited, parent_pid: int, from_main: bool, work: Callab
                  memory_mb: int) -> None:
     die_with_parent(parent_pid, from_main)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # Rust code (rjieba) that runs out of the budget prints a backtrace when asked to, and
+    # printing one needs memory: it deadlocks instead of aborting. Abort plainly.
+    os.environ["RUST_BACKTRACE"] = "0"
     for other in inherited:  # the parent's ends of the pipes: not ours to hold open
         other.close()
     base = _vm_bytes()
