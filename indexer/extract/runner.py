@@ -102,6 +102,18 @@ def _vm_bytes() -> int:
         return 0
 
 
+def _peak_vm_bytes() -> int:
+    """The largest address-space size this process has had (VmPeak), 0 when unknown."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmPeak:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def _worker_main(conn, inherited, parent_pid: int, from_main: bool, work: Callable,
                  memory_mb: int) -> None:
     die_with_parent(parent_pid, from_main)
@@ -112,7 +124,8 @@ def _worker_main(conn, inherited, parent_pid: int, from_main: bool, work: Callab
     for other in inherited:  # the parent's ends of the pipes: not ours to hold open
         other.close()
     base = _vm_bytes()
-    retire_at = 0
+    retire_at = limit = 0
+    limit_margin = max(16 * _MB, memory_mb * _MB // 20)
     if memory_mb > 0 and base:
         limit = base + memory_mb * _MB
         try:
@@ -132,8 +145,15 @@ def _worker_main(conn, inherited, parent_pid: int, from_main: bool, work: Callab
             status, payload = "ok", work(item)
         except MemoryError:
             status, payload = "memory", None
-        except Exception as exc:  # noqa: BLE001 - reported as the item's skip reason
-            status, payload = "error", f"{type(exc).__name__}: {exc}"[:500]
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - e.g. a Rust panic (pyo3's PanicException)
+            # Native code that runs out of memory often fails some other way than with a
+            # MemoryError: near the limit, that is what happened.
+            if retire_at and _peak_vm_bytes() >= limit - limit_margin:
+                status, payload = "memory", None
+            else:
+                status, payload = "error", f"{type(exc).__name__}: {exc}"[:500]
         del item
         # Retire after a MemoryError, or when grown by half the budget: the parent starts
         # a fresh worker with the whole budget.

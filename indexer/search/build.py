@@ -399,9 +399,12 @@ def _clash_message(clashes: list[tuple[str, str, str]]) -> str:
 
 
 def _write(ix, gen: Path, items, jobs: int, user_dict: str | None, progress: bool,
-           summary: Summary, signatures: dict, known: dict, deleting, budgets: BudgetSettings) -> None:
+           summary: Summary, signatures: dict, known: dict, deleting, budgets: BudgetSettings,
+           aliases: dict[str, str] | None = None) -> None:
     """Index `items` (new or changed pages); `known` pages are replaced, their old
-    reports deleted; `deleting` lists vanished page sources to delete afterwards."""
+    reports deleted; `deleting` lists vanished page keys to delete afterwards; `aliases`:
+    page key -> the key the index knows it by, when they differ."""
+    aliases = {} if aliases is None else aliases  # filled while the input is read
     from ..extract import runner
 
     # Warm everything once here, imports included: forked workers inherit it instead of
@@ -424,10 +427,11 @@ def _write(ix, gen: Path, items, jobs: int, user_dict: str | None, progress: boo
             summary.pages += 1
             if summary.pages == 1:
                 store.failpoint("build.extracting")
-            if result.key in known and result.key not in ids.replaced:
+            old_key = result.key if result.key in known else aliases.get(result.key)
+            if old_key is not None and old_key not in ids.replaced:
                 summary.changed_pages += 1
-                ids.replaced.add(result.key)
-                _delete_page(committer, known[result.key][1], signatures)
+                ids.replaced.add(old_key)
+                _delete_page(committer, known[old_key][1], signatures)
             elif result.skip is None:
                 summary.added_pages += 1
             if result.skip is not None:
@@ -666,11 +670,16 @@ def update(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None 
         old_ids = {rid for _hash, rids in known.values() for rid in rids}
         signatures = dedup.load_signatures(gen / "minhash.npz")
         seen: set[str] = set()
+        aliases: dict[str, str] = {}
 
         def todo() -> Iterator[PageWork | PageResult]:
             for item in iter_work(sources, planned=planned):
-                seen.add(item.key)
-                old = known.get(item.key)
+                key = item.key
+                if key not in known and item.source in known:
+                    # An index written when pages were known by their path: same page.
+                    key = aliases[item.key] = item.source
+                seen.add(key)
+                old = known.get(key)
                 if old and not force_all and isinstance(item, PageWork) and old[0] == item.page_hash:
                     summary.unchanged_pages += 1
                     continue
@@ -681,7 +690,7 @@ def update(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None 
                 return iter(sorted(set(known) - seen))
 
         _write(ix, gen, todo(), jobs, kept_dict, progress, summary, signatures,
-               known=known, deleting=Vanished(), budgets=budgets or SETTINGS.budgets)
+               known=known, deleting=Vanished(), budgets=budgets or SETTINGS.budgets, aliases=aliases)
         _conclude(root, gen, ix, signatures, summary, kept_dict, planned[0], allow_empty, old_ids, force)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary

@@ -96,3 +96,20 @@ def test_a_remaining_clash_stops_the_build(tmp_path):
     assert proc.returncode == 1
     assert "report ids clash" in proc.stderr and "x/pages/p.html" in proc.stderr and "y/pages/p.html" in proc.stderr
     assert not index.joinpath("current").exists() and not list(index.glob("gen-*"))
+
+
+def test_update_recognises_pages_of_an_index_that_knew_them_by_path(tmp_path):
+    """Indexes written before pages were keyed by identity (and .jsonl inputs) know a
+    page by its source path: an update over the folder treats them as the same pages."""
+    from indexer.commands.extract import run_extract
+
+    archive = write_pages(tmp_path / "pages", range(3))
+    extracted = tmp_path / "pages.jsonl"
+    with open(extracted, "w", encoding="utf-8") as fh:
+        run_extract([str(archive)], fh, jobs=1)
+    index = tmp_path / "ix"
+    build.build([str(extracted)], index, jobs=0)
+    before = search_ids(index)
+    summary = build.update([str(archive)], index, jobs=0)
+    assert (summary.added_pages, summary.changed_pages, summary.deleted_pages) == (0, 3, 0)
+    assert search_ids(index) == before
