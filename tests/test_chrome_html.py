@@ -269,3 +269,52 @@ def test_article_hidden_until_a_script_shows_it_is_kept():
     <div style="display:none">热门下载 某镇工作总结</div></body></html>"""
     clean = clean_page(page(html))
     assert list(clean.lines) == [P1, P2]
+
+
+NEWS = ("市气象台今天发布消息，受强冷空气影响，本周后期全市将出现明显降温和大风天气，最低气温可降至零下五度，"
+        "请市民注意防寒保暖，出行时关注道路结冰情况，农业部门做好设施大棚的加固工作。")
+
+
+@pytest.mark.parametrize("before", [
+    '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">\n\n\n',
+    "<!-- saved from url=(0042)http://www.a.example/ -->\n",
+])
+def test_markup_before_html_and_unclosed_tags_in_head_keep_the_body(before):
+    # an unknown tag left open in the head (its end tag misspelt) makes libxml2 nest the
+    # whole <body> inside <head>
+    html = f"""{before}<html><head><title>某局工作总结-某某网</title>
+    <meta http-equiv="Content-Type" content="text/html; charset=gb2312">
+    <cms:include_style> </cms_include>
+    </head>
+    <body><div class="nav"><a>首页</a> | <a>新闻</a> | <a>论坛</a></div>
+    <h1>某局工作总结</h1><div class="text"><p>{P1}</p><p>{P2}</p></div></body></html>"""
+    clean = clean_page(page(html))
+    assert clean.heading == "某局工作总结"
+    assert list(clean.lines) == [P1, P2]
+
+
+def test_one_paragraph_story_is_content():
+    html = f"""<html><head><title>全市本周后期明显降温_某某新闻网</title></head><body>
+    <div class="nav"><a>首页</a> | <a>本地</a> | <a>天气</a></div>
+    <div class="article"><h1>全市本周后期明显降温</h1><div class="info">2024-01-08 09:12 来源：某某新闻网</div>
+    <div class="body"><p>{NEWS}</p></div></div></body></html>"""
+    assert clean_page(page(html)).lines == (NEWS,)
+
+
+def test_story_under_its_heading_wins_over_a_longer_teaser_stream():
+    teasers = "".join(
+        f'<li class="item"><h4><a href="/n/{i}.html">其他新闻标题第{i}条</a></h4><p>{P1 if i % 2 else P3}{P2}</p></li>'
+        for i in range(6))
+    html = f"""<html><head><title>全市本周后期明显降温_某某新闻网</title></head><body>
+    <div class="top"><ul class="stream">{teasers[:200]}</ul></div>
+    <div class="col"><article><header><h1>全市本周后期明显降温</h1><div>某某新闻网 2024年1月8日</div></header>
+    <div class="body"><p>{NEWS}</p><p>{P4}</p></div></article>
+    <div class="more"><h2>你可能还想看</h2><ul class="stream">{teasers}</ul></div></div></body></html>"""
+    assert clean_page(page(html)).lines == (NEWS, P4)
+
+
+def test_a_story_that_opens_with_its_title_is_not_a_teaser_of_itself():
+    story = f"【全市本周后期明显降温】{NEWS}"
+    html = f"""<html><head><title>全市本周后期明显降温</title></head><body>
+    <h1>全市本周后期明显降温</h1><div class="c"><p>{story}</p></div></body></html>"""
+    assert clean_page(page(html)).lines == (story,)

@@ -53,22 +53,27 @@ def clean_html(decoded: DecodedPage) -> CleanPage:
     date = _meta_date(root)
     lost = _lost_text(html, root)
     _drop_invisible(root, structural=False)
-    # read before <header> is dropped: sites put the h1 in it
-    h1 = _main_heading(root, title)
-    _drop_invisible(root, structural=True)
+    # read before <header> is dropped: sites put the h1 in it (the h1 itself is kept)
+    heading_el = _main_heading(root, title)
+    _drop_invisible(root, structural=True, keep=heading_el)
     blocks = _blocks(root)
     if lost:
         # the parser gave up part of the document (nesting beyond its limits): fall back to
         # the tag-stripped text, one block element a line
         warnings.append("html_flattened: parser lost text, used tag-stripped text")
         blocks = [_Block(t, None, 0) for t in _strip_tags(html)]
+        heading_el = None
     if date is None:
         date = next((d for b in blocks[:200] if len(b.text) < 120 and (d := L.find_date(L.fold(b.text)))), None)
     items = [Item(b.text, link_density=b.link_chars / max(1, len(b.text))) for b in blocks]
-    if h1 is None and title:
-        h1 = _title_block(items, title)
+    heading_at = _block_of(blocks, heading_el)
+    if heading_at is not None:
+        h1 = " ".join(b.text for b in blocks[heading_at:] if b.owner is heading_el) or blocks[heading_at].text
+    else:
+        heading_at = _title_block(items, title) if title else None
+        h1 = items[heading_at].text if heading_at is not None else None
     # a <br> inside a sentence is a soft line break: re-join like a dump's broken lines
-    sel = select(_main_items(root, blocks, items), heading_hint=h1, join_broken=True)
+    sel = select(_main_items(root, blocks, items, heading_at), heading_hint=h1, join_broken=True)
     if not sel.lines:
         raise ExtractError("no_content: no report text found (chrome only)")
     return CleanPage(
@@ -111,9 +116,39 @@ def _parse(html: str):
         return None
     parser = lxml.html.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
     try:
-        return lxml.html.document_fromstring(html, parser=parser)
+        root = lxml.html.document_fromstring(html, parser=parser)
     except (etree.ParserError, ValueError):
         return None
+    _hoist_body(root)
+    return root
+
+
+# what a <head> may hold; anything else found there is page content the parser misplaced
+_HEAD_TAGS = {"title", "meta", "link", "script", "style", "base", "noscript", "template", "object"}
+
+
+def _hoist_body(root) -> None:
+    """Move page content that libxml2 left inside <head> into <body>.
+
+    With markup before <html> (a <meta>, a comment) or an unknown tag in the head,
+    libxml2 keeps the head open and nests the whole <body> inside it; browsers (the
+    HTML5 tree builder) put that content in the body. Done here the same way, so the
+    rest of the pipeline can drop <head> as invisible.
+    """
+    head = root.find("head")
+    if head is None:
+        return
+    strays = [el for el in head if isinstance(el.tag, str) and el.tag not in _HEAD_TAGS]
+    if not strays:
+        return
+    body = root.find("body")
+    if body is None:
+        body = etree.SubElement(root, "body")
+    for i, el in enumerate(strays):
+        body.insert(i, el)  # moves the element (its tail text goes with it)
+    for nested in list(body.iter("body")):
+        if nested is not body:
+            nested.drop_tag()
 
 
 def _page_title(root) -> str | None:
@@ -186,8 +221,9 @@ def _hidden_selectors(root) -> tuple[set[str], set[str]]:
     return classes, ids
 
 
-def _drop_invisible(root, structural: bool) -> None:
-    """Drop what is never shown; with `structural`, also the page furniture elements."""
+def _drop_invisible(root, structural: bool, keep=None) -> None:
+    """Drop what is never shown; with `structural`, also the page furniture elements
+    (a <header> holding `keep`, the main heading, gives way to the heading alone)."""
     classes, ids = _hidden_selectors(root)
     classes |= _HIDDEN_CLASSES
     body = root.find("body")
@@ -214,8 +250,12 @@ def _drop_invisible(root, structural: bool) -> None:
         if (hidden or (structural and tag in _STRUCTURAL)) and minor(el):
             doomed.append(el)
     for el in doomed:
-        if el.getparent() is not None:
-            el.drop_tree()  # keeps the tail text, which belongs to the parent
+        if el.getparent() is None:
+            continue
+        if keep is not None and el.tag in _STRUCTURAL and any(a is el for a in keep.iterancestors()):
+            keep.tail = None
+            el.addprevious(keep)
+        el.drop_tree()  # keeps the tail text, which belongs to the parent
 
 
 # --- blocks -----------------------------------------------------------------------------
@@ -289,20 +329,29 @@ def _lost_text(html: str, root) -> bool:
     return rough > 1.2 * parsed + 100
 
 
-def _title_block(items: list[Item], title: str) -> str | None:
+def _block_of(blocks: list[_Block], el) -> int | None:
+    """Index of the first block inside element `el`."""
+    if el is None:
+        return None
+    inside = set(el.iter())
+    return next((i for i, b in enumerate(blocks) if b.owner in inside), None)
+
+
+def _title_block(items: list[Item], title: str) -> int | None:
     """No h1-h3 repeats the <title>: a title-like paragraph that does (a styled div/td)."""
     tsq = L.squeeze(title)
-    for it in items:
+    for i, it in enumerate(items):
         if it.title_like and L.bigram_f1(it.sq, tsq) >= 0.7:
-            return it.text
+            return i
         if it.prose and not it.cue:
             break  # the heading comes before the body
     return None
 
 
-def _main_heading(root, title: str | None) -> str | None:
-    """The visible main heading: an h1 (else h2/h3) that repeats the <title>; failing that
-    the first title-like h1. Logo h1s (links, site names) do not repeat the title."""
+def _main_heading(root, title: str | None):
+    """The visible main heading element: an h1 (else h2/h3) that repeats the <title>;
+    failing that the first title-like h1. Logo h1s (links, site names) do not repeat the
+    title."""
     tsq = L.squeeze(title or "")
     cands = []
     for h in root.iter("h1", "h2", "h3"):
@@ -311,43 +360,52 @@ def _main_heading(root, title: str | None) -> str | None:
         links = sum(len(a.text_content().strip()) for a in h.iter("a"))
         if L.cjk_count(text) < 4 or links >= 0.5 * len(text) or L.is_marker(f) or L.chrome_cue(f):
             continue
-        cands.append((h.tag, text))
+        cands.append((h, text))
     for level in ("h1", "h2", "h3"):
-        for tag, text in cands:
+        for h, text in cands:
             sq = L.squeeze(text)
-            if tag == level and tsq and sq and (sq in tsq or L.bigram_f1(sq, tsq) >= 0.6):
-                return text
-    return next((t for tag, t in cands if tag == "h1" and L.is_title_like(L.fold(t))), None)
+            if h.tag == level and tsq and sq and (sq in tsq or L.bigram_f1(sq, tsq) >= 0.6):
+                return h
+    return next((h for h, t in cands if h.tag == "h1" and L.is_title_like(L.fold(t))), None)
 
 
 # --- main block -------------------------------------------------------------------------
 
 
-def _main_items(root, blocks: list[_Block], items: list[Item]) -> list[Item]:
-    """The lines inside the element that holds (nearly) all of the page's prose.
+def _main_items(root, blocks: list[_Block], items: list[Item], heading_at: int | None) -> list[Item]:
+    """The lines inside the element that holds (nearly) all of the article's prose.
 
     Each prose paragraph weighs its Chinese characters and counts for its element and
-    every ancestor; from <body> we descend into the child holding at least 80% of the
-    total weight, as long as there is one. Link lists and chrome lines weigh nothing.
+    every ancestor. With a main heading, only the prose after it counts and the search
+    starts at the heading's nearest ancestor holding any of it (the article); without
+    one, at <body>. From there we descend into the child holding at least 80% of the
+    weight, as long as there is one. Link lists and chrome lines weigh nothing.
     """
     weight: dict = {}
     count: dict = {}  # prose paragraphs per element, for their mean length
-    total = 0
-    for b, it in zip(blocks, items):
-        if b.owner is None or it.link_density > 0.3 or not it.prose or it.cue:
+    first = heading_at or 0
+    heading = set(blocks[first].owner.iter()) if heading_at is not None and blocks[first].owner is not None else ()
+    for b, it in zip(blocks[first:], items[first:]):
+        if b.owner is None or it.link_density > 0.3 or not it.prose or it.cue or b.owner in heading:
             continue
         w = L.cjk_count(it.f)
-        total += w
         el = b.owner
         while el is not None:
             weight[el] = weight.get(el, 0) + w
             count[el] = count.get(el, 0) + 1
             el = el.getparent()
-    if not total:
-        return items
-    node = root.find("body")
-    if node is None or node not in weight:
-        node = root
+    if heading_at and not weight:  # no prose after that heading: it was not the article's
+        return _main_items(root, blocks, items, None)
+    node = None
+    if heading_at is not None and blocks[heading_at].owner is not None:
+        node = next((a for a in blocks[heading_at].owner.iterancestors() if a in weight), None)
+    if node is None:
+        node = root.find("body")
+        if node is None or node not in weight:
+            node = root
+    if node not in weight:
+        return items[first:]
+    total = weight[node]
     while True:
         kids = [c for c in node if weight.get(c, 0) > 0]
         if not kids:
@@ -360,7 +418,7 @@ def _main_items(root, blocks: list[_Block], items: list[Item]) -> list[Item]:
     while node.getparent() is not None and _marker_outside(node):
         node = node.getparent()
     inside = set(node.iter())
-    return [it for b, it in zip(blocks, items) if b.owner is not None and b.owner in inside]
+    return [it for b, it in zip(blocks[first:], items[first:]) if b.owner is not None and b.owner in inside]
 
 
 def _dominant(best, kids: list, weight: dict, count: dict, total: int) -> bool:

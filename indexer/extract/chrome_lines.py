@@ -280,8 +280,10 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
 
     # --- teasers (title + start of body, or a line cut off with …) before the body ---------
     titles = [t for t in titles if len(t) >= 6]
-    for i in range(n):
-        if not drop[i] and (_is_teaser(items[i], titles) or (i < pre_end and _cut_off(items[i].f))):
+    teasers = [i for i in range(n) if not drop[i] and (_is_teaser(items[i], titles) or (i < pre_end and _cut_off(items[i].f)))]
+    # a teaser stands for a body elsewhere on the page: the only prose is the body itself
+    if any(prose(i) for i in range(n) if i not in teasers):
+        for i in teasers:
             drop[i] = True
     # a summary box that repeats the opening of the next paragraph
     for i in range(min(pre_end + 1, n)):
@@ -295,7 +297,7 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
         return Selection((), heading, tuple(it.text for it in items), outer)
     last_prose = _trim_tail(items, cue, drop, first_prose, max(i for i in range(n) if prose(i)))
     body_cjk = [L.cjk_count(items[i].f) for i in range(n) if prose(i)]
-    if sum(body_cjk) < _MIN_BODY_CJK or (len(body_cjk) < 2 and sum(body_cjk) < 200):
+    if sum(body_cjk) < _MIN_BODY_CJK:
         return Selection((), heading, tuple(it.text for it in items), outer)
 
     # --- region: headings and markers may precede the first prose line -------------------
