@@ -318,3 +318,41 @@ def test_a_story_that_opens_with_its_title_is_not_a_teaser_of_itself():
     html = f"""<html><head><title>全市本周后期明显降温</title></head><body>
     <h1>全市本周后期明显降温</h1><div class="c"><p>{story}</p></div></body></html>"""
     assert clean_page(page(html)).lines == (story,)
+
+
+def test_closing_sentence_and_signature_end_the_body():
+    html = f"""<html><head><title>关于做好冬季防寒工作的通知</title></head><body><h1>关于做好冬季防寒工作的通知</h1>
+    <div class="c"><p>{P1}</p><p>{P2}</p><p>特此通知。</p><p>某某县人民政府办公室</p><p>2023年12月1日</p></div>
+    <div class="f">发布时间：2023-12-02 浏览次数：88</div></body></html>"""
+    assert clean_page(page(html)).lines == (P1, P2, "特此通知。", "某某县人民政府办公室", "2023年12月1日")
+
+
+def test_short_last_sentence_is_body_but_a_labelled_signature_is_not():
+    html = f"""<html><body><h1>某局工作总结</h1><div class="c"><p>{P1}</p><p>{P2}</p>
+    <p>全年共开展培训十二次。</p><p>签名：材料写作，重在积累。</p></div></body></html>"""
+    assert clean_page(page(html)).lines == (P1, P2, "全年共开展培训十二次。")
+
+
+def test_title_line_without_a_document_noun_anchors_the_article():
+    html = f"""<html><head><title>多地迎来降温 市民添衣出行(图)</title></head><body><table><tr><td>
+    <div class="nav"><a>首页</a> | <a>新闻</a></div>
+    <table><tr><td><b>多地迎来降温 市民添衣出行(图)</b></td></tr></table>
+    <p>{NEWS}</p><p>{P4}</p></td>
+    <td><p>{P1}</p><p>{P2}</p><p>{P3}</p></td></tr></table></body></html>"""
+    clean = clean_page(page(html))
+    assert clean.heading == "多地迎来降温 市民添衣出行(图)"
+    assert clean.lines == (NEWS, P4)
+
+
+def test_a_mostly_linked_sentence_is_a_link():
+    html = f"""<html><body><h1>某局工作总结</h1><div class="c"><p>{P1}</p><p>{P2}</p>
+    <p>·<a href="/1.html">[图集]某市举行迎新春文艺演出，各界群众踊跃参加，场面热烈</a>(新闻)</p><p>{P3}</p></div></body></html>"""
+    assert clean_page(page(html)).lines == (P1, P2, P3)
+
+
+def test_a_lead_paragraph_beside_the_text_block_is_kept():
+    html = f"""<html><head><title>全市本周后期明显降温</title></head><body><article>
+    <h1>全市本周后期明显降温</h1><p class="date">2024-01-08</p><p class="lead">{NEWS}</p>
+    <div class="body">{"".join(f"<p>{x}</p>" for x in (P1, P2, P3, P4) * 2)}</div></article>
+    <div class="side"><p>热门：某镇工作总结……</p></div></body></html>"""
+    assert clean_page(page(html)).lines == (NEWS, *(P1, P2, P3, P4) * 2)

@@ -341,7 +341,8 @@ def _title_block(items: list[Item], title: str) -> int | None:
     """No h1-h3 repeats the <title>: a title-like paragraph that does (a styled div/td)."""
     tsq = L.squeeze(title)
     for i, it in enumerate(items):
-        if it.title_like and L.bigram_f1(it.sq, tsq) >= 0.7:
+        sim = L.bigram_f1(it.sq, tsq)
+        if (it.title_like and sim >= 0.7) or (sim >= 0.9 and len(it.sq) <= len(tsq) + 4):
             return i
         if it.prose and not it.cue:
             break  # the heading comes before the body
@@ -406,6 +407,7 @@ def _main_items(root, blocks: list[_Block], items: list[Item], heading_at: int |
     if node not in weight:
         return items[first:]
     total = weight[node]
+    beside: list = []  # lone paragraphs next to the block descended into (a lead, a coda)
     while True:
         kids = [c for c in node if weight.get(c, 0) > 0]
         if not kids:
@@ -413,12 +415,31 @@ def _main_items(root, blocks: list[_Block], items: list[Item], heading_at: int |
         best = max(kids, key=lambda c: weight[c])
         if weight[best] < 0.8 * total and not _dominant(best, kids, weight, count, total):
             break
+        beside += _lone_paragraphs_beside(best, weight)
         node = best
     # 【篇N】 markers that sit beside the chosen block still belong to the content
     while node.getparent() is not None and _marker_outside(node):
         node = node.getparent()
-    inside = set(node.iter())
+    inside = set(node.iter()).union(*(el.iter() for el in beside))
     return [it for b, it in zip(blocks[first:], items[first:]) if b.owner is not None and b.owner in inside]
+
+
+def _lone_paragraphs_beside(el, weight: dict) -> list:
+    """Siblings right before and after `el` that are each one prose paragraph and nothing
+    else (a lead paragraph above the article's text block), up to the first that is not.
+    A paragraph cut off with "…" is a summary box, not a lead."""
+    out = []
+    for step in ("getprevious", "getnext"):
+        sib = getattr(el, step)()
+        while sib is not None:
+            content = sib.text_content() if isinstance(sib.tag, str) else ""
+            text = L.cjk_count(content)
+            if text:
+                if weight.get(sib, 0) < 0.9 * text or content.rstrip().endswith(("...", "…")):
+                    break
+                out.append(sib)
+            sib = getattr(sib, step)()
+    return out
 
 
 def _dominant(best, kids: list, weight: dict, count: dict, total: int) -> bool:

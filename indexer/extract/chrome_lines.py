@@ -76,6 +76,7 @@ class Selection:
 
 
 _REPEAT_SIM = 0.7
+_MAX_PROSE_LINKS = 0.7  # a sentence may link a few words; one mostly linked is a link
 _MIN_BODY_CJK = 60  # less prose than this is not a report (chrome-only page)
 
 
@@ -189,6 +190,23 @@ def _trim_tail(items: list[Item], cue: list, drop: list[bool], first: int, last:
             last -= 1
 
 
+def _closing(items: list[Item], drop: list[bool], last: int) -> int:
+    """The body's end moved over its closing lines: short sentences (特此报告。) and a
+    signature, i.e. the issuing unit's name and a bare date (the date is dropped as
+    publish info until then)."""
+    n = len(items)
+    while last + 1 < n and not drop[last + 1] and L.is_sentence(items[last + 1].f):
+        last += 1
+    k = last + 1
+    if k < n and not drop[k] and items[k].short_plain and not items[k].cue and 2 <= L.cjk_count(items[k].f) <= 30:
+        k += 1  # the unit's name
+    if k < n and L.is_bare_date(items[k].f):
+        for j in range(last + 1, k + 1):
+            drop[j] = False
+        last = k
+    return last
+
+
 def _split_run_in_title(items: list[Item], hint: str | None) -> list[Item]:
     """`Title  First sentence of the body…` on one line: split off the title when it
     repeats the page's title (the hint, or a title-like line above it)."""
@@ -219,7 +237,8 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
         cue[i] = it.cue
         # a line mostly made of links is a link list, unless it reads as text (keyword
         # links inside a sentence or a heading)
-        linky = it.link_density >= 0.5 and not (it.prose or it.heading_start or it.marker)
+        linky = it.link_density >= 0.5 and not (
+            (it.prose and it.link_density < _MAX_PROSE_LINKS) or it.heading_start or it.marker)
         if cue[i] or linky:
             drop[i] = True
 
@@ -296,6 +315,7 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
     if first_prose is None:
         return Selection((), heading, tuple(it.text for it in items), outer)
     last_prose = _trim_tail(items, cue, drop, first_prose, max(i for i in range(n) if prose(i)))
+    last_prose = _closing(items, drop, last_prose)
     body_cjk = [L.cjk_count(items[i].f) for i in range(n) if prose(i)]
     if sum(body_cjk) < _MIN_BODY_CJK:
         return Selection((), heading, tuple(it.text for it in items), outer)

@@ -102,6 +102,32 @@ def is_prose(f: str) -> bool:
     return n >= 20 and _CLAUSE_PUNCT.search(f) is not None and n >= 0.5 * len(f.replace(" ", ""))
 
 
+_FULL_STOP = re.compile(r"[。!?][\"'”’」』)）]?$")
+
+
+def is_sentence(f: str) -> bool:
+    """A short line that reads as one full sentence (prose too short for is_prose)."""
+    s = f.strip()
+    n = cjk_count(s)
+    return (n >= 4 and n >= 0.5 * len(s.replace(" ", "")) and _FULL_STOP.search(s) is not None
+            and not _LABELLED.match(s))
+
+
+_LABELLED = re.compile(r"^[^,:;!?。]{1,6}:")  # "签名: …", "备注: …": a labelled field
+
+
+_CN_DIGIT = "〇零○一二三四五六七八九十"
+_BARE_DATE = re.compile(
+    rf"(?:(?:19|20)\d{{2}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日|[二][{_CN_DIGIT}]{{3}}年[{_CN_DIGIT}]{{1,2}}月[{_CN_DIGIT}]{{1,3}}日"
+    rf"|(?:19|20)\d{{2}}[-/.]\d{{1,2}}[-/.]\d{{1,2}})"
+)
+
+
+def is_bare_date(f: str) -> bool:
+    """A line that is only a date (the date under a signed document)."""
+    return _BARE_DATE.fullmatch(f.strip()) is not None
+
+
 def ends_sentence(f: str) -> bool:
     return f.rstrip().endswith(_TERMINAL)
 
