@@ -356,3 +356,19 @@ def test_a_lead_paragraph_beside_the_text_block_is_kept():
     <div class="body">{"".join(f"<p>{x}</p>" for x in (P1, P2, P3, P4) * 2)}</div></article>
     <div class="side"><p>热门：某镇工作总结……</p></div></body></html>"""
     assert clean_page(page(html)).lines == (NEWS, *(P1, P2, P3, P4) * 2)
+
+
+def test_contents_page_without_prose_is_a_document():
+    toc = [("城乡融合发展的理论逻辑与实践路径", "王某某"), ("基层治理现代化的三重维度", "李某;赵某"),
+           ("数字政府建设中的数据共享机制研究", "陈某某"), ("新时代乡村人才振兴的制度保障", "刘某"),
+           ("公共文化服务均等化的政策演进", "张某;周某"), ("区域协调发展战略的空间布局", "孙某某"),
+           ("全球价值链视角下的产业升级路径分析", "吴某"), ("生态环境治理中的多元主体协同机制", "郑某;钱某"),
+           ("共同富裕目标下的收入分配制度改革", "冯某某"), ("基本公共服务标准化建设的地方实践", "何某")]
+    rows = "".join(f"<p>{t}</p><p>{a}</p>" for t, a in toc)
+    html = f"""<html><head><title>某某学报2023年第2期</title></head><body>
+    <ul class="nav"><li><a>首页</a></li><li><a>期刊</a></li><li><a>关于我们</a></li></ul>
+    <div class="main"><div class="left"><h3>《某某学报》2023年第2期</h3><p>目录</p>{rows}</div>
+    <div class="right"><h3>往期</h3><ul><li><a>2023年第1期</a></li><li><a>2022年第6期</a></li></ul></div></div>
+    </body></html>"""
+    clean = clean_page(page(html))
+    assert clean.lines == ("目录", *[x for pair in toc for x in pair])

@@ -31,6 +31,9 @@ _SIMPLE_SELECTOR = re.compile(r"^\s*([a-zA-Z][\w-]*)?([.#])([\w-]+)\s*$")
 _OPEN_RUN = re.compile(r"(?:<[a-zA-Z][\w-]*(?:\s[^<>]*)?>\s*){32,}")
 _CLOSE_RUN = re.compile(r"(?:</[a-zA-Z][\w-]*\s*>\s*){32,}")
 _TAG = re.compile(r"<[a-zA-Z][\w-]*(?:\s[^<>]*)?>|</[a-zA-Z][\w-]*\s*>")
+# a page without prose is a document when this much plain text remains (a contents page)
+_MIN_PLAIN_LINES = 8
+_MIN_PLAIN_CJK = 150
 _SITE_SEP = re.compile(r"\s*(?:_|\||｜|–|—|\s-\s)\s*")
 
 
@@ -73,14 +76,17 @@ def clean_html(decoded: DecodedPage) -> CleanPage:
         heading_at = _title_block(items, title) if title else None
         h1 = items[heading_at].text if heading_at is not None else None
     # a <br> inside a sentence is a soft line break: re-join like a dump's broken lines
-    sel = select(_main_items(root, blocks, items, heading_at), heading_hint=h1, join_broken=True)
-    if not sel.lines:
+    sel = select(_main_items(root, blocks, items, heading_at, _prose), heading_hint=h1, join_broken=True)
+    lines, heading = sel.lines, sel.heading
+    if not lines:  # no prose: a table of contents, a list, verse
+        lines, heading = _plain_lines(root, blocks, items, heading_at, h1), h1
+    if not lines:
         raise ExtractError("no_content: no report text found (chrome only)")
     return CleanPage(
         decoded=decoded,
-        lines=sel.lines,
-        heading=sel.heading,
-        page_title=title or sel.heading,
+        lines=lines,
+        heading=heading,
+        page_title=title or heading,
         publish_date=date,
         url=url,
         site=urlsplit(url).hostname if url else _site_of(title_tail, html),
@@ -373,21 +379,43 @@ def _main_heading(root, title: str | None):
 # --- main block -------------------------------------------------------------------------
 
 
-def _main_items(root, blocks: list[_Block], items: list[Item], heading_at: int | None) -> list[Item]:
-    """The lines inside the element that holds (nearly) all of the article's prose.
+def _prose(it: Item) -> bool:
+    """What the main block is made of: prose that is neither a link nor chrome."""
+    return it.link_density <= 0.3 and it.prose and not it.cue
 
-    Each prose paragraph weighs its Chinese characters and counts for its element and
-    every ancestor. With a main heading, only the prose after it counts and the search
-    starts at the heading's nearest ancestor holding any of it (the article); without
-    one, at <body>. From there we descend into the child holding at least 80% of the
-    weight, as long as there is one. Link lists and chrome lines weigh nothing.
+
+def _plain(it: Item) -> bool:
+    """What a page without prose is made of: unlinked lines of text that are no chrome,
+    no menu and no title of another page."""
+    return (it.link_density <= 0.3 and not it.cue and L.cjk_count(it.f) >= 2 and not it.title_like
+            and not L.is_menu(it.f))
+
+
+def _plain_lines(root, blocks: list[_Block], items: list[Item], heading_at: int | None,
+                 heading: str | None) -> tuple[str, ...]:
+    """The lines of the element holding most of a prose-less page's plain text, when
+    there are enough of them to be a document rather than leftovers of chrome."""
+    kept = [it for it in _main_items(root, blocks, items, heading_at, _plain) if _plain(it) and it.text != heading]
+    if len(kept) < _MIN_PLAIN_LINES or sum(L.cjk_count(it.f) for it in kept) < _MIN_PLAIN_CJK:
+        return ()
+    return tuple(it.text for it in kept)
+
+
+def _main_items(root, blocks: list[_Block], items: list[Item], heading_at: int | None, counts) -> list[Item]:
+    """The lines inside the element that holds (nearly) all of the article's text.
+
+    Each paragraph that `counts` (prose) weighs its Chinese characters and counts for its
+    element and every ancestor. With a main heading, only the text after it counts and
+    the search starts at the heading's nearest ancestor holding any of it (the article);
+    without one, at <body>. From there we descend into the child holding at least 80% of
+    the weight, as long as there is one.
     """
     weight: dict = {}
-    count: dict = {}  # prose paragraphs per element, for their mean length
+    count: dict = {}  # weighed paragraphs per element, for their mean length
     first = heading_at or 0
     heading = set(blocks[first].owner.iter()) if heading_at is not None and blocks[first].owner is not None else ()
     for b, it in zip(blocks[first:], items[first:]):
-        if b.owner is None or it.link_density > 0.3 or not it.prose or it.cue or b.owner in heading:
+        if b.owner is None or not counts(it) or b.owner in heading:
             continue
         w = L.cjk_count(it.f)
         el = b.owner
@@ -396,7 +424,7 @@ def _main_items(root, blocks: list[_Block], items: list[Item], heading_at: int |
             count[el] = count.get(el, 0) + 1
             el = el.getparent()
     if heading_at and not weight:  # no prose after that heading: it was not the article's
-        return _main_items(root, blocks, items, None)
+        return _main_items(root, blocks, items, None, counts)
     node = None
     if heading_at is not None and blocks[heading_at].owner is not None:
         node = next((a for a in blocks[heading_at].owner.iterancestors() if a in weight), None)
