@@ -372,3 +372,22 @@ def test_contents_page_without_prose_is_a_document():
     </body></html>"""
     clean = clean_page(page(html))
     assert clean.lines == ("目录", *[x for pair in toc for x in pair])
+
+
+def test_reader_comments_outweighing_the_post_are_not_content():
+    comments = "".join(
+        f'<h4>#{i}楼 网友{i} 2023-05-{10 + i} 1{i}:2{i}</h4><p>{(P2, P3, P4)[i % 3][: 30 + i]}</p>' for i in range(12))
+    html = f"""<html><body><div class="top"><h1><a href="/">某某的博客</a></h1></div>
+    <div class="main"><div class="post"><h2><a href="/p/1">入住新博客</a></h2><p>{P1}</p><p>{P2}</p>
+    <p class="foot">发表于 2023年05月09日 12:40 阅读(88)</p></div>
+    <div class="feedback"><h3>评论</h3>{comments}</div></div></body></html>"""
+    assert clean_page(page(html)).lines == (P1, P2)
+
+
+def test_forum_thread_alone_on_its_page_keeps_its_posts():
+    posts = "".join(f'<div class="post"><p>作者：网友{i} 发表于 2023-05-{10 + i} 10:0{i}</p><p>{p}</p></div>'
+                    for i, p in enumerate((P1, P2, P3, P4)))
+    html = f"""<html><head><title>关于意识形态工作的讨论</title></head><body>
+    <h1>关于意识形态工作的讨论</h1><div class="thread">{posts}</div></body></html>"""
+    lines = clean_page(page(html)).lines
+    assert all(p in lines for p in (P1, P2, P3, P4))

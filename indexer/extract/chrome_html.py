@@ -34,6 +34,10 @@ _TAG = re.compile(r"<[a-zA-Z][\w-]*(?:\s[^<>]*)?>|</[a-zA-Z][\w-]*\s*>")
 # a page without prose is a document when this much plain text remains (a contents page)
 _MIN_PLAIN_LINES = 8
 _MIN_PLAIN_CJK = 150
+# a thread of comments: this many dated bylines, one for every few paragraphs at most
+_THREAD_MIN_STAMPS = 3
+_THREAD_POSTS_PER_STAMP = 3
+_THREAD_ARTICLE_CJK = 100  # prose beside a thread that makes it an article's comments
 _SITE_SEP = re.compile(r"\s*(?:_|\||｜|–|—|\s-\s)\s*")
 
 
@@ -412,17 +416,22 @@ def _main_items(root, blocks: list[_Block], items: list[Item], heading_at: int |
     """
     weight: dict = {}
     count: dict = {}  # weighed paragraphs per element, for their mean length
+    stamps: dict = {}  # bylines with a clock time per element
     first = heading_at or 0
     heading = set(blocks[first].owner.iter()) if heading_at is not None and blocks[first].owner is not None else ()
     for b, it in zip(blocks[first:], items[first:]):
-        if b.owner is None or not counts(it) or b.owner in heading:
+        if b.owner is None or b.owner in heading:
+            continue
+        if it.link_density < 0.5 and L.is_stamp(it.f):
+            for el in _up(b.owner):
+                stamps[el] = stamps.get(el, 0) + 1
+        if not counts(it):
             continue
         w = L.cjk_count(it.f)
-        el = b.owner
-        while el is not None:
+        for el in _up(b.owner):
             weight[el] = weight.get(el, 0) + w
             count[el] = count.get(el, 0) + 1
-            el = el.getparent()
+    _discount_threads(weight, count, stamps)
     if heading_at and not weight:  # no prose after that heading: it was not the article's
         return _main_items(root, blocks, items, None, counts)
     node = None
@@ -450,6 +459,40 @@ def _main_items(root, blocks: list[_Block], items: list[Item], heading_at: int |
         node = node.getparent()
     inside = set(node.iter()).union(*(el.iter() for el in beside))
     return [it for b, it in zip(blocks[first:], items[first:]) if b.owner is not None and b.owner in inside]
+
+
+def _up(el):
+    """The element and its ancestors."""
+    while el is not None:
+        yield el
+        el = el.getparent()
+
+
+def _discount_threads(weight: dict, count: dict, stamps: dict) -> None:
+    """Reader comments beside an article weigh nothing.
+
+    A thread is an element whose paragraphs come under their own dated bylines (a few
+    paragraphs per byline at most). Where a thread's parent also holds an article (prose
+    outside the thread with at most a byline or two of its own), the thread's weight is
+    taken off its ancestors. A page that is only a thread (a forum) keeps its weight."""
+    def thread(el) -> bool:
+        return stamps.get(el, 0) >= _THREAD_MIN_STAMPS and stamps[el] * _THREAD_POSTS_PER_STAMP >= count.get(el, 0)
+
+    def beside_article(el) -> bool:
+        parent = el.getparent()
+        return (parent is not None and weight.get(parent, 0) - weight[el] >= _THREAD_ARTICLE_CJK
+                and stamps.get(parent, 0) - stamps[el] < _THREAD_MIN_STAMPS)
+
+    found = [el for el in weight if thread(el) and beside_article(el)]
+    for el in found:
+        if any(a in found for a in el.iterancestors()):
+            continue
+        w, n = weight[el], count[el]
+        for a in el.iterancestors():
+            weight[a] -= w
+            count[a] -= n
+        for d in el.iter():
+            weight.pop(d, None)
 
 
 def _lone_paragraphs_beside(el, weight: dict) -> list:

@@ -259,6 +259,15 @@ _DATE = re.compile(r"((?:19|20)\d{2})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,
 _DATE_CUE = re.compile(r"(发布|更新|上传|发表|时间|日期|发布于|pub|date|time)", re.I)
 
 
+_STAMP = re.compile(r"(?:(?:19|20)\d{2}\s*[-/年.]\s*)?\d{1,2}\s*[-/月.]\s*\d{1,2}\s*日?\s*\d{1,2}:\d{2}")
+
+
+def is_stamp(f: str) -> bool:
+    """A short line carrying a date and a clock time: the byline of a post or comment."""
+    s = f.strip()
+    return len(s) <= 80 and not is_prose(s) and _STAMP.search(s) is not None
+
+
 def find_date(f: str, need_cue: bool = True) -> str | None:
     """YYYY-MM-DD from a (folded) publish-info line."""
     m = _DATE.search(f)
