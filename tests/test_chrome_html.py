@@ -391,3 +391,11 @@ def test_forum_thread_alone_on_its_page_keeps_its_posts():
     <h1>关于意识形态工作的讨论</h1><div class="thread">{posts}</div></body></html>"""
     lines = clean_page(page(html)).lines
     assert all(p in lines for p in (P1, P2, P3, P4))
+
+
+def test_loose_text_before_the_text_block_is_kept():
+    body = "".join(f"<p>{x}</p>" for x in (P1, P2, P3, P4) * 2)
+    html = f"""<html><body><center><h3>某局工作总结</h3><a>回复</a> | <a>关闭</a>
+    <table><tr><td><hr>{NEWS}<font>{body}</font><center>本贴由某某于2023年5月1日发表</center></td></tr></table>
+    </center></body></html>"""
+    assert clean_page(page(html)).lines == (NEWS, *(P1, P2, P3, P4) * 2)

@@ -445,6 +445,7 @@ def _main_items(root, blocks: list[_Block], items: list[Item], heading_at: int |
         return items[first:]
     total = weight[node]
     beside: list = []  # lone paragraphs next to the block descended into (a lead, a coda)
+    path: set = set()  # the elements descended through
     while True:
         kids = [c for c in node if weight.get(c, 0) > 0]
         if not kids:
@@ -453,12 +454,37 @@ def _main_items(root, blocks: list[_Block], items: list[Item], heading_at: int |
         if weight[best] < 0.8 * total and not _dominant(best, kids, weight, count, total):
             break
         beside += _lone_paragraphs_beside(best, weight)
+        path.add(node)
         node = best
     # 【篇N】 markers that sit beside the chosen block still belong to the content
     while node.getparent() is not None and _marker_outside(node):
         node = node.getparent()
     inside = set(node.iter()).union(*(el.iter() for el in beside))
-    return [it for b, it in zip(blocks[first:], items[first:]) if b.owner is not None and b.owner in inside]
+    chosen = [i for i in range(first, len(blocks)) if blocks[i].owner is not None and blocks[i].owner in inside]
+    if chosen:
+        chosen = _loose_text_beside(blocks, items, chosen, path, first, counts)
+    return [items[i] for i in chosen]
+
+
+def _loose_text_beside(blocks, items, chosen: list[int], path: set, first: int, counts) -> list[int]:
+    """Add paragraphs of loose text (owned by an element descended through, e.g. text
+    right after an <hr>) that directly precede or follow the chosen blocks."""
+    def loose(j: int) -> bool:
+        return blocks[j].owner in path and counts(items[j]) and not items[j].f.rstrip().endswith(("...", "…"))
+
+    lo, hi = chosen[0], chosen[-1]
+    before, after = [], []
+    j = lo - 1
+    while j >= first and (loose(j) or not L.cjk_count(items[j].f)):
+        if loose(j):
+            before.append(j)
+        j -= 1
+    j = hi + 1
+    while j < len(blocks) and (loose(j) or not L.cjk_count(items[j].f)):
+        if loose(j):
+            after.append(j)
+        j += 1
+    return before[::-1] + chosen + after
 
 
 def _up(el):
