@@ -59,7 +59,7 @@ def test_blog_style_article_with_tags_share_and_script_inside_content():
     clean = clean_page(page(html))
     assert list(clean.lines) == [P1, "一、工作开展情况", P2, "二、存在的问题", P3, P4]
     assert clean.url == "https://www.gongwen.example/a/123.html"
-    assert clean.site == "www.gongwen.example"
+    assert clean.site == "gongwen.example"
     assert clean.publish_date == "2024-03-05"
     assert "广告" not in joined(clean) and "隐藏" not in joined(clean)
 
@@ -176,7 +176,7 @@ def test_relative_canonical_is_resolved_against_the_warc_url():
     <h1>某局工作总结</h1><p>{P1}</p><p>{P2}</p></body></html>"""
     clean = clean_page(page(html, url="http://www.a.example/list/88.html?from=x"))
     assert clean.url == "http://www.a.example/wz/88.html"
-    assert clean.site == "www.a.example"
+    assert clean.site == "a.example"
 
 
 def _squeeze(text: str) -> str:

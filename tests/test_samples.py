@@ -104,7 +104,7 @@ def test_warc_and_zip_sources(extracted):
     assert any(s.endswith("community-pages.zip!jinqiao/2023-zongjie.html") for s in sources)
     warc = [r for r in extracted if r["source"].endswith("county-crawl.warc.gz!http://www.qingsong.example/scjg/2024/zongjie.html")]
     assert warc and warc[0]["url"] == "http://www.qingsong.example/scjg/2024/zongjie.html"
-    assert warc[0]["site"] == "www.qingsong.example"
+    assert warc[0]["site"] == "qingsong.example"
 
 
 def test_seed_000_mojibake_is_reported(extracted):

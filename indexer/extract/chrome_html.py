@@ -12,7 +12,7 @@ from lxml import etree
 from . import lines as L
 from .chrome_lines import Item, select
 from .model import CleanPage, DecodedPage, ExtractError
-from .site import site_from_page
+from .site import site_from_page, site_from_url
 
 # never visible, or page furniture by definition
 _INVISIBLE = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
@@ -56,6 +56,7 @@ def clean_html(decoded: DecodedPage) -> CleanPage:
     warnings = list(decoded.warnings)
     title = _page_title(root)
     title_tail = _title_tail(root)
+    declared = _declared_site_names(root)
     url = _canonical(root, decoded.raw.url) or decoded.raw.url
     date = _meta_date(root)
     lost = _lost_text(html, root)
@@ -93,7 +94,7 @@ def clean_html(decoded: DecodedPage) -> CleanPage:
         page_title=title or heading,
         publish_date=date,
         url=url,
-        site=urlsplit(url).hostname if url else _site_of(title_tail, html),
+        site=site_from_url(url) if url else site_from_page(declared, title_tail, _strip_tags(html[-6000:])[-12:]),
         warnings=tuple(warnings),
     )
 
@@ -178,9 +179,11 @@ def _page_title(root) -> str | None:
     return text
 
 
-def _site_of(title_tail: str | None, html: str) -> str | None:
-    """The site as the page names it, from its <title> and the last lines (the footer)."""
-    return site_from_page(title_tail, _strip_tags(html[-6000:])[-12:])
+def _declared_site_names(root) -> list[str]:
+    """Site names the page's metadata declares (og:site_name, application-name)."""
+    keys = ("og:site_name", "application-name", "apple-mobile-web-app-title")
+    return [el.get("content") for el in root.iter("meta")
+            if (el.get("property") or el.get("name") or "").lower() in keys and el.get("content")]
 
 
 def _title_tail(root) -> str | None:
