@@ -20,6 +20,10 @@ from dataclasses import dataclass, field
 class ExtractSettings:
     """Thresholds of the extraction passes (indexer/extract/)."""
 
+    # script: a text is mixed when the minority script holds this share of the characters
+    # that exist in one script only (a stray leftover character does not make it mixed)
+    script_mixed_share: float = 0.02
+
 
 @dataclass(frozen=True)
 class BudgetSettings:

@@ -111,3 +111,13 @@ def test_seed_000_mojibake_is_reported(extracted):
     reports = [r for r in extracted if _name(r["source"]) == "000_723c5804201ed456.txt"]
     assert all(any("mojibake repaired" in w for w in r["warnings"]) for r in reports)
     assert not any("∫" in r["body"] for r in reports)
+
+
+def test_traditional_seed_pages_are_hant(extracted):
+    # 000 keeps a few characters that OpenCC lists as Simplified only (并, 恒) among
+    # thousands of Traditional ones; 003 is plain Traditional
+    for name in ("000_723c5804201ed456.txt", "003_0d1cd47ed3852840.txt"):
+        scripts = {r["script"] for r in extracted if r["type"] == "report" and _name(r["source"]) == name}
+        assert scripts == {"hant"}, name
+    big5 = [r for r in extracted if r["type"] == "report" and _name(r["source"]) == "zhengxie-big5.html"]
+    assert big5 and big5[0]["script"] == "hant"
