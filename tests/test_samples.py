@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -109,8 +110,9 @@ def test_warc_and_zip_sources(extracted):
 
 def test_seed_000_mojibake_is_reported(extracted):
     reports = [r for r in extracted if _name(r["source"]) == "000_723c5804201ed456.txt"]
-    assert all(any("mojibake repaired" in w for w in r["warnings"]) for r in reports)
-    assert not any("∫" in r["body"] for r in reports)
+    assert reports and all(any(w.startswith("line 45: mojibake dropped") for w in r["warnings"]) for r in reports)
+    # no garbled remnant in any body (the ?,F of a lost 。現 included)
+    assert not any(re.search(r"[∫ㄟ枕?]|,F", r["body"]) for r in reports)
 
 
 def test_traditional_seed_pages_are_hant(extracted):

@@ -45,9 +45,11 @@ _CONTEXT_AFTER = 8  # ...especially after the last odd one, before the bytes rea
 _GAP = 4  # odd characters at most this far apart belong to the same span
 _MIN_ODD = 1.5  # weight of odd characters (see _weight) worth a repair attempt
 _MIN_DROP = 2.5  # weight needed to drop a span that no codec round trip explains
+_CERTAIN = 3.0  # weight of debris that is garbage whatever surrounds it
 _MAX_SPAN_CHARS = 60
 _MAX_SPANS = 100  # per page; beyond this the "odd" characters are the page's own script
 _MIN_NATURAL = 0.6  # share of characters in known word pairs a repair must reach
+_COMMON_SINGLE = 20_000  # jieba frequency of a character common as a word of its own
 _MAX_LINE_SCAN = 4000  # characters either side considered around a span
 
 # cp1252 punctuation that never occurs in Chinese text (the typical å·¥ä½œ debris)
@@ -74,12 +76,19 @@ def known_ideographs() -> frozenset[str]:
     return frozenset(gb2312 | big5 | traditional)
 
 
+_CERTAIN_DEBRIS = r"(?<=[\u3400-\u9fff])\?[,.;:!'][A-Za-z]?(?=[\u3400-\u9fff])|^\?(?=[\u3400-\u9fff0-9])"
+_CERTAIN_DEBRIS_IN_TEXT = re.compile(_CERTAIN_DEBRIS, re.M)
+
+
 @functools.lru_cache(maxsize=1)
 def _odd_pattern() -> re.Pattern[str]:
     """Odd characters and ASCII debris next to them (see _odd_class for the first)."""
     # ASCII debris: a ? (lost byte) next to non-ASCII text, a lone letter or symbol
-    # wedged between non-ASCII characters or ?s (a byte read as ASCII mid-character).
-    debris = (r"(?<=[^\x00-\x7f])\?|(?<=[^\x00-\x7f].)\?|\?(?=[^\x00-\x7f])"
+    # wedged between non-ASCII characters or ?s (a byte read as ASCII mid-character);
+    # first the certain kinds: a ? with a stray mark and letter between two ideographs
+    # (工作?,F將: 。現 lost), a ? opening a line.
+    debris = (_CERTAIN_DEBRIS
+              + r"|(?<=[^\x00-\x7f])\?|(?<=[^\x00-\x7f].)\?|\?(?=[^\x00-\x7f])"
               r"|(?<=[^\x00-\x7f?])[A-Za-z@~^`|\\](?=[^\x00-\x7f?])"
               r"|(?<=\?)[A-Za-z@~^`|\\](?=[?\u0080-\uffff])|(?<=[\u0080-\uffff])[A-Za-z@~^`|\\](?=\?)")
     return re.compile(_odd_class().pattern + "|" + debris)
@@ -114,25 +123,52 @@ def _odd_class() -> re.Pattern[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _word_bigrams() -> frozenset[str]:
-    """Adjacent character pairs inside dictionary words: what real Chinese is made of."""
+def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
+    """From jieba's dictionary: adjacent character pairs inside its words (what real
+    Chinese is made of) and the single characters common as words of their own (的, 是)."""
     import jieba
 
     path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
     pairs: set[str] = set()
+    singles: set[str] = set()
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             word, _, rest = line.partition(" ")
             freq = rest.split(" ", 1)[0]
+            if not freq.isdigit():
+                continue
             # Rare entries include scraping debris themselves; common words are clean.
-            if len(word) > 1 and freq.isdigit() and int(freq) >= 3:
+            if len(word) > 1 and int(freq) >= 3:
                 pairs.update(word[i:i + 2] for i in range(len(word) - 1))
-    return frozenset(pairs)
+            elif len(word) == 1 and int(freq) >= _COMMON_SINGLE:
+                singles.add(word)
+    return frozenset(pairs), frozenset(singles)
 
 
-def _weight(ch: str) -> float:
+def _word_bigrams() -> frozenset[str]:
+    return _dictionary()[0]
+
+
+def unexplained(text: str) -> int:
+    """Ideographs that neither form a dictionary word with a neighbour nor are a common
+    word by themselves: in a repaired span, the mark of bytes read at the wrong place."""
+    bigrams, singles = _dictionary()
+    folded = text.translate(t2s_char_table())
+    out = 0
+    for i, ch in enumerate(folded):
+        if not _is_ideograph(ch) or ch in singles:
+            continue
+        if not (folded[max(0, i - 1):i + 1] in bigrams or folded[i:i + 2] in bigrams):
+            out += 1
+    return out
+
+
+def _weight(ch: str, at: int = -1) -> float:
     """Evidence of garbling: a rare ideograph or a ? is weak (names use rare characters,
-    questions end in ?), kana, box drawing, U+FFFD and the like are strong."""
+    questions end in ?), kana, box drawing, U+FFFD and the like are strong, and so is
+    certain ASCII debris (a ? with a stray mark and letter, a ? opening a line: `at` 0)."""
+    if len(ch) > 1 or (ch == "?" and at == 0):
+        return _CERTAIN
     return 0.5 if ch.isascii() or _is_ideograph(ch) else 1.0
 
 
@@ -164,12 +200,15 @@ def _is_ideograph(ch: str) -> bool:
 
 
 def _decode_candidates(window: str):
-    """(text, lost, method): the window re-read through each plausible codec round trip.
+    """(text, lost, method, garbled): the window re-read through each plausible codec
+    round trip.
 
     A ? or U+FFFD in a garbled span stands for bytes the first wrong decoding lost; the
     alignment after it is unknown, so the pieces between them are re-read separately,
     each with the byte shift that reads best. Lost bytes cannot come back: they are
-    dropped and counted in `lost`.
+    dropped and counted in `lost`. `garbled` counts the characters inside a piece that no
+    word explains (see `unexplained`; a piece's first and last character may be half of
+    a word whose other half was lost).
     """
     pieces = [p for p in re.split("[?\ufffd]+", window) if p]
     lost = len(window) - sum(map(len, pieces))
@@ -182,8 +221,9 @@ def _decode_candidates(window: str):
         text = "".join(t for t, _, _ in out)
         if text:
             shifts = sorted({shift for _, shift, _ in out if shift})
+            garbled = sum(unexplained(t[1:-1]) for t, _, _ in out)
             yield text, lost + sum(bad for _, _, bad in out), (
-                f"{wrong}→{right}" + (f" shift {','.join(map(str, shifts))}" if shifts else ""))
+                f"{wrong}→{right}" + (f" shift {','.join(map(str, shifts))}" if shifts else "")), garbled
 
 
 @functools.lru_cache(maxsize=4096)  # windows around one span share most of their pieces
@@ -222,8 +262,9 @@ def _best_repair(line: str, s: int, e: int) -> tuple[int, int, str, str] | None:
     best: tuple[float, int, int, str, str] | None = None
     for a in range(max(0, s - _CONTEXT), s + 1):
         for b in range(e, min(len(line), e + _CONTEXT_AFTER) + 1):
-            for text, lost, method in _decode_candidates(line[a:b]):
-                if _odd_weight(text) or not _REPAIRED.fullmatch(text):
+            for text, lost, method, garbled in _decode_candidates(line[a:b]):
+                # partial garbage (小编枕的 for 小编整理的) is no repair
+                if garbled or _odd_weight(text) or not _REPAIRED.fullmatch(text):
                     continue
                 hits, total = naturalness(text)
                 if hits < _MIN_HITS or hits / total < _MIN_NATURAL:
@@ -255,7 +296,7 @@ def _spans(line: str) -> list[tuple[int, int, float]]:
     """Clusters of odd characters on one line: (start, end, weight)."""
     spans: list[list] = []
     for m in _odd_pattern().finditer(line):
-        w = _weight(m.group())
+        w = _weight(m.group(), m.start())
         # A span never reaches across markup: dropping it must not take a tag along.
         if spans and m.start() - spans[-1][1] <= _GAP and not _MARKUP.search(line, spans[-1][1], m.start()):
             spans[-1][1] = m.end()
@@ -297,10 +338,11 @@ def repair_line(line: str) -> tuple[str, list[str]]:
 def repair_mojibake(text: str) -> tuple[str, list[str]]:
     """Text with garbled spans repaired or dropped, and a warning per span."""
     odd = _odd_class()
-    if not odd.search(text):
+    if not odd.search(text) and not _CERTAIN_DEBRIS_IN_TEXT.search(text):
         return text, []
     lines = text.split("\n")
-    suspects = [(n, spans) for n, line in enumerate(lines) if odd.search(line) and (spans := _spans(line))]
+    suspects = [(n, spans) for n, line in enumerate(lines)
+                if (odd.search(line) or _CERTAIN_DEBRIS_IN_TEXT.search(line)) and (spans := _spans(line))]
     count = sum(len(spans) for _, spans in suspects)
     if count > _MAX_SPANS:
         # Mojibake is a few spans in a page; this many odd clusters means another
