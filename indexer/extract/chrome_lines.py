@@ -80,14 +80,12 @@ _MAX_PROSE_LINKS = 0.7  # a sentence may link a few words; one mostly linked is 
 _MIN_BODY_CJK = 60  # less prose than this is not a report (chrome-only page)
 
 
-def _is_teaser(item: Item, titles: list[str]) -> bool:
+def _is_teaser(item: Item, titles: dict[int, set[str]]) -> bool:
+    """A line that opens with one of the titles (grouped by length) and goes on."""
     if item.marker or item.heading_start:
         return False
     sq = item.sq
-    for t in titles:
-        if t and sq.startswith(t) and len(sq) >= len(t) + 4:
-            return True
-    return False
+    return any(sq[:size] in group for size, group in titles.items() if len(sq) >= size + 4)
 
 
 def _cut_off(f: str) -> bool:
@@ -298,8 +296,12 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
                 titles.append(t)
 
     # --- teasers (title + start of body, or a line cut off with …) before the body ---------
-    titles = [t for t in titles if len(t) >= 6]
-    teasers = [i for i in range(n) if not drop[i] and (_is_teaser(items[i], titles) or (i < pre_end and _cut_off(items[i].f)))]
+    by_size: dict[int, set[str]] = {}
+    for t in titles:
+        if len(t) >= 6:
+            by_size.setdefault(len(t), set()).add(t)
+    teasers = {i for i in range(n)
+               if not drop[i] and (_is_teaser(items[i], by_size) or (i < pre_end and _cut_off(items[i].f)))}
     # a teaser stands for a body elsewhere on the page: the only prose is the body itself
     if any(prose(i) for i in range(n) if i not in teasers):
         for i in teasers:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from .chrome import clean_page
 from .decode import decode_page
 from .model import ExtractError, RawPage, Report, Skip
-from .report import build_report
+from .report import build_report, page_script
 from .split import split_reports
 
 
@@ -19,7 +19,8 @@ def extract_page(raw: RawPage) -> list[Report] | Skip:
         chunks = split_reports(clean)
         if not chunks:
             raise ExtractError("no_content: no report text found (chrome only)")
-        return [build_report(clean, chunk) for chunk in chunks]
+        script = page_script(clean)
+        return [build_report(clean, chunk, script) for chunk in chunks]
     except ExtractError as exc:
         return Skip(raw.source, exc.reason)
     except RecursionError:

@@ -54,7 +54,6 @@ def script_counts(text: str) -> tuple[int, int]:
     return s, t
 
 
-@functools.lru_cache(maxsize=8)  # build_report asks once per report of the same page
 def detect_script(text: str) -> str:
     s, t = script_counts(text)
     if min(s, t) >= SETTINGS.extract.script_mixed_share * (s + t) and min(s, t) > 0:
