@@ -69,6 +69,10 @@ _MAX_CONTROL_SHARE = 0.01
 # Tolerated damage in a declared codec: a truncated page or a stray byte, not garbage.
 _MAX_REPLACEMENT_SHARE = 0.001
 _MIN_PLAUSIBLE = 0.85  # share of common characters among the CJK ideographs decoded
+_MIN_READABLE = 0.6  # below this share no codec reads the bytes: random or binary data
+_MIN_JUDGED = 50  # ideographs needed before the shares above say anything
+_MIN_VALID_UTF8 = 0.5  # share of non-ASCII bytes in valid UTF-8 of a damaged UTF-8 page
+_ASCII_BYTES = bytes(range(128))
 
 
 def canonical_codec(label: str | None) -> str | None:
@@ -204,6 +208,9 @@ def choose_codec(raw: RawPage) -> tuple[str, str]:
         return "utf-8", data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    damaged = _damaged_utf8(data)
+    if damaged is not None:  # a bad byte run in a UTF-8 page does not change its codec
+        return "utf-8", damaged
     declared = [canonical_codec(raw.declared_charset), canonical_codec(_meta_charset(data)),
                 canonical_codec(_xml_encoding(data))]
     tried: list[tuple[float, str, str]] = []
@@ -231,8 +238,27 @@ def choose_codec(raw: RawPage) -> tuple[str, str]:
             tried.append((float(_chinese_score(text) - 4 * text.count("\ufffd")), codec, text))
     if tried:
         best = max(tried, key=lambda t: t[0])  # max keeps the first of equal scores
+        common, total = _ideograph_counts(best[2], 3000)
+        if total >= _MIN_JUDGED and common < _MIN_READABLE * total:
+            raise ExtractError(f"undecodable: no codec gives readable text (best {best[1]}: "
+                               f"{common} of {total} ideographs in everyday use)")
         return best[1], best[2]
     raise ExtractError("undecodable: no codec decodes these bytes")
+
+
+def _damaged_utf8(data: bytes) -> str | None:
+    """The text of a UTF-8 page with some bad bytes (a pasted binary run, a truncated
+    character): most of its non-ASCII bytes form valid UTF-8 and read as everyday
+    Chinese. GBK or Big5 bytes seldom form valid UTF-8, random bytes read as rare
+    characters: both give None."""
+    high = len(data.translate(None, _ASCII_BYTES))
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    valid = len(text.encode("utf-8")) - 3 * bad - (len(data) - high)
+    common, total = _ideograph_counts(text, 3000)
+    if valid < _MIN_VALID_UTF8 * high or total < _MIN_JUDGED or common < _MIN_PLAUSIBLE * total:
+        return None
+    return text
 
 
 def sniff_format(text: str, hint: Format | None) -> Format:
