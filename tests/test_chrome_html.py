@@ -399,3 +399,16 @@ def test_loose_text_before_the_text_block_is_kept():
     <table><tr><td><hr>{NEWS}<font>{body}</font><center>本贴由某某于2023年5月1日发表</center></td></tr></table>
     </center></body></html>"""
     assert clean_page(page(html)).lines == (NEWS, *(P1, P2, P3, P4) * 2)
+
+
+def test_a_tag_with_200000_attributes_is_cut_down_before_parsing():
+    from indexer.extract.chrome_html import _parse, _shrink_huge_tags
+
+    attrs = " ".join(f'data-a{i}="x"' for i in range(200_000))
+    html = f"""<html><body><div class="c" {attrs}><h1>某局工作总结</h1><p>{P1}</p><p>{P2}</p></div>
+    <img src="data:image/png;base64,{'A' * 20000}"></body></html>"""
+    shrunk = _shrink_huge_tags(html)
+    div = _parse(shrunk).find(".//div")
+    assert div.get("class") == "c" and len(div.attrib) <= 64
+    assert not _parse(shrunk).find(".//img").get("src")  # a huge data: URI goes too
+    assert clean_page(page(html)).lines == (P1, P2)

@@ -49,7 +49,7 @@ class _Block:
 
 
 def clean_html(decoded: DecodedPage) -> CleanPage:
-    html = _defuse_nesting(decoded.text)
+    html = _defuse_nesting(_shrink_huge_tags(decoded.text))
     root = _parse(html)
     if root is None:
         raise ExtractError("no_content: empty document")
@@ -118,6 +118,20 @@ def _defuse_nesting(html: str) -> str:
     return _CLOSE_RUN.sub(keep_first, html)
 
 
+def _shrink_huge_tags(html: str) -> str:
+    """A start tag with thousands of attributes keeps its first few: libxml2 checks each
+    attribute against all earlier ones, so 200,000 of them would take hours to parse."""
+    def shrink(m: re.Match) -> str:
+        attrs = _ATTR.findall(m.group(2)[:_MAX_TAG_CHARS])[:_MAX_ATTRS]
+        return f"<{m.group(1)} {' '.join(attrs)}>"
+
+    return _HUGE_TAG.sub(shrink, html) if len(html) > _MAX_TAG_CHARS else html
+
+
+_MAX_TAG_CHARS = 8192
+_MAX_ATTRS = 64
+_HUGE_TAG = re.compile(r"<([a-zA-Z][\w:-]*)(\s[^<>]{%d,})>" % _MAX_TAG_CHARS)
+_ATTR = re.compile(r"""[\w:.-]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?""")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
