@@ -412,3 +412,24 @@ def test_a_tag_with_200000_attributes_is_cut_down_before_parsing():
     assert div.get("class") == "c" and len(div.attrib) <= 64
     assert not _parse(shrunk).find(".//img").get("src")  # a huge data: URI goes too
     assert clean_page(page(html)).lines == (P1, P2)
+
+
+def test_frameset_page_reads_its_noframes_text():
+    html = f"""<html><head><title>某局工作总结</title></head><frameset rows="80,*">
+    <frame src="top.html"><frame src="main.html">
+    <noframes><body><h1>某局工作总结</h1><p>{P1}</p><p>{P2}</p></body></noframes></frameset></html>"""
+    assert clean_page(page(html)).lines == (P1, P2)
+
+
+def test_frameset_without_text_says_where_the_text_is():
+    html = """<html><head><title>某局</title></head><frameset cols="20%,*">
+    <frame src="menu.html"><frame src="content/2023.html"></frameset></html>"""
+    with pytest.raises(ExtractError) as err:
+        clean_page(page(html))
+    assert err.value.reason.startswith("no_content") and "content/2023.html" in err.value.reason
+
+
+def test_unclosed_paragraphs_and_br_text_in_a_layout_table():
+    html = f"""<html><head><title>某局工作总结</title><body><table><tr><td width=150><a>首页</a><br><a>新闻</a>
+    <td>某局工作总结<br><br>{P1}<br>{P2}<p>{P3}<p>{P4}<br><br>上一篇：某镇工作总结</table>"""
+    assert clean_page(page(html)).lines == (P1, P2, P3, P4)

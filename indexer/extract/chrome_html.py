@@ -49,7 +49,7 @@ class _Block:
 
 
 def clean_html(decoded: DecodedPage) -> CleanPage:
-    html = _defuse_nesting(_shrink_huge_tags(decoded.text))
+    html = _defuse_nesting(_shrink_huge_tags(_unframe(decoded.text)))
     root = _parse(html)
     if root is None:
         raise ExtractError("no_content: empty document")
@@ -86,6 +86,9 @@ def clean_html(decoded: DecodedPage) -> CleanPage:
     if not lines:  # no prose: a table of contents, a list, verse
         lines, heading = _plain_lines(root, blocks, items, heading_at, h1), h1
     if not lines:
+        frames = [f.get("src") for f in root.iter("frame") if f.get("src")] if root.find(".//frame") is not None else []
+        if frames:
+            raise ExtractError("no_content: a frameset page, its text is in the framed pages: " + ", ".join(frames[:5]))
         raise ExtractError("no_content: no report text found (chrome only)")
     return CleanPage(
         decoded=decoded,
@@ -116,6 +119,17 @@ def _defuse_nesting(html: str) -> str:
         return html
     html = _OPEN_RUN.sub(keep_last, html)
     return _CLOSE_RUN.sub(keep_first, html)
+
+
+def _unframe(html: str) -> str:
+    """A frameset page: libxml2 reads <noframes> as raw text; make it a <div>, so the
+    text a frameset page offers browsers without frames is parsed as HTML."""
+    if "<noframes" not in html.lower():
+        return html
+    return _NOFRAMES.sub(lambda m: "</div>" if m.group(1) else "<div>", html)
+
+
+_NOFRAMES = re.compile(r"<(/?)noframes\b[^>]*>", re.I)
 
 
 def _shrink_huge_tags(html: str) -> str:
