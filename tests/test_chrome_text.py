@@ -286,3 +286,41 @@ def test_line_roles():
     assert not L.is_marker("篇幅有限，不再赘述。")
     assert L.find_date(L.fold("發佈時間：2021年5月6日")) == "2021-05-06"
     assert L.find_date("共计2021-05-06") is None  # a date needs a publish cue before it
+
+
+def test_teaser_stream_and_call_to_action_after_the_body_are_dropped():
+    text = f"""某县教育局2023年意识形态工作总结
+某某资讯 2023-11-02 10:20
+{P1}
+{P2}
+{P3}
+APP内打开，阅读体验更佳 >>
+举报/反馈
+更多精彩
+某镇召开意识形态工作专题会议
+会议强调，要进一步提高政治站位，压紧压实工作责任，确保各项部署落地见效，推动工作再上新台阶…
+本地新闻 · 3小时前
+某县扎实推进基层宣传阵地建设
+今年以来，当地坚持问题导向，扎实推进各项重点工作，取得了阶段性成效，群众获得感不断增强…
+本地新闻 · 5小时前
+"""
+    assert clean_page(dump(text)).lines == (P1, P2, P3)
+
+
+def test_a_thread_of_dated_comments_under_the_post_is_not_the_body():
+    comments = "\n".join(
+        f"# re: 网友{k} 2023-06-0{k} 1{k}:30\n{(P2, P3, P4)[k % 3][:40]}，我们单位也是这样做的。" for k in range(1, 7))
+    text = f"""某局2023年意识形态工作总结
+{P1}
+{P2}
+发表于 2023-06-01 09:12 | 阅读(88)
+评论
+{comments}
+"""
+    assert clean_page(dump(text)).lines == (P1, P2)
+
+
+def test_call_to_action_lines_inside_the_body_are_chrome():
+    for cta in ("APP内打开，阅读体验更佳 >>", "打开客户端查看全文", "点击上方蓝字关注我们", "阅读原文 ›"):
+        text = f"某局工作总结\n{P1}\n{cta}\n{P2}\n{P3}\n"
+        assert clean_page(dump(text)).lines == (P1, P2, P3), cta

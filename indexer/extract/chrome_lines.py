@@ -121,7 +121,7 @@ def _short_runs(
     return out
 
 
-_END_CUES = ("cue", "label", "weak", "menu", "meta")
+_END_CUES = ("cue", "label", "weak", "cta", "menu", "meta")
 # chrome that closes an article (an inline "recommended" link does not)
 _END_RE = re.compile(
     r"上一篇|下一篇|上一页|下一页|分享|展开|全文|评论|留言|相关|猜你|热门|下载|收藏|举报|编辑|版权|"
@@ -186,6 +186,20 @@ def _trim_tail(items: list[Item], cue: list, drop: list[bool], first: int, last:
         last = k
         while last > first and not (not drop[last] and items[last].prose):
             last -= 1
+
+
+def _thread_start(items: list[Item], drop: list[bool], first: int, last: int) -> int | None:
+    """Where a thread of comments starts below the body: the first dated byline (a short
+    line with a clock time) after which bylines keep coming, one for every few
+    paragraphs, with prose of the article's own above it."""
+    stamps = [i for i in range(first + 1, last + 1) if L.is_stamp(items[i].f)]
+    for k, at in enumerate(stamps):
+        rest = stamps[k:]
+        paragraphs = sum(1 for i in range(at, last + 1) if not drop[i] and items[i].prose)
+        above = sum(L.cjk_count(items[i].f) for i in range(first, at) if not drop[i] and items[i].prose)
+        if len(rest) >= 3 and len(rest) * 3 >= paragraphs and above >= _MIN_BODY_CJK:
+            return at
+    return None
 
 
 def _closing(items: list[Item], drop: list[bool], last: int) -> int:
@@ -316,7 +330,13 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
     first_prose = next((i for i in range(n) if prose(i)), None)
     if first_prose is None:
         return Selection((), heading, tuple(it.text for it in items), outer)
-    last_prose = _trim_tail(items, cue, drop, first_prose, max(i for i in range(n) if prose(i)))
+    # the body ends at its last whole paragraph: teasers cut off with … after it, and a
+    # thread of dated comments under it, are not the body
+    last_prose = max((i for i in range(n) if prose(i) and not _cut_off(items[i].f)), default=first_prose)
+    thread = _thread_start(items, drop, first_prose, last_prose)
+    if thread is not None:
+        last_prose = max(i for i in range(first_prose, thread) if prose(i))
+    last_prose = _trim_tail(items, cue, drop, first_prose, last_prose)
     last_prose = _closing(items, drop, last_prose)
     body_cjk = [L.cjk_count(items[i].f) for i in range(n) if prose(i)]
     if sum(body_cjk) < _MIN_BODY_CJK:

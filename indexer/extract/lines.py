@@ -212,6 +212,14 @@ _LABEL = re.compile(
 )
 
 
+# calls to action: open or download the app, read on elsewhere, follow the account; a
+# short line ending in a link arrow (更多 >>, 阅读原文 ›) is one whatever its words
+_CALL_TO_ACTION = re.compile(
+    r"(?:打开|下载|安装|前往|使用)\s*(?:app|客户端|应用)|(?:app|客户端)\s*(?:内|中|里)?\s*(?:打开|阅读|查看|观看|收听)|"
+    r"阅读体验|体验更佳|点击(?:上方|下方|这里|此处|查看|阅读|进入|关注|收听|观看|播放|领取|获取)|点此|戳这里|"
+    r"阅读原文|查看原文|长按(?:识别|扫描|关注)|关注(?:公众号|微信号|我们)|(?:>>|»|›|→|▶|↓{2,})\s*$",
+    re.I,
+)
 # cues that body sentences may contain: only short lines carrying them are chrome
 _WEAK = re.compile(
     r"扫一扫|二维码|扫码|关注我们|打赏|点赞|收藏|举报|返回顶部|返回首页|返回列表|打印本页|"
@@ -244,6 +252,8 @@ def chrome_cue(f: str) -> str | None:
         return "meta"
     if len(s) <= 40 and _WEAK.search(s) and not s.endswith("。"):
         return "weak"
+    if len(s) <= 40 and _CALL_TO_ACTION.search(s) and not s.endswith("。"):
+        return "cta"
     if cjk_count(s) == 0 and len(s) < 60:
         return "no_chinese"
     if len(s) <= 14 and _LABEL.match(s):
