@@ -2,6 +2,7 @@
 by where the prose is, and hand its paragraphs to the shared line selection."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -13,6 +14,7 @@ from . import lines as L
 from .chrome_lines import Item, select
 from .model import CleanPage, DecodedPage, ExtractError
 from .site import site_from_page, site_from_url
+from ..settings import SETTINGS
 
 # never visible, or page furniture by definition
 _INVISIBLE = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
@@ -32,12 +34,7 @@ _OPEN_RUN = re.compile(r"(?:<[a-zA-Z][\w-]*(?:\s[^<>]*)?>\s*){32,}")
 _CLOSE_RUN = re.compile(r"(?:</[a-zA-Z][\w-]*\s*>\s*){32,}")
 _TAG = re.compile(r"<[a-zA-Z][\w-]*(?:\s[^<>]*)?>|</[a-zA-Z][\w-]*\s*>")
 # a page without prose is a document when this much plain text remains (a contents page)
-_MIN_PLAIN_LINES = 8
-_MIN_PLAIN_CJK = 150
 # a thread of comments: this many dated bylines, one for every few paragraphs at most
-_THREAD_MIN_STAMPS = 3
-_THREAD_POSTS_PER_STAMP = 3
-_THREAD_ARTICLE_CJK = 100  # prose beside a thread that makes it an article's comments
 _SITE_SEP = re.compile(r"\s*(?:_|\||｜|–|—|\s-\s)\s*")
 
 
@@ -136,15 +133,16 @@ def _shrink_huge_tags(html: str) -> str:
     """A start tag with thousands of attributes keeps its first few: libxml2 checks each
     attribute against all earlier ones, so 200,000 of them would take hours to parse."""
     def shrink(m: re.Match) -> str:
-        attrs = _ATTR.findall(m.group(2)[:_MAX_TAG_CHARS])[:_MAX_ATTRS]
+        attrs = _ATTR.findall(m.group(2)[:SETTINGS.extract.max_tag_chars])[:SETTINGS.extract.max_tag_attributes]
         return f"<{m.group(1)} {' '.join(attrs)}>"
 
-    return _HUGE_TAG.sub(shrink, html) if len(html) > _MAX_TAG_CHARS else html
+    limit = SETTINGS.extract.max_tag_chars
+    return _huge_tag(limit).sub(shrink, html) if len(html) > limit else html
 
 
-_MAX_TAG_CHARS = 8192
-_MAX_ATTRS = 64
-_HUGE_TAG = re.compile(r"<([a-zA-Z][\w:-]*)(\s[^<>]{%d,})>" % _MAX_TAG_CHARS)
+@functools.lru_cache(maxsize=2)
+def _huge_tag(limit: int) -> re.Pattern[str]:
+    return re.compile(r"<([a-zA-Z][\w:-]*)(\s[^<>]{%d,})>" % limit)
 _ATTR = re.compile(r"""[\w:.-]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?""")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -383,7 +381,8 @@ def _title_block(items: list[Item], title: str) -> int | None:
     tsq = L.squeeze(title)
     for i, it in enumerate(items):
         sim = L.bigram_f1(it.sq, tsq)
-        if (it.title_like and sim >= 0.7) or (sim >= 0.9 and len(it.sq) <= len(tsq) + 4):
+        if (it.title_like and sim >= SETTINGS.extract.repeat_similarity) or (
+                sim >= SETTINGS.extract.title_line_similarity and len(it.sq) <= len(tsq) + 4):
             return i
         if it.prose and not it.cue:
             break  # the heading comes before the body
@@ -406,7 +405,7 @@ def _main_heading(root, title: str | None):
     for level in ("h1", "h2", "h3"):
         for h, text in cands:
             sq = L.squeeze(text)
-            if h.tag == level and tsq and sq and (sq in tsq or L.bigram_f1(sq, tsq) >= 0.6):
+            if h.tag == level and tsq and sq and (sq in tsq or L.bigram_f1(sq, tsq) >= SETTINGS.extract.heading_similarity):
                 return h
     return next((h for h, t in cands if h.tag == "h1" and L.is_title_like(L.fold(t))), None)
 
@@ -416,13 +415,14 @@ def _main_heading(root, title: str | None):
 
 def _prose(it: Item) -> bool:
     """What the main block is made of: prose that is neither a link nor chrome."""
-    return it.link_density <= 0.3 and it.prose and not it.cue
+    return it.link_density <= SETTINGS.extract.max_link_density and it.prose and not it.cue
 
 
 def _plain(it: Item) -> bool:
     """What a page without prose is made of: unlinked lines of text that are no chrome,
     no menu and no title of another page."""
-    return (it.link_density <= 0.3 and not it.cue and L.cjk_count(it.f) >= 2 and not it.title_like
+    return (it.link_density <= SETTINGS.extract.max_link_density and not it.cue and L.cjk_count(it.f) >= 2
+            and not it.title_like
             and not L.is_menu(it.f))
 
 
@@ -431,7 +431,7 @@ def _plain_lines(root, blocks: list[_Block], items: list[Item], heading_at: int 
     """The lines of the element holding most of a prose-less page's plain text, when
     there are enough of them to be a document rather than leftovers of chrome."""
     kept = [it for it in _main_items(root, blocks, items, heading_at, _plain) if _plain(it) and it.text != heading]
-    if len(kept) < _MIN_PLAIN_LINES or sum(L.cjk_count(it.f) for it in kept) < _MIN_PLAIN_CJK:
+    if len(kept) < SETTINGS.extract.plain_min_lines or sum(L.cjk_count(it.f) for it in kept) < SETTINGS.extract.plain_min_cjk:
         return ()
     return tuple(it.text for it in kept)
 
@@ -482,7 +482,7 @@ def _main_items(root, blocks: list[_Block], items: list[Item], heading_at: int |
         if not kids:
             break
         best = max(kids, key=lambda c: weight[c])
-        if weight[best] < 0.8 * total and not _dominant(best, kids, weight, count, total):
+        if weight[best] < SETTINGS.extract.main_block_share * total and not _dominant(best, kids, weight, count, total):
             break
         beside += _lone_paragraphs_beside(best, weight)
         path.add(node)
@@ -501,7 +501,7 @@ def _loose_text_beside(blocks, items, chosen: list[int], path: set, first: int, 
     """Add paragraphs of loose text (owned by an element descended through, e.g. text
     right after an <hr>) that directly precede or follow the chosen blocks."""
     def loose(j: int) -> bool:
-        return blocks[j].owner in path and counts(items[j]) and not items[j].f.rstrip().endswith(("...", "…"))
+        return blocks[j].owner in path and counts(items[j]) and not L.is_cut_off(items[j].f)
 
     lo, hi = chosen[0], chosen[-1]
     before, after = [], []
@@ -533,12 +533,12 @@ def _discount_threads(weight: dict, count: dict, stamps: dict) -> None:
     outside the thread with at most a byline or two of its own), the thread's weight is
     taken off its ancestors. A page that is only a thread (a forum) keeps its weight."""
     def thread(el) -> bool:
-        return stamps.get(el, 0) >= _THREAD_MIN_STAMPS and stamps[el] * _THREAD_POSTS_PER_STAMP >= count.get(el, 0)
+        return stamps.get(el, 0) >= SETTINGS.extract.thread_min_stamps and stamps[el] * SETTINGS.extract.thread_paragraphs_per_stamp >= count.get(el, 0)
 
     def beside_article(el) -> bool:
         parent = el.getparent()
-        return (parent is not None and weight.get(parent, 0) - weight[el] >= _THREAD_ARTICLE_CJK
-                and stamps.get(parent, 0) - stamps[el] < _THREAD_MIN_STAMPS)
+        return (parent is not None and weight.get(parent, 0) - weight[el] >= SETTINGS.extract.thread_article_cjk
+                and stamps.get(parent, 0) - stamps[el] < SETTINGS.extract.thread_min_stamps)
 
     found = [el for el in weight if thread(el) and beside_article(el)]
     for el in found:
@@ -563,7 +563,7 @@ def _lone_paragraphs_beside(el, weight: dict) -> list:
             content = sib.text_content() if isinstance(sib.tag, str) else ""
             text = L.cjk_count(content)
             if text:
-                if weight.get(sib, 0) < 0.9 * text or content.rstrip().endswith(("...", "…")):
+                if weight.get(sib, 0) < SETTINGS.extract.lone_paragraph_share * text or L.is_cut_off(content):
                     break
                 out.append(sib)
             sib = getattr(sib, step)()
@@ -573,13 +573,13 @@ def _lone_paragraphs_beside(el, weight: dict) -> list:
 def _dominant(best, kids: list, weight: dict, count: dict, total: int) -> bool:
     """The best child holds most of the prose and the rest is chatter: short paragraphs
     (comments, blurbs) next to the report's long ones."""
-    if weight[best] < 0.6 * total:
+    if weight[best] < SETTINGS.extract.dominant_share * total:
         return False
     mean = weight[best] / count[best]
     others = [c for c in kids if c is not best]
     rest_w = sum(weight[c] for c in others)
     rest_n = sum(count[c] for c in others)
-    return rest_n > 0 and rest_w / rest_n < 0.5 * mean
+    return rest_n > 0 and rest_w / rest_n < SETTINGS.extract.chatter_mean_ratio * mean
 
 
 def _marker_outside(node) -> bool:

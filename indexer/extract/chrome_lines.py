@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import lines as L
+from ..settings import SETTINGS
 
 
 @dataclass
@@ -75,9 +76,6 @@ class Selection:
     title_line: str | None = None  # the outermost repeat of the heading (a dump's title line)
 
 
-_REPEAT_SIM = 0.7
-_MAX_PROSE_LINKS = 0.7  # a sentence may link a few words; one mostly linked is a link
-_MIN_BODY_CJK = 60  # less prose than this is not a report (chrome-only page)
 
 
 def _is_teaser(item: Item, titles: dict[int, set[str]]) -> bool:
@@ -86,10 +84,6 @@ def _is_teaser(item: Item, titles: dict[int, set[str]]) -> bool:
         return False
     sq = item.sq
     return any(sq[:size] in group for size, group in titles.items() if len(sq) >= size + 4)
-
-
-def _cut_off(f: str) -> bool:
-    return f.rstrip().endswith(("...", "…"))
 
 
 def _short_runs(
@@ -111,7 +105,7 @@ def _short_runs(
         for k in range(i, j):
             if items[k].title_like:
                 sq = items[k].sq
-                if not any(L.bigram_f1(sq, t) >= _REPEAT_SIM for t in seen):
+                if not any(L.bigram_f1(sq, t) >= SETTINGS.extract.repeat_similarity for t in seen):
                     seen.append(sq)
         n_titles = len(seen)
         if n_titles >= 2 or (j - i >= 3 and not titles_only):
@@ -197,7 +191,9 @@ def _thread_start(items: list[Item], drop: list[bool], first: int, last: int) ->
         rest = stamps[k:]
         paragraphs = sum(1 for i in range(at, last + 1) if not drop[i] and items[i].prose)
         above = sum(L.cjk_count(items[i].f) for i in range(first, at) if not drop[i] and items[i].prose)
-        if len(rest) >= 3 and len(rest) * 3 >= paragraphs and above >= _MIN_BODY_CJK:
+        cfg = SETTINGS.extract
+        if (len(rest) >= cfg.thread_min_stamps and len(rest) * cfg.thread_paragraphs_per_stamp >= paragraphs
+                and above >= cfg.min_body_cjk):
             return at
     return None
 
@@ -232,7 +228,7 @@ def _split_run_in_title(items: list[Item], hint: str | None) -> list[Item]:
                 if not L.is_title_like(L.fold(head)) or not L.is_prose(L.fold(rest)):
                     continue
                 hsq = L.squeeze(head)
-                if any(L.bigram_f1(hsq, t) >= _REPEAT_SIM for t in titles):
+                if any(L.bigram_f1(hsq, t) >= SETTINGS.extract.repeat_similarity for t in titles):
                     return items[:i] + [Item(head), Item(rest)] + items[i + 1 :]
             return items
         if it.title_like:
@@ -250,7 +246,7 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
         # a line mostly made of links is a link list, unless it reads as text (keyword
         # links inside a sentence or a heading)
         linky = it.link_density >= 0.5 and not (
-            (it.prose and it.link_density < _MAX_PROSE_LINKS) or it.heading_start or it.marker)
+            (it.prose and it.link_density < SETTINGS.extract.max_prose_link_density) or it.heading_start or it.marker)
         if cue[i] or linky:
             drop[i] = True
 
@@ -260,7 +256,7 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
     # prose above the page title (a site blurb, an unmarked teaser) is not the body
     for i in _stray_prose(items, drop):
         drop[i] = True
-    pre_end = next((i for i in range(n) if prose(i) and not _cut_off(items[i].f)), n)
+    pre_end = next((i for i in range(n) if prose(i) and not L.is_cut_off(items[i].f)), n)
     first_marker = next((i for i in range(n) if items[i].marker), n)
     head_end = min(pre_end, first_marker)  # the page heading comes before any 【篇N】
     # lists of short lines before the body (navigation, columns) hold no heading
@@ -293,7 +289,7 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
             if drop[i] or items[i].marker:
                 continue
             sq = items[i].sq
-            if i < head_end and len(sq) <= 2 * len(hsq) + 10 and L.bigram_f1(sq, hsq) >= _REPEAT_SIM:
+            if i < head_end and len(sq) <= 2 * len(hsq) + 10 and L.bigram_f1(sq, hsq) >= SETTINGS.extract.repeat_similarity:
                 drop[i] = True
                 if inner is None:
                     outer = items[i].text
@@ -315,7 +311,7 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
         if len(t) >= 6:
             by_size.setdefault(len(t), set()).add(t)
     teasers = {i for i in range(n)
-               if not drop[i] and (_is_teaser(items[i], by_size) or (i < pre_end and _cut_off(items[i].f)))}
+               if not drop[i] and (_is_teaser(items[i], by_size) or (i < pre_end and L.is_cut_off(items[i].f)))}
     # a teaser stands for a body elsewhere on the page: the only prose is the body itself
     if any(prose(i) for i in range(n) if i not in teasers):
         for i in teasers:
@@ -332,14 +328,14 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
         return Selection((), heading, tuple(it.text for it in items), outer)
     # the body ends at its last whole paragraph: teasers cut off with … after it, and a
     # thread of dated comments under it, are not the body
-    last_prose = max((i for i in range(n) if prose(i) and not _cut_off(items[i].f)), default=first_prose)
+    last_prose = max((i for i in range(n) if prose(i) and not L.is_cut_off(items[i].f)), default=first_prose)
     thread = _thread_start(items, drop, first_prose, last_prose)
     if thread is not None:
         last_prose = max(i for i in range(first_prose, thread) if prose(i))
     last_prose = _trim_tail(items, cue, drop, first_prose, last_prose)
     last_prose = _closing(items, drop, last_prose)
     body_cjk = [L.cjk_count(items[i].f) for i in range(n) if prose(i)]
-    if sum(body_cjk) < _MIN_BODY_CJK:
+    if sum(body_cjk) < SETTINGS.extract.min_body_cjk:
         return Selection((), heading, tuple(it.text for it in items), outer)
 
     # --- region: headings and markers may precede the first prose line -------------------

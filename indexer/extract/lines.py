@@ -128,6 +128,11 @@ def is_bare_date(f: str) -> bool:
     return _BARE_DATE.fullmatch(f.strip()) is not None
 
 
+def is_cut_off(f: str) -> bool:
+    """A line cut off with an ellipsis: a teaser or summary of text shown elsewhere."""
+    return f.rstrip().endswith(("...", "…"))
+
+
 def ends_sentence(f: str) -> bool:
     return f.rstrip().endswith(_TERMINAL)
 

@@ -28,6 +28,7 @@ import re
 from collections import Counter
 
 from ..normalize import t2s_char_table
+from ..settings import SETTINGS
 
 # (codec that misread the bytes, codec the bytes were written in)
 _ROUND_TRIPS = (
@@ -39,18 +40,6 @@ _ROUND_TRIPS = (
     ("cp1252", "utf-8"),
     ("latin-1", "utf-8"),
 )
-_MAX_SHIFT = 3  # leading bytes to drop: a lost lead byte shifts everything after it
-_CONTEXT = 4  # garbled spans often start/end with ordinary-looking characters...
-_CONTEXT_AFTER = 8  # ...especially after the last odd one, before the bytes realign
-_GAP = 4  # odd characters at most this far apart belong to the same span
-_MIN_ODD = 1.5  # weight of odd characters (see _weight) worth a repair attempt
-_MIN_DROP = 2.5  # weight needed to drop a span that no codec round trip explains
-_CERTAIN = 3.0  # weight of debris that is garbage whatever surrounds it
-_MAX_SPAN_CHARS = 60
-_MAX_SPANS = 100  # per page; beyond this the "odd" characters are the page's own script
-_MIN_NATURAL = 0.6  # share of characters in known word pairs a repair must reach
-_COMMON_SINGLE = 20_000  # jieba frequency of a character common as a word of its own
-_MAX_LINE_SCAN = 4000  # characters either side considered around a span
 
 # cp1252 punctuation that never occurs in Chinese text (the typical å·¥ä½œ debris)
 _CP1252_DEBRIS = "€‚ƒ„†‡ˆ‰Š‹ŒŽ˜™š›œžŸ"
@@ -140,7 +129,7 @@ def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
             # Rare entries include scraping debris themselves; common words are clean.
             if len(word) > 1 and int(freq) >= 3:
                 pairs.update(word[i:i + 2] for i in range(len(word) - 1))
-            elif len(word) == 1 and int(freq) >= _COMMON_SINGLE:
+            elif len(word) == 1 and int(freq) >= SETTINGS.extract.mojibake_common_single_freq:
                 singles.add(word)
     return frozenset(pairs), frozenset(singles)
 
@@ -168,7 +157,7 @@ def _weight(ch: str, at: int = -1) -> float:
     questions end in ?), kana, box drawing, U+FFFD and the like are strong, and so is
     certain ASCII debris (a ? with a stray mark and letter, a ? opening a line: `at` 0)."""
     if len(ch) > 1 or (ch == "?" and at == 0):
-        return _CERTAIN
+        return SETTINGS.extract.mojibake_certain_weight
     return 0.5 if ch.isascii() or _is_ideograph(ch) else 1.0
 
 
@@ -232,7 +221,7 @@ def _read_piece(data: bytes, codec: str) -> tuple[str, int, int]:
     best: tuple[float, str, int, int] | None = None
     # Shift 0 of a same-codec round trip is the text itself: right for the sound pieces
     # of a window, and never a repair on its own (see the gain test in _best_repair).
-    for shift in range(_MAX_SHIFT + 1):
+    for shift in range(SETTINGS.extract.mojibake_max_shift + 1):
         part = data[shift:]
         if not part:
             break
@@ -249,7 +238,6 @@ def _read_piece(data: bytes, codec: str) -> tuple[str, int, int]:
 # What a repaired span may contain: ideographs, ASCII letters/digits and the punctuation
 # of Chinese prose. A candidate with anything else (÷, ﹝, box drawing) is still garbage.
 _REPAIRED = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9A-Za-z%.,:;()\-，。、；：？！“”‘’（）《》〈〉【】—…·\s]*")
-_MIN_HITS = 3  # ideographs in dictionary pairs: shorter readings are too easily accidental
 
 
 _JUNK = re.compile(r"[A-Za-z?~^`|\\{}\[\]@#$&*_<>=+\ufffd]")
@@ -260,14 +248,14 @@ def _best_repair(line: str, s: int, e: int) -> tuple[int, int, str, str] | None:
     base_hits, base_total = naturalness(line[s:e])
     base = base_hits / base_total if base_total else 0.0
     best: tuple[float, int, int, str, str] | None = None
-    for a in range(max(0, s - _CONTEXT), s + 1):
-        for b in range(e, min(len(line), e + _CONTEXT_AFTER) + 1):
+    for a in range(max(0, s - SETTINGS.extract.mojibake_context_before), s + 1):
+        for b in range(e, min(len(line), e + SETTINGS.extract.mojibake_context_after) + 1):
             for text, lost, method, garbled in _decode_candidates(line[a:b]):
                 # partial garbage (小编枕的 for 小编整理的) is no repair
                 if garbled or _odd_weight(text) or not _REPAIRED.fullmatch(text):
                     continue
                 hits, total = naturalness(text)
-                if hits < _MIN_HITS or hits / total < _MIN_NATURAL:
+                if hits < SETTINGS.extract.mojibake_min_hits or hits / total < SETTINGS.extract.mojibake_min_natural:
                     continue
                 # A repair reads better than the odd span and brings characters back;
                 # sound text around a stray symbol, re-read as itself, is not a repair.
@@ -298,14 +286,14 @@ def _spans(line: str) -> list[tuple[int, int, float]]:
     for m in _odd_pattern().finditer(line):
         w = _weight(m.group(), m.start())
         # A span never reaches across markup: dropping it must not take a tag along.
-        if spans and m.start() - spans[-1][1] <= _GAP and not _MARKUP.search(line, spans[-1][1], m.start()):
+        if spans and m.start() - spans[-1][1] <= SETTINGS.extract.mojibake_gap and not _MARKUP.search(line, spans[-1][1], m.start()):
             spans[-1][1] = m.end()
             spans[-1][2] += w
         else:
             spans.append([m.start(), m.end(), w])
     # A garbled span is a phrase or two; a long run of "odd" characters is text in
     # another script (Japanese kana, a box-drawn table): never ours to rewrite.
-    return [(s, e, w) for s, e, w in spans if w >= _MIN_ODD and e - s <= _MAX_SPAN_CHARS]
+    return [(s, e, w) for s, e, w in spans if w >= SETTINGS.extract.mojibake_min_odd and e - s <= SETTINGS.extract.mojibake_max_span_chars]
 
 
 def repair_line(line: str) -> tuple[str, list[str]]:
@@ -316,15 +304,15 @@ def repair_line(line: str) -> tuple[str, list[str]]:
     for s, e, w in _spans(line):
         if s < pos:  # already covered by the previous repair's window
             continue
-        lo = max(pos, s - _MAX_LINE_SCAN)
-        seg = line[lo:min(len(line), e + _MAX_LINE_SCAN)]
+        lo = max(pos, s - SETTINGS.extract.mojibake_line_scan)
+        seg = line[lo:min(len(line), e + SETTINGS.extract.mojibake_line_scan)]
         fix = _best_repair(seg, s - lo, e - lo)
         if fix:
             a, b, text, method = fix
             a, b = a + lo, b + lo
             out.append(line[pos:a] + text)
             notes.append(f"mojibake repaired at {a} ({method}): {line[a:b]!r} -> {text!r}")
-        elif w >= _MIN_DROP:
+        elif w >= SETTINGS.extract.mojibake_min_drop:
             a, b = s, e
             out.append(line[pos:a])
             notes.append(f"mojibake dropped at {a}: {line[a:b]!r}")
@@ -344,7 +332,7 @@ def repair_mojibake(text: str) -> tuple[str, list[str]]:
     suspects = [(n, spans) for n, line in enumerate(lines)
                 if (odd.search(line) or _CERTAIN_DEBRIS_IN_TEXT.search(line)) and (spans := _spans(line))]
     count = sum(len(spans) for _, spans in suspects)
-    if count > _MAX_SPANS:
+    if count > SETTINGS.extract.mojibake_max_spans:
         # Mojibake is a few spans in a page; this many odd clusters means another
         # language or script throughout (or a page of garbage): not ours to rewrite.
         return text, [f"mojibake: {count} suspicious spans, too many to be mojibake; left as is"]
