@@ -1,5 +1,19 @@
-"""HTML pages: parse with lxml, drop invisible and structural chrome, pick the main block
-by where the prose is, and hand its paragraphs to the shared line selection."""
+"""HTML pages -> CleanPage, in these passes (general signals only: no rule knows a site):
+
+1. parse        tolerant: framesets read their <noframes>, huge tags cut down, nesting
+                bombs defused, a body libxml2 nested in <head> (markup before <html>,
+                an unclosed tag) hoisted back; page metadata read (title, URL, date)
+2. invisible    scripts, styles, hidden elements (inline or by the page's stylesheet)
+3. heading      the h1-h3 (or styled line) repeating <title>; then <nav>/<header>/… go
+4. blocks       one paragraph per block element or <br>, with its link density
+5. main block   from the heading's nearest ancestor holding prose after it (else <body>)
+                descend into the child holding most of the prose; comment threads weigh
+                nothing; lone lead paragraphs and loose text beside it are kept
+6. lines        the shared line selection (chrome_lines.select): chrome cues, lists,
+                teasers, the body's first to last paragraph and its closing lines
+7. fallback     a page without prose (contents, verse): the element holding most of the
+                unlinked plain lines
+"""
 from __future__ import annotations
 
 import functools
@@ -46,21 +60,23 @@ class _Block:
 
 
 def clean_html(decoded: DecodedPage) -> CleanPage:
+    # 1. parse
     html = _defuse_nesting(_shrink_huge_tags(_unframe(decoded.text)))
     root = _parse(html)
     if root is None:
         raise ExtractError("no_content: empty document")
     warnings = list(decoded.warnings)
     title = _page_title(root)
-    title_tail = _title_tail(root)
-    declared = _declared_site_names(root)
     url = _canonical(root, decoded.raw.url) or decoded.raw.url
+    site = site_from_url(url) if url else site_from_page(
+        _declared_site_names(root), _title_tail(root), _strip_tags(html[-6000:])[-12:])
     date = _meta_date(root)
     lost = _lost_text(html, root)
+    # 2. invisible; 3. heading, read before <header> is dropped (sites put the h1 in it)
     _drop_invisible(root, structural=False)
-    # read before <header> is dropped: sites put the h1 in it (the h1 itself is kept)
     heading_el = _main_heading(root, title)
     _drop_invisible(root, structural=True, keep=heading_el)
+    # 4. blocks
     blocks = _blocks(root)
     if lost:
         # the parser gave up part of the document (nesting beyond its limits): fall back to
@@ -77,26 +93,19 @@ def clean_html(decoded: DecodedPage) -> CleanPage:
     else:
         heading_at = _title_block(items, title) if title else None
         h1 = items[heading_at].text if heading_at is not None else None
-    # a <br> inside a sentence is a soft line break: re-join like a dump's broken lines
+    # 5. main block; 6. lines (a <br> inside a sentence is a soft break: re-joined)
     sel = select(_main_items(root, blocks, items, heading_at, _prose), heading_hint=h1, join_broken=True)
     lines, heading = sel.lines, sel.heading
-    if not lines:  # no prose: a table of contents, a list, verse
+    # 7. fallback
+    if not lines:
         lines, heading = _plain_lines(root, blocks, items, heading_at, h1), h1
     if not lines:
-        frames = [f.get("src") for f in root.iter("frame") if f.get("src")] if root.find(".//frame") is not None else []
+        frames = [f.get("src") for f in root.iter("frame") if f.get("src")]
         if frames:
             raise ExtractError("no_content: a frameset page, its text is in the framed pages: " + ", ".join(frames[:5]))
         raise ExtractError("no_content: no report text found (chrome only)")
-    return CleanPage(
-        decoded=decoded,
-        lines=lines,
-        heading=heading,
-        page_title=title or heading,
-        publish_date=date,
-        url=url,
-        site=site_from_url(url) if url else site_from_page(declared, title_tail, _strip_tags(html[-6000:])[-12:]),
-        warnings=tuple(warnings),
-    )
+    return CleanPage(decoded=decoded, lines=lines, heading=heading, page_title=title or heading,
+                     publish_date=date, url=url, site=site, warnings=tuple(warnings))
 
 
 # --- parsing ----------------------------------------------------------------------------
