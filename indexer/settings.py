@@ -64,6 +64,7 @@ class ExtractSettings:
 
     # --- line selection, HTML blocks and text-dump lines alike (chrome_lines.py)
     repeat_similarity: float = 0.7  # bigram F1 at which two lines are one title spelt twice
+    link_line_density: float = 0.5  # a line this linked is a link, unless it reads as text
     max_prose_link_density: float = 0.7  # a sentence more linked than this is a link
     min_body_cjk: int = 60  # less prose than this is no report (a chrome-only page)
 

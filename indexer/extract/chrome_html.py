@@ -451,8 +451,8 @@ def _main_items(root, blocks: list[_Block], items: list[Item], heading_at: int |
     Each paragraph that `counts` (prose) weighs its Chinese characters and counts for its
     element and every ancestor. With a main heading, only the text after it counts and
     the search starts at the heading's nearest ancestor holding any of it (the article);
-    without one, at <body>. From there we descend into the child holding at least 80% of
-    the weight, as long as there is one.
+    without one, at <body>. From there we descend into the child holding main_block_share
+    of the weight (or dominating it), as long as there is one.
     """
     weight: dict = {}
     count: dict = {}  # weighed paragraphs per element, for their mean length
@@ -462,7 +462,7 @@ def _main_items(root, blocks: list[_Block], items: list[Item], heading_at: int |
     for b, it in zip(blocks[first:], items[first:]):
         if b.owner is None or b.owner in heading:
             continue
-        if it.link_density < 0.5 and L.is_stamp(it.f):
+        if it.link_density < SETTINGS.extract.link_line_density and L.is_stamp(it.f):
             for el in _up(b.owner):
                 stamps[el] = stamps.get(el, 0) + 1
         if not counts(it):

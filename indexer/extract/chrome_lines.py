@@ -245,7 +245,7 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
         cue[i] = it.cue
         # a line mostly made of links is a link list, unless it reads as text (keyword
         # links inside a sentence or a heading)
-        linky = it.link_density >= 0.5 and not (
+        linky = it.link_density >= SETTINGS.extract.link_line_density and not (
             (it.prose and it.link_density < SETTINGS.extract.max_prose_link_density) or it.heading_start or it.marker)
         if cue[i] or linky:
             drop[i] = True
