@@ -433,3 +433,11 @@ def test_unclosed_paragraphs_and_br_text_in_a_layout_table():
     html = f"""<html><head><title>某局工作总结</title><body><table><tr><td width=150><a>首页</a><br><a>新闻</a>
     <td>某局工作总结<br><br>{P1}<br>{P2}<p>{P3}<p>{P4}<br><br>上一篇：某镇工作总结</table>"""
     assert clean_page(page(html)).lines == (P1, P2, P3, P4)
+
+
+def test_a_first_paragraph_that_opens_with_the_subject_named_in_the_title_is_kept():
+    lead = "某某高新技术产业开发区，隶属某某新区，简称某某高新区，为省级高新技术产业开发区，规划用地总面积九百余公顷。"
+    html = f"""<html><head><title>某某高新技术产业开发区</title></head><body>
+    <h1>某某高新技术产业开发区</h1><div class="lemma"><div class="summary">{lead}</div>
+    <div class="para"><p>{P1}</p><p>{P2}</p></div></div></body></html>"""
+    assert clean_page(page(html)).lines == (lead, P1, P2)

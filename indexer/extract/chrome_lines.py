@@ -78,12 +78,20 @@ class Selection:
 
 
 
-def _is_teaser(item: Item, titles: dict[int, set[str]]) -> bool:
-    """A line that opens with one of the titles (grouped by length) and goes on."""
+_OPENING = 8  # characters that identify a paragraph's opening
+
+
+def _is_teaser(item: Item, titles: dict[int, set[str]], openings: set[str]) -> bool:
+    """A line that opens with one of the titles (grouped by length) and goes on with text
+    shown elsewhere: cut off with …, or the opening of another line of the page (a first
+    paragraph that names its subject, 某某开发区，隶属…, is no teaser)."""
     if item.marker or item.heading_start:
         return False
     sq = item.sq
-    return any(sq[:size] in group for size, group in titles.items() if len(sq) >= size + 4)
+    for size, group in titles.items():
+        if len(sq) >= size + 4 and sq[:size] in group:
+            return L.is_cut_off(item.f) or sq[size:size + _OPENING] in openings
+    return False
 
 
 def _short_runs(
@@ -310,8 +318,9 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
     for t in titles:
         if len(t) >= 6:
             by_size.setdefault(len(t), set()).add(t)
-    teasers = {i for i in range(n)
-               if not drop[i] and (_is_teaser(items[i], by_size) or (i < pre_end and L.is_cut_off(items[i].f)))}
+    openings = {it.sq[:_OPENING] for it in items if len(it.sq) >= _OPENING}
+    teasers = {i for i in range(n) if not drop[i] and (
+        _is_teaser(items[i], by_size, openings) or (i < pre_end and L.is_cut_off(items[i].f)))}
     # a teaser stands for a body elsewhere on the page: the only prose is the body itself
     if any(prose(i) for i in range(n) if i not in teasers):
         for i in teasers:
