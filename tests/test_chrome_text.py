@@ -324,3 +324,16 @@ def test_call_to_action_lines_inside_the_body_are_chrome():
     for cta in ("APP内打开，阅读体验更佳 >>", "打开客户端查看全文", "点击上方蓝字关注我们", "阅读原文 ›"):
         text = f"某局工作总结\n{P1}\n{cta}\n{P2}\n{P3}\n"
         assert clean_page(dump(text)).lines == (P1, P2, P3), cta
+
+
+def test_an_official_document_keeps_its_number_and_signature():
+    text = f"""某某县人民政府关于做好冬季防寒工作的通知
+某政发〔2023〕12号
+{P1}
+{P2}
+特此通知。
+某某县人民政府
+2023年12月1日
+【打印本页】【关闭窗口】
+"""
+    assert clean_page(dump(text)).lines == ("某政发〔2023〕12号", P1, P2, "特此通知。", "某某县人民政府", "2023年12月1日")

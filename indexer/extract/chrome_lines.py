@@ -355,7 +355,7 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
             continue
         keep = (items[i].heading_start and not L.is_menu(items[i].f)) or (
             seen_marker and i > 0 and items[i - 1].marker
-        )
+        ) or L.is_document_number(items[i].f)
         if not keep:
             drop[i] = True
     for i in range(last_prose + 1, n):

@@ -123,6 +123,14 @@ _BARE_DATE = re.compile(
 )
 
 
+_DOCUMENT_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[(【]\s*(?:19|20)\d{2}\s*[〕\])】]\s*\d{1,4}\s*号")
+
+
+def is_document_number(f: str) -> bool:
+    """A line that is only an official document's number (发文字号: 某政发〔2023〕5号)."""
+    return _DOCUMENT_NUMBER.fullmatch(f.strip()) is not None
+
+
 def is_bare_date(f: str) -> bool:
     """A line that is only a date (the date under a signed document)."""
     return _BARE_DATE.fullmatch(f.strip()) is not None
