@@ -337,3 +337,13 @@ def test_an_official_document_keeps_its_number_and_signature():
 【打印本页】【关闭窗口】
 """
     assert clean_page(dump(text)).lines == ("某政发〔2023〕12号", P1, P2, "特此通知。", "某某县人民政府", "2023年12月1日")
+
+
+def test_a_short_opening_sentence_above_the_first_paragraph_is_body():
+    text = f"""某局工作总结
+发布时间：2023-01-05
+这一年，我们干得很扎实！
+{P1}
+{P2}
+"""
+    assert clean_page(dump(text)).lines == ("这一年，我们干得很扎实！", P1, P2)

@@ -348,6 +348,10 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
         return Selection((), heading, tuple(it.text for it in items), outer)
 
     # --- region: headings and markers may precede the first prose line -------------------
+    # short whole sentences right above it open the body (斯诺克球王的人生何其精彩!)
+    while first_prose > 0 and not drop[first_prose - 1] and L.is_sentence(items[first_prose - 1].f) \
+            and not items[first_prose - 1].title_like:
+        first_prose -= 1
     seen_marker = False
     for i in range(first_prose):
         if items[i].marker:
