@@ -414,7 +414,8 @@ def _main_heading(root, title: str | None):
     for level in ("h1", "h2", "h3"):
         for h, text in cands:
             sq = L.squeeze(text)
-            if h.tag == level and tsq and sq and (sq in tsq or L.bigram_f1(sq, tsq) >= SETTINGS.extract.heading_similarity):
+            close = sq in tsq or L.bigram_f1(sq, tsq) >= SETTINGS.extract.heading_similarity
+            if h.tag == level and tsq and sq and close:
                 return h
     return next((h for h, t in cands if h.tag == "h1" and L.is_title_like(L.fold(t))), None)
 
@@ -440,7 +441,8 @@ def _plain_lines(root, blocks: list[_Block], items: list[Item], heading_at: int 
     """The lines of the element holding most of a prose-less page's plain text, when
     there are enough of them to be a document rather than leftovers of chrome."""
     kept = [it for it in _main_items(root, blocks, items, heading_at, _plain) if _plain(it) and it.text != heading]
-    if len(kept) < SETTINGS.extract.plain_min_lines or sum(L.cjk_count(it.f) for it in kept) < SETTINGS.extract.plain_min_cjk:
+    cfg = SETTINGS.extract
+    if len(kept) < cfg.plain_min_lines or sum(L.cjk_count(it.f) for it in kept) < cfg.plain_min_cjk:
         return ()
     return tuple(it.text for it in kept)
 
@@ -542,7 +544,9 @@ def _discount_threads(weight: dict, count: dict, stamps: dict) -> None:
     outside the thread with at most a byline or two of its own), the thread's weight is
     taken off its ancestors. A page that is only a thread (a forum) keeps its weight."""
     def thread(el) -> bool:
-        return stamps.get(el, 0) >= SETTINGS.extract.thread_min_stamps and stamps[el] * SETTINGS.extract.thread_paragraphs_per_stamp >= count.get(el, 0)
+        cfg = SETTINGS.extract
+        return (stamps.get(el, 0) >= cfg.thread_min_stamps
+                and stamps[el] * cfg.thread_paragraphs_per_stamp >= count.get(el, 0))
 
     def beside_article(el) -> bool:
         parent = el.getparent()

@@ -297,7 +297,8 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
             if drop[i] or items[i].marker:
                 continue
             sq = items[i].sq
-            if i < head_end and len(sq) <= 2 * len(hsq) + 10 and L.bigram_f1(sq, hsq) >= SETTINGS.extract.repeat_similarity:
+            repeat = L.bigram_f1(sq, hsq) >= SETTINGS.extract.repeat_similarity
+            if i < head_end and len(sq) <= 2 * len(hsq) + 10 and repeat:
                 drop[i] = True
                 if inner is None:
                     outer = items[i].text

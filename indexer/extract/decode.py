@@ -247,7 +247,10 @@ def _damaged_utf8(data: bytes) -> str | None:
     bad = text.count("\ufffd")
     valid = len(text.encode("utf-8")) - 3 * bad - (len(data) - high)
     common, total = _ideograph_counts(text, 3000)
-    if valid < SETTINGS.extract.min_valid_utf8_share * high or total < SETTINGS.extract.min_judged_ideographs or common < SETTINGS.extract.min_plausible_share * total:
+    cfg = SETTINGS.extract
+    if valid < cfg.min_valid_utf8_share * high or total < cfg.min_judged_ideographs:
+        return None
+    if common < cfg.min_plausible_share * total:
         return None
     return text
 

@@ -283,17 +283,18 @@ _MARKUP = re.compile("[<>]")
 def _spans(line: str) -> list[tuple[int, int, float]]:
     """Clusters of odd characters on one line: (start, end, weight)."""
     spans: list[list] = []
+    cfg = SETTINGS.extract
     for m in _odd_pattern().finditer(line):
         w = _weight(m.group(), m.start())
         # A span never reaches across markup: dropping it must not take a tag along.
-        if spans and m.start() - spans[-1][1] <= SETTINGS.extract.mojibake_gap and not _MARKUP.search(line, spans[-1][1], m.start()):
+        if spans and m.start() - spans[-1][1] <= cfg.mojibake_gap and not _MARKUP.search(line, spans[-1][1], m.start()):
             spans[-1][1] = m.end()
             spans[-1][2] += w
         else:
             spans.append([m.start(), m.end(), w])
     # A garbled span is a phrase or two; a long run of "odd" characters is text in
     # another script (Japanese kana, a box-drawn table): never ours to rewrite.
-    return [(s, e, w) for s, e, w in spans if w >= SETTINGS.extract.mojibake_min_odd and e - s <= SETTINGS.extract.mojibake_max_span_chars]
+    return [(s, e, w) for s, e, w in spans if w >= cfg.mojibake_min_odd and e - s <= cfg.mojibake_max_span_chars]
 
 
 def repair_line(line: str) -> tuple[str, list[str]]:
