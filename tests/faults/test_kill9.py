@@ -12,7 +12,8 @@ import pytest
 
 from indexer.search import build
 from indexer.settings import BudgetSettings
-from faultkit import attribute_bomb, dangan, fact, page, processes_with, search_ids, start, wait_gone, write_pages
+from faultkit import (attribute_bomb, big_page, dangan, fact, page, processes_with, search_ids, start,
+                      wait_gone, write_pages)
 
 BUILD_POINTS = ["build.extracting", "build.segments_written", "publish.before_swap", "publish.after_swap"]
 UPDATE_POINTS = ["build.extracting", "build.segments_written", "publish.before_swap"]
@@ -81,13 +82,14 @@ def test_update_killed(point, base, tmp_path):
     assert len(search_ids(index, fact(20))) == 1 and search_ids(index, fact(2)) == []
 
 
-def test_external_kill_while_a_worker_is_stuck_in_the_parser(base, tmp_path):
-    """kill -9 from outside while a worker chews on a parser bomb: every process of the
-    build dies, the writer lock is free at once, and the next build skips the bomb as a
-    timeout."""
+def test_external_kill_while_a_worker_is_busy(base, tmp_path):
+    """kill -9 from outside while a worker chews on a slow page: every process of the
+    build dies, the writer lock is free at once, and the next build skips that page as a
+    timeout (budget of 5 s)."""
     base_index, old_ids = base
     index = _copy_index(base_index, tmp_path / "ix")
     archive = write_pages(tmp_path / "stuck" / "pages", range(40, 46))
+    (archive / "slow.html").write_bytes(big_page(8, n=9))
     (archive / "bomb.html").write_bytes(attribute_bomb())
     args = ["index", "build", str(archive), "--index", str(index), "--jobs", "2"]
     proc = start(*args, env=ENV)
@@ -102,6 +104,7 @@ def test_external_kill_while_a_worker_is_stuck_in_the_parser(base, tmp_path):
     proc.wait()
     assert wait_gone(marker) == []
     assert search_ids(index) == old_ids
-    finished = build.build([str(archive)], index, jobs=2, budgets=BudgetSettings(page_timeout_s=10))
-    assert [s["reason"].split(":")[0] for s in finished.skipped] == ["timeout"]
+    finished = build.build([str(archive)], index, jobs=2, budgets=BudgetSettings(page_timeout_s=5))
+    reasons = {Path(s["source"]).name: s["reason"].split(":")[0] for s in finished.skipped}
+    assert reasons["slow.html"] == "timeout" and reasons.keys() == {"slow.html", "bomb.html"}
     assert len(search_ids(index)) == 6
