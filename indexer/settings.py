@@ -77,7 +77,14 @@ class ExtractSettings:
 class BudgetSettings:
     """Hard limits per input page, in `dangan extract` and `dangan index build` alike."""
 
-    page_timeout_s: float = 120.0  # wall time for one page's extraction and analysis
+    # Wall time for one page's extraction and analysis; a worker over it is killed and
+    # the page becomes a `timeout` skip. Normal pages take milliseconds, 5 MB about 10 s.
+    page_timeout_s: float = 120.0
+    # Growth of a worker's address space allowed for one page (RLIMIT_AS over its size
+    # at start); past it the page becomes a `too_large` skip.
+    page_memory_mb: int = 1024
+    # Pages (files, zip members, WARC records) above this are skipped unread (`too_large`).
+    page_max_bytes: int = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,12 @@ class IndexSettings:
     segment_chars: int = 8_000_000
     # Decoded posting arrays kept per generation, in MiB (an LRU).
     term_cache_mb: int = 1024
+    # `index update` refuses (without --force) to delete more than this share of the
+    # index's reports: a truncated archive or an unmounted folder looks like deletions.
+    max_delete_share: float = 0.5
+    # A writer lock held on behalf of a dead process (by its dying workers) is waited
+    # for this long before giving up.
+    lock_stale_wait_s: float = 10.0
     # Query expansion (regional wording, synonyms): alternatives per typed term, and the
     # weight of an alternative's score next to what was typed.
     max_expansions: int = 8

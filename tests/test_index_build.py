@@ -69,17 +69,24 @@ def test_atomic_swap_under_concurrent_readers(tmp_path, fast_refresh):
     index.close()
 
 
-def test_interrupted_build_leaves_old_index(tmp_path):
+def test_refused_build_leaves_old_index_and_bad_lines_are_skips(tmp_path):
     root = build_index(tmp_path, [report("a1", "原有内容")])
     before = (root / "current").resolve()
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps(report("x1", "新内容"), ensure_ascii=False) + "\n{not json\n", encoding="utf-8")
-    with pytest.raises(ValueError):
+    bad.write_text("{not json\n[1, 2]\n", encoding="utf-8")
+    with pytest.raises(build.BuildRefused, match="nothing to index") as refused:
         build.build([str(bad)], root, jobs=0)
+    assert [s["reason"].split(":")[0] for s in refused.value.summary.skipped] == ["bad_record"] * 2
     assert (root / "current").resolve() == before
     assert not list(root.glob("*.partial"))
     with open_index(root) as index:
         assert ids(index) == ["a1"]
+    # one bad line never stops a build: it is a skip record, the rest is indexed
+    bad.write_text(json.dumps(report("x1", "新内容"), ensure_ascii=False) + "\n{not json\n", encoding="utf-8")
+    summary = build.build([str(bad)], root, jobs=0)
+    assert [s["source"] for s in summary.skipped] == [f"{bad}:2"]
+    with open_index(root) as index:
+        assert ids(index) == ["x1"]
 
 
 @pytest.mark.parametrize("jobs", [0, 2])  # in process; worker processes writing segments

@@ -299,16 +299,14 @@ def original_page(fmt: str, report_id: str):
     return render_template("original.html", report=report, original=original)
 
 
-def _source_roots() -> list[Path]:
-    """Where a relative source path may be found: the working directory, the index's
-    parent (an index built next to its archive) and an optional DANGAN_SOURCE_ROOT."""
-    roots = [Path.cwd()]
-    index = current_app.config.get("DANGAN_INDEX")
-    if index:
-        roots.append(Path(index).resolve().parent)
+def _source_roots() -> list:
+    """Where originals may be read: the archive roots the index was built from (recorded
+    in it), and an optional DANGAN_SOURCE_ROOT (e.g. for an index built from `dangan
+    extract` output). `reading` never opens a file outside them."""
+    roots = list(shared_index().state().meta.get("roots") or [])
     extra = current_app.config.get("DANGAN_SOURCE_ROOT")
     if extra:
-        roots.insert(0, Path(extra))
+        roots.append(Path(extra))
     return roots
 
 

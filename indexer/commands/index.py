@@ -1,6 +1,7 @@
 """`dangan index build|update|stats`, `dangan search`, `dangan serve`.
 
-Exit codes: 0 success; 1 failure (nothing could be indexed, or an unexpected error);
+Exit codes: 0 success; 1 failure (the new index was refused: nothing to index, ids clash,
+too many deletions, failed validation; or an unexpected error);
 2 bad usage (click); 3 another writer holds the index lock; 4 no index at the location.
 """
 from __future__ import annotations
@@ -35,7 +36,8 @@ def _emit(data: dict, as_json: bool, lines: list[str]) -> None:
             click.echo(line)
 
 
-def _write(kind: str, sources, index_dir, jobs, user_dict, synonyms, as_json) -> None:
+def _write(kind: str, sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty=False,
+           force=False) -> None:
     from indexer.search import build as builder
     from indexer.search.store import IndexLocked
 
@@ -43,21 +45,37 @@ def _write(kind: str, sources, index_dir, jobs, user_dict, synonyms, as_json) ->
     run = builder.build if kind == "build" else builder.update
     try:
         summary = run([str(s) for s in sources], root, jobs=jobs, user_dict=user_dict,
-                      progress=sys.stderr.isatty() and not as_json, synonyms=synonyms)
+                      progress=sys.stderr.isatty() and not as_json, synonyms=synonyms,
+                      allow_empty=allow_empty, force=force)
     except IndexLocked as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
+    except builder.BuildRefused as exc:
+        if as_json:
+            click.echo(json.dumps({**exc.summary.to_json(), "error": str(exc)}, ensure_ascii=False))
+        click.echo(f"error: {exc}", err=True)
+        click.echo(_skip_line(exc.summary), err=True)
+        sys.exit(EXIT_FAILED)
     data = summary.to_json()
     lines = [
         f"{kind}: {summary.reports} reports in index {root} ({summary.generation})",
         f"  pages processed {summary.pages} (added {summary.added_pages}, changed "
         f"{summary.changed_pages}, unchanged {summary.unchanged_pages}, deleted {summary.deleted_pages})",
-        f"  skipped {len(summary.skipped)}, near-duplicate groups {summary.duplicate_groups}, "
-        f"{summary.seconds:.1f} s ({data['pages_per_s']} pages/s)",
-    ] + [f"  skipped {s['source']}: {s['reason']}" for s in summary.skipped[:20]]
+        f"  near-duplicate groups {summary.duplicate_groups}, {summary.seconds:.1f} s ({data['pages_per_s']} pages/s)"
+        + (f"; slowest page {summary.slowest_pages[0]['seconds']:.1f} s ({summary.slowest_pages[0]['source']})"
+           if summary.slowest_pages else ""),
+        _skip_line(summary),
+    ]
     _emit(data, as_json, lines)
-    if summary.reports == 0 and summary.pages > 0:
-        sys.exit(EXIT_FAILED)  # every page was skipped: nothing searchable was produced
+
+
+def _skip_line(summary) -> str:
+    """Counts by reason; the full list is in the file named (`--json` has it too)."""
+    counts = summary.skip_counts()
+    if not counts:
+        return "  skipped 0"
+    by_reason = ", ".join(f"{reason} {n}" for reason, n in counts.items())
+    return f"  skipped {len(summary.skipped)} ({by_reason}); every skip with its reason: {summary.skipped_file}"
 
 
 def register(cli: click.Group) -> None:
@@ -69,13 +87,19 @@ def register(cli: click.Group) -> None:
         click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True)),
         _index_option,
         click.option("--jobs", "-j", type=click.IntRange(0, 64), default=2, show_default=True,
-                     help="Worker processes for extraction and analysis (0: in process)."),
+                     help="Worker processes for extraction and analysis, and as many segment "
+                          "writers (0: one worker, segments written in this process)."),
         click.option("--user-dict", type=click.Path(exists=True, dir_okay=False),
                      help="Extra jieba dictionary (word [freq] [tag] per line)."),
         click.option("--synonyms", type=click.Path(exists=True, dir_okay=False),
                      help="Synonyms a librarian maintains, searched as query expansion "
                           "(one group a line: A = B = C, or A => B)."),
-        click.option("--json", "as_json", is_flag=True, help="Print a JSON summary."),
+        click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (with every skip)."),
+        click.option("--allow-empty", is_flag=True,
+                     help="Publish the new index even when it holds no report."),
+        click.option("--force", is_flag=True,
+                     help="Publish an update even when it deletes more than max_delete_share "
+                          "(DANGAN_MAX_DELETE_SHARE, default 0.5) of the reports."),
     ]
 
     def with_common(f):
@@ -85,16 +109,16 @@ def register(cli: click.Group) -> None:
 
     @index_group.command("build")
     @with_common
-    def build_cmd(sources, index_dir, jobs, user_dict, synonyms, as_json):
+    def build_cmd(sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty, force):
         """Full build of SOURCE... (archives, folders, or `dangan extract` .jsonl) into a
-        fresh generation, swapped in atomically when complete."""
-        _write("build", sources, index_dir, jobs, user_dict, synonyms, as_json)
+        fresh generation, swapped in atomically once it validated."""
+        _write("build", sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty, force)
 
     @index_group.command("update")
     @with_common
-    def update_cmd(sources, index_dir, jobs, user_dict, synonyms, as_json):
+    def update_cmd(sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty, force):
         """Incremental update: add new and changed pages, delete vanished ones."""
-        _write("update", sources, index_dir, jobs, user_dict, synonyms, as_json)
+        _write("update", sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty, force)
 
     @index_group.command("stats")
     @_index_option

@@ -64,35 +64,48 @@ class Index:
         self._lock = threading.Lock()
         self._state: _State | None = None
         self._checked = 0.0
+        self._failed: Path | None = None
         self._state = self._load()
 
     def _load(self) -> _State:
         gen = store.current_generation(self.root)
         if gen is None:
             raise store.NoIndex(f"no index at {self.root} (build one with `dangan index build`)")
-        ix = whoosh_index.open_dir(str(gen))
-        searcher = ix.searcher(weighting=WEIGHTING)
+        meta = store.read_meta(gen)
+        if meta.get("schema") != FORMAT:
+            raise store.IndexUnusable(f"the index at {self.root} has layout {meta.get('schema')}, this version "
+                                      f"reads {FORMAT}: rebuild it with `dangan index build`")
+        if meta.get("normalization") != normalization_version():
+            raise store.IndexUnusable(f"the index at {self.root} was built with text normalization "
+                                      f"{meta.get('normalization')}, this version uses {normalization_version()}: "
+                                      "rebuild it with `dangan index build`")
+        try:
+            ix = whoosh_index.open_dir(str(gen))
+            searcher = ix.searcher(weighting=WEIGHTING)
+        except Exception as exc:  # noqa: BLE001 - any damage: a clear error, never a 500
+            raise store.IndexUnusable(f"the index at {self.root} cannot be opened "
+                                      f"({type(exc).__name__}: {exc}): rebuild it") from exc
+        if searcher.reader().doc_count_all() == 0:
+            searcher.close()
+            raise store.EmptyIndex(f"the index at {self.root} holds no reports")
         try:
             dups = json.loads((gen / "dups.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             dups = {}
-        meta = store.read_meta(gen)
-        if meta.get("schema") != FORMAT:
-            raise store.NoIndex(f"the index at {self.root} has layout {meta.get('schema')}, this version reads "
-                                f"{FORMAT}: rebuild it with `dangan index build`")
-        if meta.get("normalization") != normalization_version():
-            raise store.NoIndex(f"the index at {self.root} was built with text normalization "
-                                f"{meta.get('normalization')}, this version uses {normalization_version()}: "
-                                "rebuild it with `dangan index build`")
-        user_dict = str(gen / meta["user_dict"]) if meta.get("user_dict") else None
-        tables = [expand.regional_table()]
-        if meta.get("synonyms"):
-            tables.append(expand.read_synonyms(gen / meta["synonyms"]))
-        cols = facets.load(searcher.reader(), dups)
-        # Load the normalization tables and dictionaries now, not in the first request.
-        analysis.words(analysis.key("預熱"), user_dict)
-        expand.warm(user_dict)
-        executor = Executor(searcher.reader(), cols, gen)
+        try:
+            user_dict = str(gen / meta["user_dict"]) if meta.get("user_dict") else None
+            tables = [expand.regional_table()]
+            if meta.get("synonyms"):
+                tables.append(expand.read_synonyms(gen / meta["synonyms"]))
+            cols = facets.load(searcher.reader(), dups)
+            # Load the normalization tables and dictionaries now, not in the first request.
+            analysis.words(analysis.key("預熱"), user_dict)
+            expand.warm(user_dict)
+            executor = Executor(searcher.reader(), cols, gen)
+        except Exception as exc:  # noqa: BLE001
+            searcher.close()
+            raise store.IndexUnusable(f"the index at {self.root} cannot be opened "
+                                      f"({type(exc).__name__}: {exc}): rebuild it") from exc
         return _State(gen, searcher.reader().generation(), ix, searcher, cols, executor, meta, user_dict, tables)
 
     def state(self) -> _State:
@@ -105,9 +118,18 @@ class Index:
             self._checked = now
             gen = store.current_generation(self.root)
             current = self._state
-            if gen is not None and (gen != current.gen or current.ix.latest_generation() != current.toc):
+            if gen is not None and gen != self._failed and (
+                    gen != current.gen or current.ix.latest_generation() != current.toc):
                 # Readers of the old state keep it until they finish; it closes on collection.
-                self._state = self._load()
+                # A generation that does not load (it cannot have been published by a build,
+                # which validates first) leaves the one being served in place.
+                try:
+                    self._state = self._load()
+                except store.NoIndex as exc:
+                    self._failed = gen
+                    import logging
+
+                    logging.getLogger(__name__).error("keeping generation %s: %s", current.gen.name, exc)
             return self._state
 
     @property
