@@ -37,6 +37,9 @@ class IndexSettings:
     segment_chars: int = 8_000_000
     # Decoded posting arrays kept per generation, in MiB (an LRU).
     term_cache_mb: int = 1024
+    # Characters of a report's text per compressed block of the document store: a
+    # snippet decompresses the one or two blocks its window lies in.
+    store_block_chars: int = 1024
 
 
 @dataclass(frozen=True)

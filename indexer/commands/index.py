@@ -110,6 +110,8 @@ def register(cli: click.Group) -> None:
         with index:
             data = index_stats(index)
         lines = [f"{k}: {v}" for k, v in data.items() if not isinstance(v, dict)]
+        lines.append("size by component:")
+        lines += [f"  {part}: {n / 2**20:.1f} MiB" for part, n in data.get("size_by_component", {}).items()]
         for facet, values in data.get("facets", {}).items():
             shown = ", ".join(f"{v} {c}" for v, c in list(values.items())[:12])
             lines.append(f"{facet}: {shown}")

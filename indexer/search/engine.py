@@ -3,6 +3,11 @@
 `open_index(DIR)` returns an `Index` that follows the directory's current generation:
 after a build swaps in a new generation, or an update commits, the next call sees it
 (checked at most once a second), while calls already running finish on the old one.
+
+Searches run in parallel: a generation's state is read-only once loaded (facet columns,
+memory-mapped postings and document store); only the caches' bookkeeping takes a lock.
+Matching (execute.py: document numbers, scores, match positions) and rendering
+(docstore.py + snippets.py: hits) are separate steps.
 """
 from __future__ import annotations
 
@@ -16,20 +21,17 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
-from whoosh import scoring
 from whoosh import index as whoosh_index
-from whoosh import query as wq
 
-from . import analysis, facets, snippets, store
+from . import analysis, docstore, facets, snippets, store
 from .model import FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, FacetValue, Hit, SearchRequest, SearchResponse
-from .execute import Executor
+from .execute import B, K1, Executor, occurrence_keys
 from .query import ParsedQuery, parse, relax
-from .schema import FORMAT, unpack_blob
+from .schema import FORMAT
 
 REFRESH_SECONDS = 1.0
 CACHE_SIZE = 32
-# BM25F: titles are short; normalizing their length as hard as bodies' over-rewards them.
-WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_w_B=0.3)
+MLT_TERMS = 25  # most distinctive words of a report that more-like-this looks for
 
 
 @dataclass
@@ -37,13 +39,14 @@ class _State:
     gen: Path
     toc: int
     ix: object
-    searcher: object
+    segments: int
     cols: facets.Columns
     executor: Executor
+    store: docstore.DocStore
     meta: dict
     user_dict: str | None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    cache: OrderedDict = field(default_factory=OrderedDict)
+    cache: OrderedDict = field(default_factory=OrderedDict)  # results of recent matchings
+    cache_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class Index:
@@ -60,22 +63,27 @@ class Index:
         gen = store.current_generation(self.root)
         if gen is None:
             raise store.NoIndex(f"no index at {self.root} (build one with `dangan index build`)")
-        ix = whoosh_index.open_dir(str(gen))
-        searcher = ix.searcher(weighting=WEIGHTING)
-        try:
-            dups = json.loads((gen / "dups.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            dups = {}
         meta = store.read_meta(gen)
         if meta.get("schema") != FORMAT:
             raise store.NoIndex(f"the index at {self.root} has layout {meta.get('schema')}, this version reads "
                                 f"{FORMAT}: rebuild it with `dangan index build`")
+        ix = whoosh_index.open_dir(str(gen))
+        try:
+            dups = json.loads((gen / "dups.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            dups = {}
         user_dict = str(gen / meta["user_dict"]) if meta.get("user_dict") else None
-        cols = facets.load(searcher.reader(), dups)
+        # Whoosh is read once, here: the facet columns, the section ranges and which
+        # segments (and deletions) make up the generation. Queries never touch it.
+        with ix.reader() as reader:
+            cols = facets.load(reader, dups)
+            executor = Executor(reader, cols, gen)
+            leaves = [(leaf.segment().segment_id(), offset) for leaf, offset in reader.leaf_readers()]
+            toc = reader.generation()
+        docs = docstore.DocStore(gen, leaves)
         # Load the normalization tables and dictionaries now, not in the first request.
         analysis.words(analysis.key("預熱"), user_dict)
-        executor = Executor(searcher.reader(), cols, gen)
-        return _State(gen, searcher.reader().generation(), ix, searcher, cols, executor, meta, user_dict)
+        return _State(gen, toc, ix, len(leaves), cols, executor, docs, meta, user_dict)
 
     def state(self) -> _State:
         now = time.monotonic()
@@ -97,8 +105,7 @@ class Index:
         return self.state().gen.name
 
     def close(self) -> None:
-        if self._state is not None:
-            self._state.searcher.close()
+        """Nothing to release eagerly: the memory mappings close with their state."""
 
     def __enter__(self) -> "Index":
         return self
@@ -119,14 +126,16 @@ def _run(st: _State, parsed: ParsedQuery, sections: list[str] | None) -> tuple[n
     if parsed.empty:
         return st.cols.live.copy(), np.zeros(st.cols.n)
     key = (parsed.understood(), tuple(sorted(sections or ())))
-    hit = st.cache.get(key)
-    if hit is not None:
-        st.cache.move_to_end(key)
-        return hit
+    with st.cache_lock:
+        hit = st.cache.get(key)
+        if hit is not None:
+            st.cache.move_to_end(key)
+            return hit
     result = st.executor.run(parsed, sections, st.user_dict)
-    st.cache[key] = result
-    if len(st.cache) > CACHE_SIZE:
-        st.cache.popitem(last=False)
+    with st.cache_lock:
+        st.cache[key] = result
+        if len(st.cache) > CACHE_SIZE:
+            st.cache.popitem(last=False)
     return result
 
 
@@ -142,9 +151,7 @@ def _clamp(request: SearchRequest) -> SearchRequest:
 def search(index: Index, request: SearchRequest,
            collections: Mapping[str, set[str]] | None = None) -> SearchResponse:
     request = _clamp(request)
-    st = index.state()
-    with st.lock:  # a Whoosh searcher is not meant for concurrent use
-        return _search(st, request, collections)
+    return _search(index.state(), request, collections)
 
 
 def _search(st: _State, request: SearchRequest,
@@ -227,13 +234,17 @@ def _search(st: _State, request: SearchRequest,
 
 def _hit(st: _State, docnum: int, score: float, keys: list[str], sections: list[str],
          dups: list[str]) -> Hit:
-    stored = st.searcher.stored_fields(docnum)
-    info = stored["hit"]
-    blob = unpack_blob(stored["blob"])
-    body = blob["report"].get("body") or ""
-    spans = blob.get("spans") or []
+    doc = st.store.hit(docnum)
+    info = doc.row
+    spans = info.get("spans") or []
+    if keys:
+        post = st.executor.post
+        positions = [post.within_doc("body_c", occurrence_keys(post, "body_c", k), docnum) for k in keys]
+        found = snippets.key_spans(doc, positions, [len(k) for k in keys])
+    else:
+        found = []
     allowed = [(a, b) for kind, a, b in spans if kind in sections] if sections and keys else None
-    snippet, matched = snippets.render(body, blob["norm"], blob.get("offsets"), keys, allowed)
+    snippet, matched = snippets.render(doc, found, allowed)
     if keys:
         kinds = []
         for kind, a, b in spans:
@@ -242,7 +253,7 @@ def _hit(st: _State, docnum: int, score: float, keys: list[str], sections: list[
     else:
         kinds = list(dict.fromkeys(kind for kind, _a, _b in spans))
     return Hit(
-        report_id=stored["report_id"], source=info.get("source") or "", part=int(info.get("part") or 1),
+        report_id=info["id"], source=info.get("source") or "", part=int(info.get("part") or 1),
         title=info.get("title"), unit_name=info.get("unit_name"), unit_type=info.get("unit_type"),
         year=info.get("year"), genre=info.get("genre"), site=info.get("site"),
         script=info.get("script") or "", sections=kinds, snippet=snippet,
@@ -256,48 +267,53 @@ def _hit(st: _State, docnum: int, score: float, keys: list[str], sections: list[
 def get_report(index: Index, report_id: str) -> dict | None:
     """The full report as extracted, plus provenance and its near-duplicate group."""
     st = index.state()
-    with st.lock:
-        doc = st.cols.doc_of.get(report_id)
-        if doc is None or not st.cols.live[doc]:
-            return None
-        stored = st.searcher.stored_fields(doc)
-        meta = json.loads(st.searcher.reader().column_reader("meta")[doc])
-        group = st.cols.groups[st.cols.group[doc]] if st.cols.group[doc] >= 0 else [report_id]
-    report = dict(unpack_blob(stored["blob"])["report"])
+    doc = st.cols.doc_of.get(report_id)
+    if doc is None or not st.cols.live[doc]:
+        return None
+    group = st.cols.groups[st.cols.group[doc]] if st.cols.group[doc] >= 0 else [report_id]
+    report = st.store.report(doc)
     report.pop("type", None)
     report["provenance"] = {k: report.get(k) for k in
                             ("source", "part", "url", "site", "page_title", "encoding", "publish_date")}
-    report["provenance"]["page_hash"] = meta.get("page_hash")
+    report["provenance"]["page_hash"] = st.store.row(doc).get("page_hash")
     report["duplicate_group"] = list(group)
     report["duplicates"] = [r for r in group if r != report_id]
     return report
 
 
 def more_like_this(index: Index, report_id: str, limit: int = 10) -> list[Hit]:
-    """Reports sharing the most distinctive words of this one (tf-idf of the word view)."""
+    """Reports sharing the most distinctive words of this one: its `MLT_TERMS` words of
+    highest tf-idf, weighted by it, scored with BM25 over the word view."""
     st = index.state()
     limit = min(max(1, int(limit)), MAX_PER_PAGE)
-    with st.lock:
-        doc = st.cols.doc_of.get(report_id)
-        if doc is None or not st.cols.live[doc]:
-            return []
-        blob = unpack_blob(st.searcher.stored_fields(doc)["blob"])
-        k = analysis.key_of_form(blob["norm"])
-        counts: dict[str, int] = {}
-        for w in analysis.words(k, st.user_dict):
-            if len(w) > 1:
-                counts[w] = counts.get(w, 0) + 1
-        reader = st.searcher.reader()
-        n = max(1, reader.doc_count())
-        weighted = []
-        for w, tf in counts.items():
-            df = reader.doc_frequency("body_w", w)
-            if 0 < df < n:
-                weighted.append((tf * math.log(n / df), w))
-        weighted.sort(reverse=True)
-        terms = [wq.Term("body_w", w, boost=round(s, 3)) for s, w in weighted[:25]]
-        if not terms:
-            return []
-        results = st.searcher.search(wq.Or(terms), limit=limit + 1)
-        picked = [(r.docnum, r.score) for r in results if r.docnum != doc][:limit]
-        return [_hit(st, d, s, [], [], []) for d, s in picked]
+    cols = st.cols
+    doc = cols.doc_of.get(report_id)
+    if doc is None or not cols.live[doc]:
+        return []
+    k = analysis.key(st.store.report(doc).get("body") or "")
+    counts: dict[str, int] = {}
+    for w in analysis.words(k, st.user_dict):
+        if len(w) > 1:
+            counts[w] = counts.get(w, 0) + 1
+    post = st.executor.post
+    n = max(1, int(cols.live.sum()))
+    weighted = []
+    for w, tf in counts.items():
+        df = post.word_frequency("body_w", w)
+        if 0 < df < n:
+            weighted.append((tf * math.log(n / df), w))
+    weighted.sort(reverse=True)
+    if not weighted:
+        return []
+    lengths = cols.lengths["body_w"]
+    avg = float(lengths.sum()) / max(1, cols.n) or 1.0
+    score = np.zeros(cols.n)
+    for weight, w in weighted[:MLT_TERMS]:
+        docs, tf = post.term("body_w", w)
+        idf = math.log(cols.n / (post.word_frequency("body_w", w) + 1)) + 1
+        score[docs] += round(weight, 3) * idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[docs] / avg))
+    score[~cols.live] = 0.0
+    score[doc] = 0.0
+    found = np.flatnonzero(score > 0)
+    picked = found[np.lexsort((found, -score[found]))][:limit]
+    return [_hit(st, int(d), float(score[d]), [], [], []) for d in picked]

@@ -2,24 +2,29 @@
 
 Whoosh's matchers walk postings one document at a time in Python, and its phrase matcher
 builds a Python object per position: a common phrase over 50,000 reports takes seconds.
-Here both views are sliced from memory-mapped arrays (charindex.py) and everything after
-that is vectorized:
+Here both views are decoded from memory-mapped packed lists (charindex.py) and
+everything after that is vectorized:
 
-- a bigram's postings become one sorted int64 array of (document << 32 | position)
-  keys, kept in a byte-bounded LRU (`TERM_CACHE_BYTES`); a bigram whose candidate
-  documents are few reads only their postings;
-- a phrase is the intersection of its bigrams' (document, position - offset) keys: a
-  merge of two sorted arrays when their sizes are close, a binary search otherwise; its
-  occurrences (and their counts per section) are cached too, as matching, the section facet
-  and a relaxed retry all ask for them;
+- a bigram's postings become one sorted int64 array of positions in the generation's
+  position space (each document's key at ``gstart[doc]``, one unused position after
+  it), kept in a byte-bounded LRU (`TERM_CACHE_BYTES`); a bigram whose candidate
+  documents are few decodes only the blocks of its list that can hold them;
+- a phrase is the intersection of its bigrams' positions minus their offsets: a merge
+  of two sorted arrays when their sizes are close, a binary search otherwise; its
+  occurrences (and their counts per section) are cached too, as matching, the section
+  facet, snippets and a relaxed retry all ask for them;
 - a section filter keeps occurrences that lie inside a section range of a selected kind;
 - AND / OR / NOT / year ranges are boolean masks over document numbers;
 - ranking is BM25F: phrase frequency in body and (boosted) title, plus the word view.
+
+Nothing here holds a lock while it computes: the caches are shared by the threads of a
+server and only their bookkeeping is guarded.
 """
 from __future__ import annotations
 
 import json
 import math
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -33,10 +38,10 @@ K1, B, TITLE_B = 1.2, 0.75, 0.3
 # Decoded posting arrays kept per generation: a common bigram's occurrences take tens of
 # MB at 50,000 pages, and decoding them again costs far more than the memory.
 TERM_CACHE_BYTES = SETTINGS.index.term_cache_mb * 2**20
-# Read only the candidate documents' postings of a token when there are fewer of them
-# than 1/PARTIAL_READ_RATIO of the token's documents; otherwise read (and cache) all.
-PARTIAL_READ_RATIO = 8
-SPAN_CACHE_TOKENS = 200_000  # tokens whose per-segment posting ranges are remembered
+# Decode only the candidate documents' blocks of a token's list when the list holds more
+# than PARTIAL_READ_RATIO positions per candidate document; otherwise decode (and cache) it all.
+PARTIAL_READ_RATIO = 64
+SPAN_CACHE_TOKENS = 200_000  # tokens whose per-segment list numbers are remembered
 CACHED_COST = 0.05  # relative cost of a posting list already decoded (phrase cover choice)
 
 
@@ -48,60 +53,84 @@ class Postings:
     """Per-generation access to whole posting lists as arrays, with an LRU cache bounded
     by bytes (`TERM_CACHE_BYTES`; the environment's DANGAN_TERM_CACHE_MB overrides it).
 
-    Both views come from the segments' memory-mapped ``.chars`` files (charindex.py):
-    slicing, no decoding."""
+    Both views come from the segments' memory-mapped ``.chars`` files (charindex.py).
+    Positions of segment s are shifted by ``base[field][s]`` into one position space for
+    the generation; ``gstart[field]`` holds where each document's key starts in it."""
 
     def __init__(self, reader, n: int, folder):
-        self.leaves = list(reader.leaf_readers())
-        self.chars = [(charindex.SegmentChars(charindex.path_for(folder, leaf.segment().segment_id())), offset)
-                      for leaf, offset in self.leaves]
-        self.ends = [offset + leaf.doc_count_all() for leaf, offset in self.leaves]
+        leaves = list(reader.leaf_readers())
+        self.segs = [(charindex.SegmentPostings(charindex.path_for(folder, leaf.segment().segment_id())), offset)
+                     for leaf, offset in leaves]
+        self.ends = [offset + leaf.doc_count_all() for leaf, offset in leaves]
         self.n = n
+        self.base: dict[str, list[int]] = {}
+        self.gstart: dict[str, np.ndarray] = {}
+        for field in charindex.FIELDS:
+            parts, bases, base = [], [], 0
+            for seg, _offset in self.segs:
+                dstart = seg.dstart[field].astype(np.int64)
+                parts.append(dstart[:-1] + base)
+                bases.append(base)
+                base += int(dstart[-1])
+            parts.append(np.array([base], dtype=np.int64))
+            self.base[field] = bases
+            self.gstart[field] = np.concatenate(parts)
         self.cache: OrderedDict = OrderedDict()
         self.cached_bytes = 0
-        self.spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        self.lock = threading.Lock()  # guards the cache's bookkeeping only
+        self.slots: dict[tuple[str, str], list[int]] = {}
 
     def _get(self, key):
-        hit = self.cache.get(key)
-        if hit is not None:
-            self.cache.move_to_end(key)
-        return hit
+        with self.lock:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.cache.move_to_end(key)
+            return hit
 
     def _put(self, key, out):
         for a in out:
             if a is not None:
                 a.flags.writeable = False  # shared by every query that hits the cache
-        self.cache[key] = out
-        self.cached_bytes += _nbytes(out)
-        while self.cached_bytes > TERM_CACHE_BYTES and len(self.cache) > 1:
-            _, old = self.cache.popitem(last=False)
-            self.cached_bytes -= _nbytes(old)
+        with self.lock:
+            if key in self.cache:
+                return self.cache[key]  # another thread got there first
+            self.cache[key] = out
+            self.cached_bytes += _nbytes(out)
+            while self.cached_bytes > TERM_CACHE_BYTES and len(self.cache) > 1:
+                _, old = self.cache.popitem(last=False)
+                self.cached_bytes -= _nbytes(old)
         return out
+
+    def clear_cache(self) -> None:
+        with self.lock:
+            self.cache.clear()
+            self.cached_bytes = 0
 
     # ------------------------------------------------------------ character view
 
-    def _spans(self, field: str, text: str) -> list[tuple[int, int]]:
-        """[a, b) postings of a token in each segment. A phrase asks for them twice (its
-        cover is chosen by frequency, then read), with a binary search per segment each
-        time: remembered, a few dozen bytes a token (forgotten wholesale when full)."""
+    def _slots(self, field: str, text: str) -> list[int]:
+        """List number of a token in each segment (-1: absent). A phrase asks for them
+        twice (its cover is chosen by frequency, then read), with a binary search per
+        segment each time: remembered, a few dozen bytes a token (forgotten wholesale
+        when full)."""
         key = (field, text)
-        hit = self.spans.get(key)
+        hit = self.slots.get(key)
         if hit is None:
-            if len(self.spans) >= SPAN_CACHE_TOKENS:
-                self.spans.clear()
+            if len(self.slots) >= SPAN_CACHE_TOKENS:
+                self.slots = {}
             code = charindex.token_code(text)
-            hit = self.spans[key] = [seg.term_postings(field, code) for seg, _ in self.chars]
+            hit = self.slots[key] = [seg.slot(field, code) for seg, _ in self.segs]
         return hit
 
     def keys(self, field: str, text: str) -> np.ndarray:
         """Every occurrence of a character-view token as one sorted int64 array of
-        (doc << 32 | position): what phrase intersection works on."""
+        positions: what phrase intersection works on."""
         key = (field, text, "keys")
         hit = self._get(key)
         if hit is not None:
             return hit[0]
-        parts = [seg.keys(field, a, b, offset)
-                 for (seg, offset), (a, b) in zip(self.chars, self._spans(field, text))]
+        parts = [seg.positions(field, t) + base
+                 for (seg, _), t, base in zip(self.segs, self._slots(field, text), self.base[field]) if t >= 0]
         out = np.concatenate(parts) if parts else EMPTY
         return self._put(key, (out,))[0]
 
@@ -110,33 +139,51 @@ class Postings:
 
     def keys_within(self, field: str, text: str, docs: np.ndarray) -> np.ndarray:
         """Like `keys`, but only sure to hold the occurrences in `docs` (sorted document
-        numbers): when those are few next to the token's documents, only their postings
-        are read (binary search in the memory-mapped arrays), and nothing is cached."""
+        numbers): when those are few next to the token's occurrences, only the blocks of
+        its lists that can hold them are decoded, and nothing is cached."""
         hit = self._get((field, text, "keys"))
         if hit is not None:
             return hit[0]
-        spans = self._spans(field, text)
-        df = sum(b - a for a, b in spans)
-        if len(docs) * PARTIAL_READ_RATIO >= df:
-            return self.keys(field, text)  # most postings would be read anyway: read all, cache
+        slots = self._slots(field, text)
+        if len(docs) * PARTIAL_READ_RATIO >= self.frequency(field, text):
+            return self.keys(field, text)  # most blocks would be decoded anyway: all, cached
         parts = []
-        for (seg, offset), (a, b), end in zip(self.chars, spans, self.ends):
+        for (seg, offset), t, end, base in zip(self.segs, slots, self.ends, self.base[field]):
             lo, hi = np.searchsorted(docs, [offset, end])
-            if hi > lo and b > a:
-                parts.append(seg.keys_within(field, a, b, offset, docs[lo:hi] - offset))
+            if hi > lo and t >= 0:
+                parts.append(seg.positions_within(field, t, docs[lo:hi] - offset) + base)
         return np.concatenate(parts) if parts else EMPTY
 
     def frequency(self, field: str, text: str) -> int:
         """Total occurrences of a character-view token."""
-        return sum(seg.occurrences(field, a, b)
-                   for (seg, _), (a, b) in zip(self.chars, self._spans(field, text)))
+        return sum(seg.count(field, t) for (seg, _), t in zip(self.segs, self._slots(field, text)))
 
     def prefix_keys(self, field: str, char: str) -> np.ndarray:
-        """Sorted keys of every token starting with `char`: the occurrences of `char`
-        (every position starts exactly one token)."""
+        """Sorted positions of every token starting with `char`: the occurrences of
+        `char` (every position starts exactly one token)."""
         lo, hi = charindex.code_range(char)
-        parts = [seg.keys(field, *seg.range_postings(field, lo, hi), offset) for seg, offset in self.chars]
+        parts = [seg.positions(field, t) + base
+                 for (seg, _), base in zip(self.segs, self.base[field]) for t in seg.slots(field, lo, hi)]
         return np.sort(np.concatenate(parts)) if parts else EMPTY
+
+    def docs_of(self, field: str, occ: np.ndarray) -> np.ndarray:
+        """Sorted distinct documents of sorted positions."""
+        return sorted_unique(np.searchsorted(self.gstart[field], occ, side="right") - 1)
+
+    def doc_counts(self, field: str, occ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(documents, occurrences in each) of sorted positions `occ`."""
+        gstart = self.gstart[field]
+        if len(occ) * 4 < len(gstart):  # few: find each one's document
+            return sorted_unique(np.searchsorted(gstart, occ, side="right") - 1, counts=True)
+        counts = np.diff(np.searchsorted(occ, gstart))  # many: find each document's run
+        docs = np.flatnonzero(counts)
+        return docs, counts[docs]
+
+    def within_doc(self, field: str, occ: np.ndarray, doc: int) -> np.ndarray:
+        """Key positions inside document `doc` of the sorted positions `occ`."""
+        gstart = self.gstart[field]
+        a, b = np.searchsorted(occ, gstart[doc:doc + 2])
+        return occ[a:b] - gstart[doc]
 
     # ------------------------------------------------------------ word view
 
@@ -146,10 +193,15 @@ class Postings:
         hit = self._get(key)
         if hit is not None:
             return hit
-        parts = [seg.word_postings(field, text, offset) for seg, offset in self.chars]
+        parts = [(d + offset, tf) for (seg, offset) in self.segs for d, tf in [seg.word_postings(field, text)]
+                 if len(d)]
         if not parts:
             return EMPTY, EMPTY
         return self._put(key, (np.concatenate([d for d, _ in parts]), np.concatenate([t for _, t in parts])))
+
+    def word_frequency(self, field: str, text: str) -> int:
+        """Documents holding a word-view term (deleted ones included, like Whoosh's)."""
+        return sum(seg.word_frequency(field, text) for seg, _ in self.segs)
 
 
 def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -205,7 +257,7 @@ def sorted_unique(a: np.ndarray, counts: bool = False):
 
 
 def occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
-    """Sorted (doc << 32 | start position) of every occurrence of key `k` in a
+    """Sorted start positions of every occurrence of key `k` in a
     character-view field (kept in the posting cache: a query needs them for matching,
     section counts and again for its relaxed or paged variants)."""
     if len(k) == 2:  # one bigram: its postings are the occurrences
@@ -233,23 +285,27 @@ def _occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
     chosen.sort(key=lambda i: sizes[i])  # rarest bigram first
     i = chosen[0]
     raw = post.keys(field, tokens[i])
-    # start = position - i; positions below i cannot start an occurrence
-    keys = raw[(raw & 0xFFFFFFFF) >= i] - i
+    # start = position - i (a start before a document, from a bigram near its beginning,
+    # finds no bigram of the cover at its offset: no chain of bigrams crosses the unused
+    # position between two documents)
+    keys = raw - i
+    keys = keys[keys >= 0]
     for i in chosen[1:]:
         if not len(keys):
             return EMPTY
         # keep the starts whose bigram i occurs at start + i; only the candidate
         # documents' postings are needed
-        raw = post.keys_within(field, tokens[i], sorted_unique(keys >> 32))
+        raw = post.keys_within(field, tokens[i], post.docs_of(field, keys + i))
         keys = _intersect_sorted(keys + i, raw) - i
     return keys
 
 
 class SectionRanges:
-    """Key-position ranges of all sections, as one sorted (doc << 32 | start) array with
-    the document, end and kind of each range (sections of a report never overlap)."""
+    """Ranges of all sections in the body's position space (`Postings.gstart`): sorted
+    ``start`` and ``end`` arrays, with the document and kind of each range (sections of
+    a report never overlap)."""
 
-    def __init__(self, reader, live: np.ndarray):
+    def __init__(self, reader, live: np.ndarray, gstart: np.ndarray):
         rows: list[tuple[int, int, int, int]] = []
         self.kinds: list[str] = []
         code: dict[str, int] = {}
@@ -269,30 +325,30 @@ class SectionRanges:
                             self.kinds.append(kind)
                         rows.append((doc, a, b, code[kind]))
         arr = np.array(rows, dtype=np.int64).reshape(-1, 4)
-        keys = (arr[:, 0] << 32) | arr[:, 1]
-        order = np.argsort(keys, kind="stable")
-        self.keys, self.doc, self.start, self.end, self.kind = (
-            keys[order], arr[order, 0], arr[order, 1], arr[order, 2], arr[order, 3])
+        self.set(arr[:, 0], gstart[arr[:, 0]] + arr[:, 1], gstart[arr[:, 0]] + arr[:, 2], arr[:, 3])
+
+    def set(self, doc: np.ndarray, start: np.ndarray, end: np.ndarray, kind: np.ndarray) -> None:
+        order = np.argsort(start, kind="stable")
+        self.doc, self.start, self.end, self.kind = doc[order], start[order], end[order], kind[order]
 
     def counts(self, occ: np.ndarray, klen: int) -> np.ndarray:
-        """Occurrences (sorted keys doc << 32 | start) of a `klen`-character key lying
-        entirely inside each range. The occurrences of range r are one slice of `occ`,
-        from r's start to its last possible start: two binary searches per range, so the
-        cost follows the number of sections, not the number of occurrences (a common
-        bigram occurs millions of times at 50,000 pages) — unless occurrences are fewer."""
-        if not len(self.keys) or not len(occ):
-            return np.zeros(len(self.keys), dtype=np.int64)
-        if len(occ) * 4 < len(self.keys):
+        """Occurrences (sorted start positions) of a `klen`-character key lying entirely
+        inside each range. The occurrences of range r are one slice of `occ`, from r's
+        start to its last possible start: two binary searches per range, so the cost
+        follows the number of sections, not the number of occurrences (a common bigram
+        occurs millions of times at 50,000 pages) — unless occurrences are fewer."""
+        if not len(self.start) or not len(occ):
+            return np.zeros(len(self.start), dtype=np.int64)
+        if len(occ) * 4 < len(self.start):
             # Few occurrences: find each one's range instead (the last range starting
-            # at or before it; it must be the same document's and hold the whole key).
-            idx = np.searchsorted(self.keys, occ, side="right") - 1
+            # at or before it, which must hold the whole key).
+            idx = np.searchsorted(self.start, occ, side="right") - 1
             ok = idx >= 0
             idx = np.where(ok, idx, 0)
-            ok &= (self.doc[idx] == occ >> 32) & ((occ & 0xFFFFFFFF) + klen <= self.end[idx])
-            return np.bincount(idx[ok], minlength=len(self.keys))
-        last_start = self.end - klen
-        lo = np.searchsorted(occ, self.keys, side="left")
-        hi = np.searchsorted(occ, (self.doc << 32) | np.maximum(last_start + 1, self.start), side="left")
+            ok &= occ + klen <= self.end[idx]
+            return np.bincount(idx[ok], minlength=len(self.start))
+        lo = np.searchsorted(occ, self.start, side="left")
+        hi = np.searchsorted(occ, np.maximum(self.end - klen + 1, self.start), side="left")
         return hi - lo
 
     def codes(self, kinds) -> list[int]:
@@ -309,7 +365,7 @@ class Executor:
     def __init__(self, reader, cols, folder):
         self.cols = cols
         self.post = Postings(reader, cols.n, folder)
-        self.sections = SectionRanges(reader, cols.live)
+        self.sections = SectionRanges(reader, cols.live, self.post.gstart["body_c"])
         self.live_n = max(1, int(cols.live.sum()))
         self.avg = {f: float(cols.lengths[f][cols.live].mean()) if cols.live.any() else 1.0
                     for f in cols.lengths}
@@ -329,7 +385,7 @@ class Executor:
         score = np.zeros(n)
         occ = occurrence_keys(self.post, field, k)
         if kinds is None:
-            udocs, tf = sorted_unique(occ >> 32, counts=True)  # occurrences come sorted
+            udocs, tf = self.post.doc_counts(field, occ)
         else:
             counts = self._section_counts(k, occ)
             sel = np.isin(self.sections.kind, self.sections.codes(kinds)) & (counts > 0)
