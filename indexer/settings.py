@@ -46,6 +46,12 @@ class IndexSettings:
 class ServeSettings:
     """`dangan serve` (waitress) and the web layer."""
 
+    # Server processes sharing the port (0: one per CPU): one process runs one search
+    # at a time for most of its length (the interpreter lock), so cores need processes.
+    serve_processes: int = 0
+    # waitress threads per process (requests of one process's connections overlap).
+    serve_threads: int = 4
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -167,14 +167,19 @@ def register(cli: click.Group) -> None:
     @_index_option
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
-    @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
-    def serve_cmd(index_dir, host, port, threads):
-        """Serve the web app and JSON API under waitress (a production WSGI server)."""
-        from waitress import serve
-
+    @click.option("--threads", type=click.IntRange(1, 64), default=None,
+                  help="Threads per process [settings: DANGAN_SERVE_THREADS].")
+    @click.option("--processes", type=click.IntRange(0, 64), default=None,
+                  help="Server processes sharing the port, 0: one per CPU [settings: DANGAN_SERVE_PROCESSES].")
+    def serve_cmd(index_dir, host, port, threads, processes):
+        """Serve the web app and JSON API under waitress (a production WSGI server), in
+        several processes so that searches use every core."""
+        from indexer.commands.serving import serve
+        from indexer.settings import SETTINGS
         from web import create_app
 
         root = _resolve(index_dir)
-        app = create_app({"DANGAN_INDEX": str(root)})
+        threads = threads or SETTINGS.serve.serve_threads
+        processes = SETTINGS.serve.serve_processes if processes is None else processes
         click.echo(f"serving index {root} on http://{host}:{port}/", err=True)
-        serve(app, host=host, port=port, threads=threads)
+        serve(lambda: create_app({"DANGAN_INDEX": str(root)}), host, port, threads, processes)
