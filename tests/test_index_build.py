@@ -208,3 +208,13 @@ def test_default_location_is_per_user(monkeypatch, tmp_path):
     assert store.default_index_dir() == Path(tmp_path) / "dangan" / "index"
     monkeypatch.setenv("DANGAN_INDEX", "/x/y")
     assert store.default_index_dir() == Path("/x/y")
+
+
+def test_segment_file_of_another_layout_is_refused_with_rebuild_message(tmp_path):
+    root = build_index(tmp_path, [report("a1", "原有内容", "pa.html")])
+    gen = store.current_generation(root)
+    docs = next(gen.glob("*.docs"))
+    data = docs.read_bytes()
+    docs.write_bytes(b"DGDOCS00" + data[8:])  # as a file of an older store format would start
+    with pytest.raises(store.NoIndex, match="rebuild"):
+        open_index(root)

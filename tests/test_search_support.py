@@ -201,13 +201,15 @@ def test_character_view_matches_brute_force(tmp_path, monkeypatch, jobs):
         assert len(want_docs) and want_tf.max() > 1
 
 
-def test_packed_lists_round_trip():
+@pytest.mark.parametrize("chunk", [50, 1 << 20])  # lists packed a few at a time, or all at once
+def test_packed_lists_round_trip(monkeypatch, chunk):
     """Packed lists decode to what was packed: whole, or only inside given ranges, at
     every bit width (0 to 32), with one-value and empty lists among them."""
     import numpy as np
 
     from indexer.search import charindex
 
+    monkeypatch.setattr(charindex, "PACK_CHUNK", chunk)
     rng = np.random.default_rng(11)
     lists = [np.zeros(0, np.int64), np.array([7]), np.array([0]), np.array([2**32 - 1]),
              np.arange(300) * 3, np.cumsum(rng.integers(0, 2**20, 1000)), np.array([5, 5 + 2**31])]

@@ -105,13 +105,42 @@ def _starts(counts: np.ndarray) -> np.ndarray:
     return np.cumsum(counts, dtype=np.int64) - counts
 
 
+PACK_CHUNK = 1 << 20  # values packed at a time (bounds the temporary arrays of `pack`)
+
+
 def pack(values: np.ndarray, counts: np.ndarray, delta: bool, block: int | None = None) -> dict[str, np.ndarray]:
     """Pack consecutive lists (`counts[t]` values each, concatenated in `values`, each
     list ascending when `delta`) of integers below 2**32. Returns the arrays described in
     the module docstring (``n``, ``width``, ``word``, ``words`` and, for `delta`, the
-    skip list)."""
+    skip list). Works through the lists about `PACK_CHUNK` values at a time."""
     block = block or BLOCK
     counts = np.asarray(counts, dtype=np.int64)
+    first = _starts(counts)
+    total = int(counts.sum())
+    width = np.zeros(len(counts), dtype=np.uint8)
+    nwords = np.zeros(len(counts), dtype=np.int64)
+    words, skips = [], []
+    t0 = 0
+    while t0 < len(counts):
+        # lists [t0, t1): at least one, about PACK_CHUNK values
+        t1 = max(t0 + 1, int(np.searchsorted(first, first[t0] + PACK_CHUNK, side="right")))
+        t1 = min(t1, len(counts))
+        w, nw, wd, sk = _pack_chunk(values[first[t0]:first[t0] + counts[t0:t1].sum()], counts[t0:t1], delta, block)
+        width[t0:t1], nwords[t0:t1] = w, nw
+        words.append(wd)
+        skips.append(sk)
+        t0 = t1
+    out = {"n": np.append(first, total).astype(np.uint32), "width": width,
+           "word": np.append(0, np.cumsum(nwords)).astype(np.uint32),
+           "words": np.concatenate(words) if words else np.zeros(0, np.uint64)}
+    if delta:
+        out["skip"] = np.append(0, np.cumsum(-(-counts // block))).astype(np.uint32)
+        out["skips"] = np.concatenate(skips).astype(np.uint32) if skips else np.zeros(0, np.uint32)
+    return out
+
+
+def _pack_chunk(values: np.ndarray, counts: np.ndarray, delta: bool, block: int):
+    """(width, words per list, words, skip values) of consecutive lists."""
     nlists = len(counts)
     total = int(counts.sum())
     first = _starts(counts)
@@ -119,13 +148,10 @@ def pack(values: np.ndarray, counts: np.ndarray, delta: bool, block: int | None 
     listid = np.repeat(np.arange(nlists, dtype=np.int32), counts)
     local = np.arange(total, dtype=np.int64)
     local -= first[listid]
-    out: dict[str, np.ndarray] = {"n": np.append(first, total).astype(np.uint32)}
     vals = np.asarray(values).astype(np.uint64)
+    skips = np.zeros(0, np.uint64)
     if delta:
-        at_skip = local % block == 0
-        out["skips"] = vals[at_skip].astype(np.uint32)
-        out["skip"] = np.append(0, np.cumsum(-(-counts // block))).astype(np.uint32)
-        del at_skip
+        skips = vals[local % block == 0]
         if total:
             vals[1:] -= vals[:-1].copy()
             vals[first[nonempty]] = 0
@@ -134,7 +160,7 @@ def pack(values: np.ndarray, counts: np.ndarray, delta: bool, block: int | None 
         width[nonempty] = bit_width(np.maximum.reduceat(vals, first[nonempty]))
     per_word = 64 // np.maximum(width, 1).astype(np.int64)
     nwords = np.where(width > 0, -(-counts // per_word), 0)
-    word = np.append(0, np.cumsum(nwords)).astype(np.int64)
+    word = np.append(0, np.cumsum(nwords))
     words = np.zeros(int(word[-1]), dtype=np.uint64)
     used = width[listid] > 0
     if used.any():
@@ -143,12 +169,10 @@ def pack(values: np.ndarray, counts: np.ndarray, delta: bool, block: int | None 
         k = per_word[lid]
         widx = word[lid] + loc // k
         shifted = vals[used] << ((loc % k) * width[lid]).astype(np.uint64)
-        del lid, loc, k
         bounds = np.flatnonzero(np.concatenate(([True], widx[1:] != widx[:-1])))
         # the values of one word occupy distinct bits: their sum is their bitwise or
         words[widx[bounds]] = np.add.reduceat(shifted, bounds)
-    out.update(width=width, word=word.astype(np.uint32), words=words)
-    return out
+    return width, nwords, words, skips
 
 
 def empty_lists(delta: bool) -> dict[str, np.ndarray]:

@@ -13,8 +13,9 @@ cycle: removed with its segment, hard-linked by updates). For document d (local)
 - ``extra``: the rest of the report as compressed JSON, its body left out and each
   section's text replaced by its [start, end) in the body (the body is stored once);
 - ``body``: the original text in blocks of `block` characters, each compressed on its
-  own with zlib and a preset dictionary drawn from the segment's own text (``zdict``), so
-  a snippet window decompresses one or two blocks, never the whole report;
+  own (raw deflate) with a preset dictionary drawn from the segment's own text
+  (``zdict``), so a snippet window decompresses one or two blocks, never the whole
+  report;
 - the offset map between the three coordinates a hit meets, as exceptions only:
   ``gaps`` are the key positions where the index form has a character the key drops
   (whitespace), so index-form position = key position + gaps at or before it;
@@ -36,7 +37,7 @@ import numpy as np
 from ..settings import SETTINGS
 from . import arrayfile
 
-MAGIC = b"DGDOCS01"
+MAGIC = b"DGDOCS02"
 ZDICT_BYTES = 32 * 1024  # zlib's largest preset dictionary
 ZLEVEL = 6
 
@@ -124,8 +125,9 @@ def _zdict(bodies: list[bytes]) -> bytes:
 
 
 def _compress(data: bytes, zdict: bytes) -> bytes:
-    co = zlib.compressobj(ZLEVEL, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, zdict) if zdict \
-        else zlib.compressobj(ZLEVEL)
+    """Raw deflate (no header or checksum: the store's own offsets frame each block)."""
+    co = zlib.compressobj(ZLEVEL, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, zdict) if zdict \
+        else zlib.compressobj(ZLEVEL, zlib.DEFLATED, -15)
     return co.compress(data) + co.flush()
 
 
@@ -181,16 +183,17 @@ class SegmentStore:
         self.arrays, attrs = arrayfile.read(path, MAGIC)
         self.ndocs = int(attrs["docs"])
         self.block = int(attrs["block"])
-        self.zdict = self.arrays["zdict"].tobytes()
+        zdict = self.arrays["zdict"].tobytes()
+        # copied for each block: cheaper than a new decompressor loading the dictionary
+        self._inflater = zlib.decompressobj(-15, zdict=zdict) if zdict else zlib.decompressobj(-15)
+        self.lengths = self.arrays["body.len"]
 
     def _slice(self, name: str, d: int) -> np.ndarray:
         off = self.arrays[f"{name}.off"]
         return self.arrays[name][int(off[d]):int(off[d + 1])]
 
     def _inflate(self, data: np.ndarray) -> bytes:
-        if not self.zdict:
-            return zlib.decompress(data)
-        do = zlib.decompressobj(zdict=self.zdict)
+        do = self._inflater.copy()
         return do.decompress(data) + do.flush()
 
     def row(self, d: int) -> dict:
@@ -200,22 +203,32 @@ class SegmentStore:
         return json.loads(self._inflate(self._slice("extra", d)))
 
     def body_length(self, d: int) -> int:
-        return int(self.arrays["body.len"][d])
+        return int(self.lengths[d])
 
-    def text(self, d: int, a: int, b: int) -> str:
+    def block_text(self, d: int, i: int) -> str:
+        """Block i of document d's body, decompressed."""
+        at = int(self.arrays["body.blk"][d]) + i
+        off = self.arrays["body.off"]
+        return self._inflate(self.arrays["body"][int(off[at]):int(off[at + 1])]).decode("utf-8")
+
+    def text(self, d: int, a: int, b: int, length: int | None = None, cache: dict | None = None) -> str:
         """Characters [a, b) of document d's original body (only the blocks they lie in
-        are decompressed)."""
-        a, b = max(0, a), min(b, self.body_length(d))
+        are decompressed; `cache` keeps them for the caller's next slices)."""
+        a, b = max(0, a), min(b, self.body_length(d) if length is None else length)
         if b <= a:
             return ""
-        blk = int(self.arrays["body.blk"][d])
-        off = self.arrays["body.off"]
-        data = self.arrays["body"]
         first, last = a // self.block, (b - 1) // self.block
-        text = "".join(self._inflate(data[int(off[blk + i]):int(off[blk + i + 1])]).decode("utf-8")
-                       for i in range(first, last + 1))
+        parts = []
+        for i in range(first, last + 1):
+            if cache is None:
+                parts.append(self.block_text(d, i))
+                continue
+            block = cache.get(i)
+            if block is None:
+                block = cache[i] = self.block_text(d, i)
+            parts.append(block)
         base = first * self.block
-        return text[a - base:b - base]
+        return "".join(parts)[a - base:b - base]
 
     def offset_map(self, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(gaps, xpos, xdelta) of document d (see the module docstring)."""
@@ -232,33 +245,39 @@ class SegmentStore:
 
 
 class StoredReport:
-    """One document's view for rendering: coordinates and text access."""
+    """One document's view for rendering: coordinates and text access (what a hit needs:
+    a few positions and windows, so plain Python on small lists)."""
 
-    __slots__ = ("store", "local", "row", "gaps", "xpos", "xdelta", "body_length")
+    __slots__ = ("store", "local", "row", "gaps", "xpos", "xdelta", "body_length", "blocks")
 
     def __init__(self, store: SegmentStore, local: int):
         self.store, self.local = store, local
         self.row = store.row(local)
-        self.gaps, self.xpos, self.xdelta = store.offset_map(local)
+        gaps, xpos, xdelta = store.offset_map(local)
+        self.gaps, self.xpos, self.xdelta = gaps.tolist(), xpos.tolist(), xdelta.tolist()
         self.body_length = store.body_length(local)
+        self.blocks: dict[int, str] = {}
 
     @property
     def form_length(self) -> int:
         return int(self.row.get("flen", 0))
 
-    def to_form(self, key_positions: np.ndarray) -> np.ndarray:
+    def to_form(self, key_positions: list[int]) -> list[int]:
         """Index-form positions of key positions."""
-        return key_positions + np.searchsorted(self.gaps, key_positions, side="right")
+        gaps = self.gaps
+        if not gaps:
+            return key_positions
+        return [p + bisect.bisect_right(gaps, p) for p in key_positions]
 
     def to_original(self, pos: int) -> int:
         """Original offset of index-form position `pos` (the body's length at the end)."""
-        if not len(self.xpos):
+        if not self.xpos:
             return pos
         i = bisect.bisect_right(self.xpos, pos) - 1
-        return pos + (int(self.xdelta[i]) if i >= 0 else 0)
+        return pos + (self.xdelta[i] if i >= 0 else 0)
 
     def text(self, a: int, b: int) -> str:
-        return self.store.text(self.local, a, b)
+        return self.store.text(self.local, a, b, self.body_length, self.blocks)
 
 
 class DocStore:

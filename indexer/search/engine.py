@@ -75,12 +75,16 @@ class Index:
         user_dict = str(gen / meta["user_dict"]) if meta.get("user_dict") else None
         # Whoosh is read once, here: the facet columns, the section ranges and which
         # segments (and deletions) make up the generation. Queries never touch it.
-        with ix.reader() as reader:
-            cols = facets.load(reader, dups)
-            executor = Executor(reader, cols, gen)
-            leaves = [(leaf.segment().segment_id(), offset) for leaf, offset in reader.leaf_readers()]
-            toc = reader.generation()
-        docs = docstore.DocStore(gen, leaves)
+        try:
+            with ix.reader() as reader:
+                cols = facets.load(reader, dups)
+                executor = Executor(reader, cols, gen)
+                leaves = [(leaf.segment().segment_id(), offset) for leaf, offset in reader.leaf_readers()]
+                toc = reader.generation()
+            docs = docstore.DocStore(gen, leaves)
+        except ValueError as exc:  # a segment file of another layout (arrayfile's check)
+            raise store.NoIndex(f"the index at {self.root} cannot be read ({exc}): rebuild it with "
+                                "`dangan index build`") from exc
         # Load the normalization tables and dictionaries now, not in the first request.
         analysis.words(analysis.key("預熱"), user_dict)
         return _State(gen, toc, ix, len(leaves), cols, executor, docs, meta, user_dict)

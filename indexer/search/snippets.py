@@ -16,8 +16,6 @@ import bisect
 import html
 import re
 
-import numpy as np
-
 WINDOW = 120  # characters of original text per passage
 PASSAGES = 2
 ELLIPSIS = "…"
@@ -39,30 +37,27 @@ def find_spans(norm: str, keys: list[str], limit: int = 200) -> list[tuple[int, 
     return spans
 
 
-def key_spans(source, positions: list[np.ndarray], lengths: list[int],
+def key_spans(source, positions: list, lengths: list[int],
               limit: int = 200) -> list[tuple[int, int, int]]:
     """(start, end, term index) in index-form coordinates of the occurrences of each key,
     from their sorted key positions, found as a left-to-right scan finds them (like
     `find_spans`): an occurrence overlapping the last one kept of its key is passed
     over, and at most `limit` are kept per key."""
     spans: list[tuple[int, int, int]] = []
+    to_form = source.to_form
     for i, (pos, klen) in enumerate(zip(positions, lengths)):
-        if not len(pos):
-            continue
-        if len(pos) > 1 and bool(np.any(np.diff(pos) < klen)):
-            kept, end = [], -1
-            for p in pos.tolist():
-                if p >= end:
-                    kept.append(p)
-                    end = p + klen
-                    if len(kept) >= limit:
-                        break
-            pos = np.array(kept, dtype=np.int64)
-        else:
-            pos = pos[:limit]
-        starts = source.to_form(pos).tolist()
-        ends = (source.to_form(pos + (klen - 1)) + 1).tolist()
-        spans.extend((a, b, i) for a, b in zip(starts, ends))
+        kept: list[int] = []
+        end = -1
+        for p in pos.tolist():
+            if p >= end:
+                kept.append(p)
+                end = p + klen
+                if len(kept) >= limit:
+                    break
+        if kept:
+            starts = to_form(kept)
+            ends = to_form([p + klen - 1 for p in kept])
+            spans.extend((a, b + 1, i) for a, b in zip(starts, ends))
     spans.sort()
     return spans
 
