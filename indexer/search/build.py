@@ -284,7 +284,7 @@ def _copy_dictionaries(gen: Path, user_dict: str | None) -> str | None:
 
 def _finish(gen: Path, ix, signatures: dict, summary: Summary, user_dict: str | None) -> None:
     groups = dedup.groups(signatures)
-    dedup.save_signatures(gen / "minhash.npz", signatures)
+    signatures.save()
     store.write_json_atomic(gen / "dups.json", groups)
     summary.duplicate_groups = len({tuple(g) for g in groups.values()})
     with ix.searcher() as s:
@@ -326,7 +326,7 @@ def build(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None =
     with store.WriterLock(root), _fresh_generation(root) as gen:
         kept_dict = _copy_dictionaries(gen, user_dict)
         ix = whoosh_index.create_in(str(gen), schema.make_schema())
-        signatures: dict = {}
+        signatures = dedup.SignatureStore(gen)
         _write(ix, gen, iter_work(sources), jobs, kept_dict, progress, summary, signatures,
                known={}, deleting=None)
         _finish(gen, ix, signatures, summary, kept_dict)
@@ -441,7 +441,7 @@ def update(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None 
         force = store.read_meta(current).get("dictionary_version") != summary.dictionary_version
         ix = whoosh_index.open_dir(str(gen))
         known = indexed_pages(ix)
-        signatures = dedup.load_signatures(gen / "minhash.npz")
+        signatures = dedup.SignatureStore(gen)
         seen: set[str] = set()
 
         def todo() -> Iterator[PageWork | PageResult]:

@@ -30,7 +30,7 @@ def component_sizes(st) -> dict[str, int]:
         ext = p.suffix.lstrip(".")
         if ext in files:
             files[ext] += size
-        elif p.name in ("minhash.npz", "dups.json") or ext == "lsh":
+        elif p.name in ("minhash.sig", "minhash.json", "dups.json"):
             add("near_duplicates", size)
         elif p.name.startswith("MAIN_") or p.name.startswith("_MAIN_"):
             add("whoosh", size)
