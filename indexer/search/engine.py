@@ -11,6 +11,7 @@ Matching (execute.py: document numbers, scores, match positions) and rendering
 """
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import threading
@@ -251,8 +252,10 @@ def _hit(st: _State, docnum: int, score: float, keys: list[str], sections: list[
     snippet, matched = snippets.render(doc, found, allowed)
     if keys:
         kinds = []
+        starts = [s for s, _e in matched]  # ascending
         for kind, a, b in spans:
-            if kind not in kinds and any(a <= s < b for s, _e in matched):
+            i = bisect.bisect_left(starts, a)
+            if kind not in kinds and i < len(starts) and starts[i] < b:
                 kinds.append(kind)
     else:
         kinds = list(dict.fromkeys(kind for kind, _a, _b in spans))

@@ -90,10 +90,13 @@ def _best_windows(spans: list[tuple[int, int, int]], length: int) -> list[tuple[
             candidates.append(span)
     while candidates and len(chosen) < PASSAGES:
         best, best_score = None, None
+        starts = [s[0] for s in candidates]  # ascending: spans come sorted
         for a, _b, _i in candidates:
             start = max(0, a - WINDOW // 4)
             end = min(length, start + WINDOW)
-            inside = [s for s in candidates if s[0] >= start and s[1] <= end]
+            # the spans inside start in [start, end): one slice of the candidates
+            inside = [s for s in candidates[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)]
+                      if s[1] <= end]
             score = (len({s[2] for s in inside}), len(inside))
             if best_score is None or score > best_score:
                 best, best_score = (start, end), score
