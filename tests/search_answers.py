@@ -67,10 +67,14 @@ def builtin_reports() -> list[dict]:
     return [r for r in rows if r.get("type") == "report"] + edge_reports()
 
 
-def dev_reports() -> list[dict]:
+def gold_reports(gold: Path, pages: int | None = None) -> list[dict]:
+    """The reports of a generated corpus' gold (its first `pages` pages), shaped like
+    `Report.to_json()`."""
     reports = []
-    with open(DEV_GOLD, encoding="utf-8") as fh:
-        for line in fh:
+    with open(gold, encoding="utf-8") as fh:
+        for n, line in enumerate(fh):
+            if pages is not None and n >= pages:
+                break
             page = json.loads(line)
             for part, r in enumerate(page.get("reports", []), 1):
                 reports.append({
@@ -85,6 +89,10 @@ def dev_reports() -> list[dict]:
                     "warnings": [],
                 })
     return reports
+
+
+def dev_reports() -> list[dict]:
+    return gold_reports(DEV_GOLD)
 
 
 def reports_for(name: str) -> list[dict]:
