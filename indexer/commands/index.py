@@ -181,5 +181,17 @@ def register(cli: click.Group) -> None:
         root = _resolve(index_dir)
         threads = threads or SETTINGS.serve.serve_threads
         processes = SETTINGS.serve.serve_processes if processes is None else processes
+
+        def make_app():
+            from web.index_access import IndexUnavailable, shared_index
+
+            app = create_app({"DANGAN_INDEX": str(root)})
+            with app.app_context():
+                try:
+                    shared_index()  # each process opens the index now, not in its first request
+                except IndexUnavailable:
+                    pass  # shown to readers; opened once it exists
+            return app
+
         click.echo(f"serving index {root} on http://{host}:{port}/", err=True)
-        serve(lambda: create_app({"DANGAN_INDEX": str(root)}), host, port, threads, processes)
+        serve(make_app, host, port, threads, processes)
