@@ -73,3 +73,16 @@ def test_groups_equal_datasketch_lsh_and_survive_reopen(tmp_path):
     again["late"] = extra
     sigs["late"] = extra
     assert dedup.groups(again) == _reference(sigs)
+
+
+def test_signature_is_datasketch_minhash_of_the_distinct_shingles():
+    import numpy as np
+    from datasketch import MinHash
+
+    rng = random.Random(8)
+    for text in list(_texts(rng).values())[:40] + ["", "意", "意识形态"]:
+        mh = MinHash(num_perm=dedup.NUM_PERM, seed=1, scheme=dedup.SCHEME, hashfunc=int)
+        distinct = np.unique(dedup.shingle_hashes(text))
+        if len(distinct):
+            mh.update_batch(distinct.tolist())
+        assert np.array_equal(dedup.signature(text), mh.hashvalues.astype(np.uint64)), text

@@ -30,9 +30,10 @@ _MIX = np.uint64(0x100000001B3)  # FNV-1a's 64-bit prime
 
 
 def shingle_hashes(k: str) -> np.ndarray:
-    """32-bit hashes of the distinct 5-character shingles of a key, computed with numpy
-    over the code points (a per-shingle Python hash call was a tenth of a build's
-    time); the key itself when it is shorter than a shingle."""
+    """32-bit hashes of the 5-character shingles of a key (repeats included: they do not
+    change a minimum), computed with numpy over the code points (a per-shingle Python
+    hash call was a tenth of a build's time); the key itself when it is shorter than a
+    shingle."""
     chars = code_points(k)
     if not len(chars):
         return np.zeros(0, dtype=np.uint64)
@@ -42,18 +43,24 @@ def shingle_hashes(k: str) -> np.ndarray:
     with np.errstate(over="ignore"):  # wrapping multiplication is the point
         for j in range(1, width):
             h = (h * _MIX) ^ chars[j:j + count]
-    return np.unique((h ^ (h >> np.uint64(32))) & np.uint64(0xFFFFFFFF))
+    return (h ^ (h >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
+
+
+@functools.lru_cache(maxsize=1)
+def _empty_minhash():
+    """A MinHash with our parameters (its permutations are drawn once per process)."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, hashfunc=int)
 
 
 def signature(k: str) -> np.ndarray:
     """MinHash hash values of a key's 5-character shingles (datasketch applies its
     permutations to the precomputed shingle hashes)."""
-    from datasketch import MinHash
-
-    mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, hashfunc=int)
+    mh = _empty_minhash().copy()
     hashes = shingle_hashes(k)
     if len(hashes):
-        mh.update_batch(hashes.tolist())
+        mh.update_batch(hashes)
     return mh.hashvalues.astype(np.uint64)
 
 
