@@ -214,13 +214,14 @@ class PackedLists:
         """List t as int64 (not differences)."""
         return self._raw(t).astype(np.int64)
 
-    def decode(self, t: int) -> np.ndarray:
-        """Delta list t, decoded: ascending int64 values."""
-        raw = self._raw(t).astype(np.int64)
+    def decode(self, t: int, base: int = 0) -> np.ndarray:
+        """Delta list t, decoded (plus `base`): ascending int64 values."""
+        raw = self._raw(t)
+        raw = raw.view(np.int64) if raw.base is not None else raw.astype(np.int64)  # values < 2**32
         if not len(raw):
             return raw
         np.cumsum(raw, out=raw)
-        raw += int(self.skips[int(self.skip[t])])
+        raw += int(self.skips[int(self.skip[t])]) + base
         return raw
 
     def decode_within(self, t: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -380,9 +381,9 @@ class SegmentPostings:
     def count(self, field: str, t: int) -> int:
         return self.lists[field].count(t) if t >= 0 else 0
 
-    def positions(self, field: str, t: int) -> np.ndarray:
-        """Ascending positions (int64, the segment's space) of list t."""
-        return self.lists[field].decode(t) if t >= 0 else EMPTY
+    def positions(self, field: str, t: int, base: int = 0) -> np.ndarray:
+        """Ascending positions (int64, the segment's space, plus `base`) of list t."""
+        return self.lists[field].decode(t, base) if t >= 0 else EMPTY
 
     def positions_within(self, field: str, t: int, docs: np.ndarray) -> np.ndarray:
         """Positions of list t inside the documents `docs` (sorted local numbers)."""

@@ -129,9 +129,9 @@ class Postings:
         hit = self._get(key)
         if hit is not None:
             return hit[0]
-        parts = [seg.positions(field, t) + base
+        parts = [seg.positions(field, t, base)
                  for (seg, _), t, base in zip(self.segs, self._slots(field, text), self.base[field]) if t >= 0]
-        out = np.concatenate(parts) if parts else EMPTY
+        out = (parts[0] if len(parts) == 1 else np.concatenate(parts)) if parts else EMPTY
         return self._put(key, (out,))[0]
 
     def cached(self, field: str, text: str) -> bool:
@@ -162,7 +162,7 @@ class Postings:
         """Sorted positions of every token starting with `char`: the occurrences of
         `char` (every position starts exactly one token)."""
         lo, hi = charindex.code_range(char)
-        parts = [seg.positions(field, t) + base
+        parts = [seg.positions(field, t, base)
                  for (seg, _), base in zip(self.segs, self.base[field]) for t in seg.slots(field, lo, hi)]
         return np.sort(np.concatenate(parts)) if parts else EMPTY
 
