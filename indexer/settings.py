@@ -40,17 +40,68 @@ class IndexSettings:
     # Characters of a report's text per compressed block of the document store: a
     # snippet decompresses the one or two blocks its window lies in.
     store_block_chars: int = 1024
+    # Query expansion (regional wording, synonyms): alternatives per typed term, and the
+    # weight of an alternative's score next to what was typed.
+    max_expansions: int = 8
+    alternative_weight: float = 0.8
+    # Relaxation ladder: punctuation characters allowed between two characters of a phrase
+    # (second step), and how far apart the words of a phrase may be (third step: the
+    # phrase's length plus this many characters).
+    loose_max_gap: int = 3
+    near_slack: int = 12
+    # Longest phrase (characters) the punctuation step is tried on, and most words the
+    # near step checks: longer ones go on to the next step (bounded query time).
+    loose_max_chars: int = 48
+    near_max_words: int = 12
+    # Did-you-mean: offered when what was typed finds fewer reports than this; at most
+    # this many candidate corrections are tried against the index per query.
+    suggest_below: int = 3
+    suggest_candidates: int = 8
 
 
 @dataclass(frozen=True)
 class ServeSettings:
-    """`dangan serve` (waitress) and the web layer."""
+    """`dangan serve` (waitress) and the web layer (web/, indexer/curation/)."""
 
-    # Server processes sharing the port (0: one per CPU): one process runs one search
-    # at a time for most of its length (the interpreter lock), so cores need processes.
+    # waitress: worker threads; open connections before new ones wait in the listen
+    # backlog; seconds an idle connection is kept (and how often that is checked). Idle
+    # or slow clients are a reverse proxy's job in front of a public server (README).
+    threads: int = 8
+    connection_limit: int = 1000
+    channel_timeout_s: int = 30
+    cleanup_interval_s: int = 10
+    # The proxy's address when behind a reverse proxy (X-Forwarded-* are trusted from it
+    # only), and how many proxies (waitress' trusted_proxy_count).
+    trusted_proxy: str = ""
+    trusted_proxy_count: int = 1
+    # The site's public base URL ("https://dangan.example.org"): absolute links in
+    # OpenSearch, Atom feeds and citations. Never taken from the Host header; `dangan
+    # serve` uses http://HOST:PORT when unset.
+    public_url: str = ""
+    # Session signing key: DANGAN_SECRET_KEY, else a file (mode 0600) named by
+    # DANGAN_SECRET_KEY_FILE, else `<database>.secret` created with mode 0600.
+    secret_key: str = field(default="", repr=False)
+    secret_key_file: str = ""
+    max_upload_mb: int = 2
+    # Bounds of a search request: the last page, values of one facet parameter.
+    max_page: int = 1000
+    max_facet_values: int = 20
+    export_max_rows: int = 10_000  # /search.csv, /search.jsonl
+    feed_entries: int = 50  # /search.atom
+    bulk_add_max: int = 500  # "add all results" to a collection
+    admin_skips_per_page: int = 100
+    # Login throttling: failures within the window lock an account (from clients it
+    # does not know) or a client address for the lock time; a browser that logged in to
+    # the account before (device cookie) has its own counter instead.
+    login_max_failures: int = 5
+    login_address_failures: int = 20
+    login_window_s: int = 900
+    login_lock_s: int = 900
+
+    # Server processes sharing the port (0: one per CPU), each with `threads` threads:
+    # one process runs one search at a time for most of its length (the interpreter
+    # lock), so cores need processes.
     serve_processes: int = 0
-    # waitress threads per process (requests of one process's connections overlap).
-    serve_threads: int = 4
 
 
 @dataclass(frozen=True)

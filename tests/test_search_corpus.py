@@ -14,8 +14,9 @@ from test_search_support import build_index
 PAGES = 90
 
 
-def gold_reports(shared_dir) -> list[dict]:
-    return search_answers.gold_reports(shared_dir / "corpus" / "dev" / "gold.jsonl", PAGES)
+def gold_reports(shared_dir, pages: int | None = PAGES) -> list[dict]:
+    """The gold reports of the first `pages` dev pages (all with None) as index input."""
+    return search_answers.gold_reports(shared_dir / "corpus" / "dev" / "gold.jsonl", pages)
 
 
 @pytest.mark.corpus

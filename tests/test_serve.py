@@ -74,7 +74,10 @@ def test_serve_spreads_connections_over_processes_and_stops(tmp_path):
                 time.sleep(0.2)
         workers = _children(proc.pid)
         assert len(workers) == 2
-        time.sleep(0.5)  # the probe's connection is closed and forgotten
+        deadline = time.monotonic() + 20
+        while any(len(_tcp_sockets(w)) > 1 for w in workers):  # the probe's connection is closed
+            assert time.monotonic() < deadline, "probe connection still open"
+            time.sleep(0.1)
         before = {w: _tcp_sockets(w) for w in workers}
         conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(2)]
         for c in conns:

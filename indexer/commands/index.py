@@ -35,7 +35,7 @@ def _emit(data: dict, as_json: bool, lines: list[str]) -> None:
             click.echo(line)
 
 
-def _write(kind: str, sources, index_dir, jobs, user_dict, as_json) -> None:
+def _write(kind: str, sources, index_dir, jobs, user_dict, synonyms, as_json) -> None:
     from indexer.search import build as builder
     from indexer.search.store import IndexLocked
 
@@ -43,7 +43,7 @@ def _write(kind: str, sources, index_dir, jobs, user_dict, as_json) -> None:
     run = builder.build if kind == "build" else builder.update
     try:
         summary = run([str(s) for s in sources], root, jobs=jobs, user_dict=user_dict,
-                      progress=sys.stderr.isatty() and not as_json)
+                      progress=sys.stderr.isatty() and not as_json, synonyms=synonyms)
     except IndexLocked as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
@@ -72,6 +72,9 @@ def register(cli: click.Group) -> None:
                      help="Worker processes for extraction and analysis (0: in process)."),
         click.option("--user-dict", type=click.Path(exists=True, dir_okay=False),
                      help="Extra jieba dictionary (word [freq] [tag] per line)."),
+        click.option("--synonyms", type=click.Path(exists=True, dir_okay=False),
+                     help="Synonyms a librarian maintains, searched as query expansion "
+                          "(one group a line: A = B = C, or A => B)."),
         click.option("--json", "as_json", is_flag=True, help="Print a JSON summary."),
     ]
 
@@ -82,16 +85,16 @@ def register(cli: click.Group) -> None:
 
     @index_group.command("build")
     @with_common
-    def build_cmd(sources, index_dir, jobs, user_dict, as_json):
+    def build_cmd(sources, index_dir, jobs, user_dict, synonyms, as_json):
         """Full build of SOURCE... (archives, folders, or `dangan extract` .jsonl) into a
         fresh generation, swapped in atomically when complete."""
-        _write("build", sources, index_dir, jobs, user_dict, as_json)
+        _write("build", sources, index_dir, jobs, user_dict, synonyms, as_json)
 
     @index_group.command("update")
     @with_common
-    def update_cmd(sources, index_dir, jobs, user_dict, as_json):
+    def update_cmd(sources, index_dir, jobs, user_dict, synonyms, as_json):
         """Incremental update: add new and changed pages, delete vanished ones."""
-        _write("update", sources, index_dir, jobs, user_dict, as_json)
+        _write("update", sources, index_dir, jobs, user_dict, synonyms, as_json)
 
     @index_group.command("stats")
     @_index_option
@@ -131,9 +134,11 @@ def register(cli: click.Group) -> None:
     @click.option("--per-page", type=click.IntRange(1, 100), default=10, show_default=True)
     @click.option("--collapse/--no-collapse", default=True, show_default=True,
                   help="Fold near-duplicates into their best hit.")
+    @click.option("--expand/--no-expand", default=True, show_default=True,
+                  help="Also search regional wording (网络/網路) and the index's synonyms.")
     @click.option("--json", "as_json", is_flag=True)
     def search_cmd(query, index_dir, unit_type, section, year, genre, site, script, sort, page,
-                   per_page, collapse, as_json):
+                   per_page, collapse, expand, as_json):
         """Search the index (same syntax as the web: "phrase", OR, -term, title:, year:2019..2023)."""
         import re
 
@@ -146,14 +151,18 @@ def register(cli: click.Group) -> None:
             sys.exit(EXIT_NO_INDEX)
         req = SearchRequest(q=" ".join(query), unit_type=list(unit_type), section=list(section),
                             year=list(year), genre=list(genre), site=list(site), script=list(script),
-                            sort=sort, page=page, per_page=per_page, collapse=collapse)
+                            sort=sort, page=page, per_page=per_page, collapse=collapse, expand=expand)
         with index:
             resp = search(index, req)
         if as_json:
             click.echo(json.dumps(resp.to_json(), ensure_ascii=False))
             return
         click.echo(f"{resp.total} reports for {resp.understood or '(all)'}"
-                   + (" (relaxed to all words)" if resp.relaxed else ""))
+                   + (f" (relaxed: {resp.relaxed})" if resp.relaxed else ""))
+        if resp.expansions:
+            click.echo(f"also searched: {', '.join(resp.expansions)} (--no-expand to turn off)")
+        for s in resp.suggestions:
+            click.echo(f"did you mean: {s.q} ({s.total} reports)")
         for i, hit in enumerate(resp.results, (page - 1) * per_page + 1):
             snippet = re.sub(r"</?mark>", "", hit.snippet).replace("\n", " ")
             from html import unescape
@@ -166,26 +175,39 @@ def register(cli: click.Group) -> None:
     @cli.command("serve")
     @_index_option
     @click.option("--host", default="127.0.0.1", show_default=True)
-    @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
-    @click.option("--threads", type=click.IntRange(1, 64), default=None,
-                  help="Threads per process [settings: DANGAN_SERVE_THREADS].")
+    @click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True)
+    @click.option("--threads", type=click.IntRange(1, 256), default=None,
+                  help="Worker threads per process [default: DANGAN_THREADS, 8].")
     @click.option("--processes", type=click.IntRange(0, 64), default=None,
-                  help="Server processes sharing the port, 0: one per CPU [settings: DANGAN_SERVE_PROCESSES].")
-    def serve_cmd(index_dir, host, port, threads, processes):
+                  help="Server processes sharing the port, 0: one per CPU [default: DANGAN_SERVE_PROCESSES, 0].")
+    @click.option("--public-url", default=None,
+                  help="Public base URL for absolute links (feeds, OpenSearch, citations) "
+                       "[default: DANGAN_PUBLIC_URL, else http://HOST:PORT].")
+    def serve_cmd(index_dir, host, port, threads, processes, public_url):
         """Serve the web app and JSON API under waitress (a production WSGI server), in
-        several processes so that searches use every core."""
-        from indexer.commands.serving import serve
+        several processes so that searches use every core.
+
+        Limits (connections, idle timeout, proxy) come from the settings: DANGAN_CONNECTION_LIMIT,
+        DANGAN_CHANNEL_TIMEOUT_S, DANGAN_TRUSTED_PROXY … (see the README)."""
+        import dataclasses
+
+        from indexer.commands.serving import bind, serve
         from indexer.settings import SETTINGS
         from web import create_app
 
         root = _resolve(index_dir)
-        threads = threads or SETTINGS.serve.serve_threads
-        processes = SETTINGS.serve.serve_processes if processes is None else processes
+        settings = SETTINGS.serve if threads is None else dataclasses.replace(SETTINGS.serve, threads=threads)
+        processes = settings.serve_processes if processes is None else processes
+        # The socket is bound first (with --port 0 the system picks the port), the app made
+        # (in each server process) once the address, part of its public URL, is known.
+        sock = bind(host, port)
+        port = sock.getsockname()[1]
+        base = public_url or settings.public_url or f"http://{host}:{port}"
 
         def make_app():
             from web.index_access import IndexUnavailable, shared_index
 
-            app = create_app({"DANGAN_INDEX": str(root)})
+            app = create_app({"DANGAN_INDEX": str(root), "DANGAN_PUBLIC_URL": base})
             with app.app_context():
                 try:
                     shared_index()  # each process opens the index now, not in its first request
@@ -193,5 +215,7 @@ def register(cli: click.Group) -> None:
                     pass  # shown to readers; opened once it exists
             return app
 
-        click.echo(f"serving index {root} on http://{host}:{port}/", err=True)
-        serve(make_app, host, port, threads, processes)
+        click.echo(f"serving index {root} on http://{host}:{port}/ ({processes or 'one per CPU'} processes, "
+                   f"{settings.threads} threads each, at most {settings.connection_limit} connections each)",
+                   err=True)
+        serve(make_app, sock, settings, processes)

@@ -28,8 +28,9 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.index import TOC
 
+from ..normalize import normalization_version
 from ..settings import SETTINGS
-from . import analysis, dedup, schema, store
+from . import analysis, dedup, expand, schema, store
 from .writer import Committer, LeanWriter
 
 
@@ -63,6 +64,7 @@ class Summary:
     skipped: list[dict] = field(default_factory=list)
     duplicate_groups: int = 0
     dictionary_version: str = ""
+    synonyms_version: str | None = None
     seconds: float = 0.0
 
     def to_json(self) -> dict:
@@ -282,6 +284,17 @@ def _copy_dictionaries(gen: Path, user_dict: str | None) -> str | None:
     return str(target)
 
 
+def _copy_synonyms(gen: Path, synonyms: str | None, summary: Summary) -> None:
+    """Keep the librarian's synonym file with the index (query expansion reads it)."""
+    target = gen / "synonyms.txt"
+    if target.exists():
+        target.unlink()  # an update's clone: the options of this write decide
+    if synonyms:
+        expand.read_synonyms(synonyms)  # unreadable: fail before anything is published
+        shutil.copyfile(synonyms, target)
+        summary.synonyms_version = expand.synonyms_version(target)
+
+
 def _finish(gen: Path, ix, signatures: dict, summary: Summary, user_dict: str | None) -> None:
     groups = dedup.groups(signatures)
     signatures.save()
@@ -295,6 +308,9 @@ def _finish(gen: Path, ix, signatures: dict, summary: Summary, user_dict: str | 
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "reports": summary.reports,
         "schema": schema.FORMAT,
+        "normalization": normalization_version(),
+        "synonyms": "synonyms.txt" if summary.synonyms_version else None,
+        "synonyms_version": summary.synonyms_version,
     })
 
 
@@ -319,12 +335,13 @@ def _fresh_generation(root: Path) -> Iterator[Path]:
 
 
 def build(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None = None,
-          progress: bool = False) -> Summary:
+          progress: bool = False, synonyms: str | None = None) -> Summary:
     """Full build into a fresh generation, published atomically at the end."""
     started = time.perf_counter()
     summary = Summary(index=str(root), dictionary_version=analysis.dictionary_version(user_dict))
     with store.WriterLock(root), _fresh_generation(root) as gen:
         kept_dict = _copy_dictionaries(gen, user_dict)
+        _copy_synonyms(gen, synonyms, summary)
         ix = whoosh_index.create_in(str(gen), schema.make_schema())
         signatures = dedup.SignatureStore(gen)
         _write(ix, gen, iter_work(sources), jobs, kept_dict, progress, summary, signatures,
@@ -424,13 +441,15 @@ def _clone_generation(current: Path, gen: Path) -> None:
 
 
 def update(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None = None,
-           progress: bool = False) -> Summary:
+           progress: bool = False, synonyms: str | None = None) -> Summary:
     """Incremental: reprocess new and changed pages (by content hash), delete vanished
     ones; all pages when the dictionaries changed. Published like a build."""
     started = time.perf_counter()
     current = store.current_generation(root)
-    if current is None or store.read_meta(current).get("schema") != schema.FORMAT:
-        return build(sources, root, jobs, user_dict, progress)  # nothing to update in place
+    meta = store.read_meta(current) if current is not None else {}
+    if meta.get("schema") != schema.FORMAT or meta.get("normalization") != normalization_version():
+        # nothing to update in place (no index, or keys of another layout or normalization)
+        return build(sources, root, jobs, user_dict, progress, synonyms)
     summary = Summary(index=str(root), dictionary_version=analysis.dictionary_version(user_dict))
     with store.WriterLock(root), _fresh_generation(root) as gen:
         current = store.current_generation(root)
@@ -438,6 +457,7 @@ def update(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None 
         if (gen / "user_dict.txt").exists() and not user_dict:
             (gen / "user_dict.txt").unlink()
         kept_dict = _copy_dictionaries(gen, user_dict)
+        _copy_synonyms(gen, synonyms, summary)
         force = store.read_meta(current).get("dictionary_version") != summary.dictionary_version
         ix = whoosh_index.open_dir(str(gen))
         known = indexed_pages(ix)

@@ -84,9 +84,16 @@ def code_range(char: str) -> tuple[int, int]:
     return lo, lo + (1 << SHIFT)
 
 
-@functools.lru_cache(maxsize=1 << 20)
-def word_code(word: str) -> int:
+def _word_hash(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+word_code = functools.lru_cache(maxsize=1 << 20)(_word_hash)
+
+
+def word_codes(words) -> np.ndarray:
+    """`word_code` of many words (uint64), without filling its cache."""
+    return np.fromiter((_word_hash(w) for w in words), dtype=np.uint64)
 
 
 def path_for(folder: str | Path, segment_id: str) -> Path:
@@ -403,6 +410,20 @@ class SegmentPostings:
         """Documents of this segment holding a word-view term."""
         t = self.slot(field, word_code(word))
         return self.doc_lists[field].count(t) if t >= 0 else 0
+
+    def word_frequencies(self, field: str, codes: np.ndarray) -> np.ndarray:
+        """Number of documents of each word code (uint64 array) in this segment."""
+        terms, n = self.terms[field], self.doc_lists[field].n
+        if not len(terms):
+            return np.zeros(len(codes), dtype=np.int64)
+        idx = np.minimum(np.searchsorted(terms, codes), len(terms) - 1)
+        found = terms[idx] == codes
+        return np.where(found, n[idx + 1].astype(np.int64) - n[idx], 0)
+
+    def terms_in(self, field: str, lo: int, hi: int) -> np.ndarray:
+        """Codes of the tokens with a code in [lo, hi), ascending."""
+        r = self.slots(field, lo, hi)
+        return self.terms[field][r.start:r.stop]
 
     def component_bytes(self) -> dict[str, int]:
         """Bytes of each view in this file (for `index stats`)."""

@@ -14,24 +14,28 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 from whoosh import index as whoosh_index
 
-from . import analysis, docstore, facets, snippets, store
+from ..normalize import normalization_version
+from ..settings import SETTINGS
+from . import analysis, docstore, expand, facets, ladder, snippets, store, suggest
 from .model import FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, FacetValue, Hit, SearchRequest, SearchResponse
 from .execute import B, K1, Executor, occurrence_keys
-from .query import ParsedQuery, parse, relax
+from .query import ParsedQuery, parse, readings
 from .schema import FORMAT
 
 REFRESH_SECONDS = 1.0
 CACHE_SIZE = 32
+MAX_HIGHLIGHTS = 24  # query terms and words a snippet marks
 MLT_TERMS = 25  # most distinctive words of a report that more-like-this looks for
 
 
@@ -46,8 +50,15 @@ class _State:
     store: docstore.DocStore
     meta: dict
     user_dict: str | None
+    tables: list  # expansion tables: regional wording, the generation's synonyms
     cache: OrderedDict = field(default_factory=OrderedDict)  # results of recent matchings
     cache_lock: threading.Lock = field(default_factory=threading.Lock)
+    vocab: object = None  # suggest.Vocabulary, read on the first did-you-mean
+
+    def vocabulary(self) -> suggest.Vocabulary:
+        if self.vocab is None:
+            self.vocab = suggest.Vocabulary.from_index(self.executor.post, self.user_dict)
+        return self.vocab
 
 
 class Index:
@@ -68,12 +79,19 @@ class Index:
         if meta.get("schema") != FORMAT:
             raise store.NoIndex(f"the index at {self.root} has layout {meta.get('schema')}, this version reads "
                                 f"{FORMAT}: rebuild it with `dangan index build`")
+        if meta.get("normalization") != normalization_version():
+            raise store.NoIndex(f"the index at {self.root} was built with text normalization "
+                                f"{meta.get('normalization')}, this version uses {normalization_version()}: "
+                                "rebuild it with `dangan index build`")
         ix = whoosh_index.open_dir(str(gen))
         try:
             dups = json.loads((gen / "dups.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             dups = {}
         user_dict = str(gen / meta["user_dict"]) if meta.get("user_dict") else None
+        tables = [expand.regional_table()]
+        if meta.get("synonyms"):
+            tables.append(expand.read_synonyms(gen / meta["synonyms"]))
         # Whoosh is read once, here: the facet columns, the section ranges and which
         # segments (and deletions) make up the generation. Queries never touch it.
         try:
@@ -88,7 +106,8 @@ class Index:
                                 "`dangan index build`") from exc
         # Load the normalization tables and dictionaries now, not in the first request.
         analysis.words(analysis.key("預熱"), user_dict)
-        return _State(gen, toc, ix, len(leaves), cols, executor, docs, meta, user_dict)
+        expand.warm(user_dict)
+        return _State(gen, toc, ix, len(leaves), cols, executor, docs, meta, user_dict, tables)
 
     def state(self) -> _State:
         now = time.monotonic()
@@ -130,7 +149,7 @@ def _run(st: _State, parsed: ParsedQuery, sections: list[str] | None) -> tuple[n
     """(match mask, score per doc) over all document numbers, cached per generation."""
     if parsed.empty:
         return st.cols.live.copy(), np.zeros(st.cols.n)
-    key = (parsed.understood(), tuple(sorted(sections or ())))
+    key = (parsed.signature(), tuple(sorted(sections or ())))
     with st.cache_lock:
         hit = st.cache.get(key)
         if hit is not None:
@@ -162,19 +181,16 @@ def search(index: Index, request: SearchRequest,
 def _search(st: _State, request: SearchRequest,
             collections: Mapping[str, set[str]] | None) -> SearchResponse:
     cols = st.cols
-    parsed = parse(request.q)
     sections = list(request.section)
-    relaxed = False
-    match, scores = _run(st, parsed, sections)
-    if not match.any() and not parsed.empty:
-        loose = relax(parsed, st.user_dict)
-        if loose is not None:
-            m2, s2 = _run(st, loose, sections)
-            if m2.any():
-                parsed, match, scores, relaxed = loose, m2, s2, True
+    reading, parsed, match, scores, step = _answer(st, request, sections)
+    suggestions = _suggest(st, request, int(np.count_nonzero(match)) if step == "exact" else 0)
 
     masks = {f: facets.filter_mask(cols, f, list(getattr(request, f)), collections)
              for f in FACETS if f != "collection" or collections is not None}
+    # The publish-date range restricts every count like a facet selection, but is no facet.
+    dates = facets.date_mask(cols, request.date_from, request.date_to)
+    if dates is not None:
+        match = match & dates
 
     def combined(skip: str | None, base: np.ndarray) -> np.ndarray:
         out = base.copy()
@@ -191,11 +207,15 @@ def _search(st: _State, request: SearchRequest,
             # is the number of reports the query matches inside sections of that kind.
             others = combined("section", cols.live)
             per_kind = st.executor.section_masks(parsed, cols.kinds)
-            pairs = sorted(((k, int(np.count_nonzero(m & others))) for k, m in per_kind.items()),
+            if dates is not None:
+                others &= dates
+            count = facets.collapsed_total if request.collapse else \
+                (lambda _cols, m: int(np.count_nonzero(m)))
+            pairs = sorted(((k, count(cols, m & others)) for k, m in per_kind.items()),
                            key=lambda p: (-p[1], p[0]))
             facet_counts[f] = [FacetValue(v, c) for v, c in pairs if c]
             continue
-        pairs = facets.count(cols, f, combined(f, match), collections)
+        pairs = facets.count(cols, f, combined(f, match), collections, request.collapse)
         facet_counts[f] = [FacetValue(v, c) for v, c in pairs]
 
     docs = np.flatnonzero(selected)
@@ -227,29 +247,111 @@ def _search(st: _State, request: SearchRequest,
 
     start = (request.page - 1) * request.per_page
     page_docs = ranked[start:start + request.per_page]
-    keys = [t.key for t in parsed.positive_terms() if t.field == "any"]
+    keys = _highlights(parsed)
     hits = [_hit(st, int(d), float(scores[d]), keys, sections,
                  [cols.report_ids[x] for x in duplicates.get(int(d), [])]) for d in page_docs]
     return SearchResponse(
-        query=request.q, understood=parsed.understood(), total=int(len(ranked)),
+        query=request.q, understood=reading.understood(), total=int(len(ranked)),
         page=request.page, per_page=request.per_page, results=hits, facets=facet_counts,
-        relaxed=relaxed,
+        relaxed=None if step == "exact" else step, expansions=parsed.expansions(), suggestions=suggestions,
     )
 
 
-def _hit(st: _State, docnum: int, score: float, keys: list[str], sections: list[str],
+def _answer(st: _State, request: SearchRequest, sections: list[str]):
+    """(reading, query searched, match, scores, ladder step) for a request: the first
+    reading, else the literal one (field prefixes as text); each step of the ladder only
+    when every reading found nothing at the steps before it. The reading is what
+    "查询理解为" shows; the query searched is that reading at the step."""
+    tables = st.tables if request.expand else []
+    options = [expand.expand(r, tables, st.user_dict) if tables else r for r in readings(request.q)]
+    options = [r for r in options if not r.empty] or options[:1]  # `NOT` alone: its literal reading
+    first = options[0]
+    match, scores = _run(st, first, sections)
+    if match.any() or first.empty:
+        return first, first, match, scores, "exact"
+    for step in ladder.STEPS:
+        for reading in options:
+            if step == "exact" and reading is first:
+                continue
+            q = ladder.relax(reading, step, st.user_dict)
+            if q is None:
+                continue
+            m, s = _run(st, q, sections)
+            if m.any():
+                return reading, q, m, s, step
+    return first, first, match, scores, "exact"
+
+
+def _suggest(st: _State, request: SearchRequest, found: int) -> list[suggest.Suggestion]:
+    """Did-you-mean for a query whose typed reading found fewer than
+    SETTINGS.index.suggest_below reports: candidates from the index vocabulary, each
+    checked against the index (exact reading, no filters); kept when it finds something
+    and at least three times what was typed."""
+    if found >= SETTINGS.index.suggest_below or not request.q.strip():
+        return []
+    limit = SETTINGS.index.suggest_candidates
+    typed = parse(request.q)
+    vocab = st.vocabulary()
+    candidates: list[tuple[str, str]] = [(q, "pinyin") for q in suggest.pinyin_candidates(vocab, request.q, limit)]
+    for gi, group in enumerate(typed.must):
+        for ti, term in enumerate(group):
+            for fixed, kind in suggest.corrections(vocab, term.key, limit):
+                must = [list(g) for g in typed.must]
+                must[gi][ti] = replace(term, key=fixed)
+                candidates.append((ParsedQuery(must=must, must_not=typed.must_not, years=typed.years).as_query(), kind))
+    tables = st.tables if request.expand else []
+    out: list[suggest.Suggestion] = []
+    for q, kind in candidates[: 2 * limit]:
+        if q == request.q or any(s.q == q for s in out):
+            continue
+        total = int(np.count_nonzero(_run(st, expand.expand(parse(q), tables, st.user_dict), None)[0]))
+        if total >= max(1, 3 * found):  # clearly more than what was typed finds
+            out.append(suggest.Suggestion(q, kind, total))
+            if len(out) >= 3:
+                break
+    return out
+
+
+def _highlights(parsed: ParsedQuery) -> list:
+    """What snippets mark for each any-field term, by how it matched: its key, its words,
+    or (punctuation step) a pattern allowing punctuation between its characters. At most
+    MAX_HIGHLIGHTS of them, the longest (a snippet's cost grows with their square)."""
+    keys: dict = {}
+    for t in parsed.positive_terms():
+        if t.field != "any":
+            continue
+        if t.kind == "loose":
+            keys[snippets.loose_pattern(t.key, SETTINGS.index.loose_max_gap)] = len(t.key)
+        elif t.kind in ("near", "words"):
+            keys.update((w, len(w)) for w in t.words)
+        else:
+            keys[t.key] = len(t.key)
+    if len(keys) > MAX_HIGHLIGHTS:
+        keys = dict(sorted(keys.items(), key=lambda kv: -kv[1])[:MAX_HIGHLIGHTS])
+    return list(keys)
+
+
+def _hit(st: _State, docnum: int, score: float, keys: list, sections: list[str],
          dups: list[str]) -> Hit:
     doc = st.store.hit(docnum)
     info = doc.row
     spans = info.get("spans") or []
-    if keys:
+    source = doc
+    if keys and any(isinstance(k, re.Pattern) for k in keys):
+        # the ladder's punctuation step (rare): its matches are found in the whole text
+        body = doc.text(0, doc.body_length)
+        form, offsets = analysis.index_form_with_offsets(body)
+        source = snippets.TextSource(body, form, offsets)
+        found = snippets.find_spans(form, keys)
+    elif keys:
+        # the executor's occurrences of each key in this report: only their windows are read
         post = st.executor.post
         positions = [post.within_doc("body_c", occurrence_keys(post, "body_c", k), docnum) for k in keys]
         found = snippets.key_spans(doc, positions, [len(k) for k in keys])
     else:
         found = []
     allowed = [(a, b) for kind, a, b in spans if kind in sections] if sections and keys else None
-    snippet, matched = snippets.render(doc, found, allowed)
+    snippet, matched = snippets.render(source, found, allowed)
     if keys:
         kinds = []
         starts = [s for s, _e in matched]  # ascending
@@ -265,6 +367,7 @@ def _hit(st: _State, docnum: int, score: float, keys: list[str], sections: list[
         year=info.get("year"), genre=info.get("genre"), site=info.get("site"),
         script=info.get("script") or "", sections=kinds, snippet=snippet,
         score=round(score, 4), duplicates=dups, publish_date=info.get("publish_date"),
+        parts=int(st.cols.parts[docnum]),
     )
 
 
@@ -278,6 +381,7 @@ def get_report(index: Index, report_id: str) -> dict | None:
     if doc is None or not st.cols.live[doc]:
         return None
     group = st.cols.groups[st.cols.group[doc]] if st.cols.group[doc] >= 0 else [report_id]
+    parts = int(st.cols.parts[doc])
     report = st.store.report(doc)
     report.pop("type", None)
     report["provenance"] = {k: report.get(k) for k in
@@ -285,12 +389,15 @@ def get_report(index: Index, report_id: str) -> dict | None:
     report["provenance"]["page_hash"] = st.store.row(doc).get("page_hash")
     report["duplicate_group"] = list(group)
     report["duplicates"] = [r for r in group if r != report_id]
+    report["parts"] = parts  # reports extracted from the same page
     return report
 
 
 def more_like_this(index: Index, report_id: str, limit: int = 10) -> list[Hit]:
     """Reports sharing the most distinctive words of this one: its `MLT_TERMS` words of
-    highest tf-idf, weighted by it, scored with BM25 over the word view."""
+    highest tf-idf, weighted by it, scored with BM25 over the word view. The report's
+    own family is left out: the other parts of its page and its near-duplicates (shown
+    as versions, not as further reading)."""
     st = index.state()
     limit = min(max(1, int(limit)), MAX_PER_PAGE)
     cols = st.cols
@@ -319,8 +426,11 @@ def more_like_this(index: Index, report_id: str, limit: int = 10) -> list[Hit]:
         docs, tf = post.term("body_w", w)
         idf = math.log(cols.n / (post.word_frequency("body_w", w) + 1)) + 1
         score[docs] += round(weight, 3) * idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[docs] / avg))
-    score[~cols.live] = 0.0
-    score[doc] = 0.0
+    family = (cols.page == cols.page[doc]) if cols.page[doc] >= 0 else np.zeros(cols.n, dtype=bool)
+    if cols.group[doc] >= 0:
+        family |= cols.group == cols.group[doc]
+    family[doc] = True
+    score[~cols.live | family] = 0.0
     found = np.flatnonzero(score > 0)
     picked = found[np.lexsort((found, -score[found]))][:limit]
     return [_hit(st, int(d), float(score[d]), [], [], []) for d in picked]

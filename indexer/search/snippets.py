@@ -13,6 +13,7 @@ merge into one mark.
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import re
 
@@ -25,11 +26,20 @@ def term_pattern(k: str) -> re.Pattern[str]:
     return re.compile(" *".join(re.escape(c) for c in k))
 
 
-def find_spans(norm: str, keys: list[str], limit: int = 200) -> list[tuple[int, int, int]]:
-    """(start, end, term index) of every occurrence of each key in the index form."""
+@functools.lru_cache(maxsize=256)
+def loose_pattern(k: str, gap: int) -> re.Pattern[str]:
+    """A key's characters with up to `gap` punctuation characters (and spaces) between
+    them: how the relaxation ladder's punctuation step matched."""
+    return re.compile(f"[\\W_]{{0,{2 * gap + 2}}}".join(re.escape(c) for c in k))
+
+
+def find_spans(norm: str, keys: list, limit: int = 200) -> list[tuple[int, int, int]]:
+    """(start, end, term index) of every occurrence of each key (a key string, or a
+    compiled pattern) in the index form."""
     spans = []
     for i, k in enumerate(keys):
-        for n, m in enumerate(term_pattern(k).finditer(norm)):
+        pattern = k if isinstance(k, re.Pattern) else term_pattern(k)
+        for n, m in enumerate(pattern.finditer(norm)):
             if n >= limit:
                 break
             spans.append((m.start(), m.end(), i))
