@@ -102,6 +102,9 @@ class IndexSettings:
     # A writer lock held on behalf of a dead process (by its dying workers) is waited
     # for this long before giving up.
     lock_stale_wait_s: float = 10.0
+    # Characters of a report's text per compressed block of the document store: a
+    # snippet decompresses the one or two blocks its window lies in.
+    store_block_chars: int = 1024
     # Query expansion (regional wording, synonyms): alternatives per typed term, and the
     # weight of an alternative's score next to what was typed.
     max_expansions: int = 8
@@ -159,6 +162,11 @@ class ServeSettings:
     login_address_failures: int = 20
     login_window_s: int = 900
     login_lock_s: int = 900
+
+    # Server processes sharing the port (0: one per CPU), each with `threads` threads:
+    # one process runs one search at a time for most of its length (the interpreter
+    # lock), so cores need processes.
+    serve_processes: int = 0
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,8 @@ def register(cli: click.Group) -> None:
         with index:
             data = index_stats(index)
         lines = [f"{k}: {v}" for k, v in data.items() if not isinstance(v, dict)]
+        lines.append("size by component:")
+        lines += [f"  {part}: {n / 2**20:.1f} MiB" for part, n in data.get("size_by_component", {}).items()]
         for facet, values in data.get("facets", {}).items():
             shown = ", ".join(f"{v} {c}" for v, c in list(values.items())[:12])
             lines.append(f"{facet}: {shown}")
@@ -199,29 +201,45 @@ def register(cli: click.Group) -> None:
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True)
     @click.option("--threads", type=click.IntRange(1, 256), default=None,
-                  help="Worker threads [default: DANGAN_THREADS, 8].")
+                  help="Worker threads per process [default: DANGAN_THREADS, 8].")
+    @click.option("--processes", type=click.IntRange(0, 64), default=None,
+                  help="Server processes sharing the port, 0: one per CPU [default: DANGAN_SERVE_PROCESSES, 0].")
     @click.option("--public-url", default=None,
                   help="Public base URL for absolute links (feeds, OpenSearch, citations) "
                        "[default: DANGAN_PUBLIC_URL, else http://HOST:PORT].")
-    def serve_cmd(index_dir, host, port, threads, public_url):
-        """Serve the web app and JSON API under waitress (a production WSGI server).
+    def serve_cmd(index_dir, host, port, threads, processes, public_url):
+        """Serve the web app and JSON API under waitress (a production WSGI server), in
+        several processes so that searches use every core.
 
         Limits (connections, idle timeout, proxy) come from the settings: DANGAN_CONNECTION_LIMIT,
         DANGAN_CHANNEL_TIMEOUT_S, DANGAN_TRUSTED_PROXY … (see the README)."""
         import dataclasses
 
+        from indexer.commands.serving import bind, serve
         from indexer.settings import SETTINGS
         from web import create_app
-        from web.server import make_server
 
         root = _resolve(index_dir)
         settings = SETTINGS.serve if threads is None else dataclasses.replace(SETTINGS.serve, threads=threads)
+        processes = settings.serve_processes if processes is None else processes
         # The socket is bound first (with --port 0 the system picks the port), the app made
-        # once the address, part of its public URL, is known.
-        server = make_server(lambda environ, start: app(environ, start), host, port, settings)
-        port = getattr(server, "effective_port", port)
+        # (in each server process) once the address, part of its public URL, is known.
+        sock = bind(host, port)
+        port = sock.getsockname()[1]
         base = public_url or settings.public_url or f"http://{host}:{port}"
-        app = create_app({"DANGAN_INDEX": str(root), "DANGAN_PUBLIC_URL": base})
-        click.echo(f"serving index {root} on http://{host}:{port}/ "
-                   f"({settings.threads} threads, at most {settings.connection_limit} connections)", err=True)
-        server.run()
+
+        def make_app():
+            from web.index_access import IndexUnavailable, shared_index
+
+            app = create_app({"DANGAN_INDEX": str(root), "DANGAN_PUBLIC_URL": base})
+            with app.app_context():
+                try:
+                    shared_index()  # each process opens the index now, not in its first request
+                except IndexUnavailable:
+                    pass  # shown to readers; opened once it exists
+            return app
+
+        click.echo(f"serving index {root} on http://{host}:{port}/ ({processes or 'one per CPU'} processes, "
+                   f"{settings.threads} threads each, at most {settings.connection_limit} connections each)",
+                   err=True)
+        serve(make_app, sock, settings, processes)

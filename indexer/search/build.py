@@ -399,7 +399,7 @@ def _clash_message(clashes: list[tuple[str, str, str]]) -> str:
 
 
 def _write(ix, gen: Path, items, jobs: int, user_dict: str | None, progress: bool,
-           summary: Summary, signatures: dict, known: dict, deleting, budgets: BudgetSettings,
+           summary: Summary, signatures, known: dict, deleting, budgets: BudgetSettings,
            aliases: dict[str, str] | None = None) -> None:
     """Index `items` (new or changed pages); `known` pages are replaced, their old
     reports deleted; `deleting` lists vanished page keys to delete afterwards; `aliases`:
@@ -523,7 +523,7 @@ def _validate(gen: Path, expected: set[str], allow_empty: bool) -> None:
             raise ValueError(f"a search over the new generation finds {total} reports, {len(expected)} expected")
 
 
-def _conclude(root: Path, gen: Path, ix, signatures: dict, summary: Summary, user_dict: str | None,
+def _conclude(root: Path, gen: Path, ix, signatures, summary: Summary, user_dict: str | None,
               roots: list, allow_empty: bool, old_ids: set[str] | None, force: bool) -> None:
     """Steps 4 and 5: check the new generation, then publish it (or refuse, saying why)."""
     expected = set(signatures)
@@ -543,7 +543,7 @@ def _conclude(root: Path, gen: Path, ix, signatures: dict, summary: Summary, use
             raise BuildRefused("nothing to index: every input was skipped (see the reasons), so the "
                                "index was left as it was. Use --allow-empty to publish an empty index.", summary)
         groups = dedup.groups(signatures)
-        dedup.save_signatures(gen / "minhash.npz", signatures)
+        signatures.save()
         store.write_json_atomic(gen / "dups.json", groups)
         summary.duplicate_groups = len({tuple(g) for g in groups.values()})
         store.write_json_atomic(gen / store.META, {
@@ -600,7 +600,7 @@ def build(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None =
         kept_dict = _copy_dictionaries(gen, user_dict)
         _copy_synonyms(gen, synonyms, summary)
         ix = whoosh_index.create_in(str(gen), schema.make_schema())
-        signatures: dict = {}
+        signatures = dedup.SignatureStore(gen)
         _write(ix, gen, iter_work(sources, planned=planned), jobs, kept_dict, progress, summary, signatures,
                known={}, deleting=None, budgets=budgets or SETTINGS.budgets)
         _conclude(root, gen, ix, signatures, summary, kept_dict, planned[0], allow_empty, None, force)
@@ -668,7 +668,7 @@ def update(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None 
         ix = whoosh_index.open_dir(str(gen))
         known = indexed_pages(ix)
         old_ids = {rid for _hash, rids in known.values() for rid in rids}
-        signatures = dedup.load_signatures(gen / "minhash.npz")
+        signatures = dedup.SignatureStore(gen)
         seen: set[str] = set()
         aliases: dict[str, str] = {}
 
@@ -696,7 +696,7 @@ def update(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None 
     return summary
 
 
-def _delete_page(writer, report_ids: list[str], signatures: dict) -> None:
+def _delete_page(writer, report_ids: list[str], signatures) -> None:
     for rid in report_ids:
         writer.delete_by_term("report_id", rid)
         signatures.pop(rid, None)

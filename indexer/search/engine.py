@@ -3,11 +3,18 @@
 `open_index(DIR)` returns an `Index` that follows the directory's current generation:
 after a build swaps in a new generation, or an update commits, the next call sees it
 (checked at most once a second), while calls already running finish on the old one.
+
+Searches run in parallel: a generation's state is read-only once loaded (facet columns,
+memory-mapped postings and document store); only the caches' bookkeeping takes a lock.
+Matching (execute.py: document numbers, scores, match positions) and rendering
+(docstore.py + snippets.py: hits) are separate steps.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -16,23 +23,20 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
-from whoosh import scoring
 from whoosh import index as whoosh_index
-from whoosh import query as wq
 
 from ..normalize import normalization_version
 from ..settings import SETTINGS
-from . import analysis, expand, facets, ladder, snippets, store, suggest
+from . import analysis, docstore, expand, facets, ladder, snippets, store, suggest
 from .model import FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, FacetValue, Hit, SearchRequest, SearchResponse
-from .execute import Executor
+from .execute import B, K1, Executor, occurrence_keys
 from .query import ParsedQuery, parse, readings
-from .schema import FORMAT, unpack_blob
+from .schema import FORMAT
 
 REFRESH_SECONDS = 1.0
 CACHE_SIZE = 32
 MAX_HIGHLIGHTS = 24  # query terms and words a snippet marks
-# BM25F: titles are short; normalizing their length as hard as bodies' over-rewards them.
-WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_w_B=0.3)
+MLT_TERMS = 25  # most distinctive words of a report that more-like-this looks for
 
 
 @dataclass
@@ -40,14 +44,15 @@ class _State:
     gen: Path
     toc: int
     ix: object
-    searcher: object
+    segments: int
     cols: facets.Columns
     executor: Executor
+    store: docstore.DocStore
     meta: dict
     user_dict: str | None
     tables: list  # expansion tables: regional wording, the generation's synonyms
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    cache: OrderedDict = field(default_factory=OrderedDict)
+    cache: OrderedDict = field(default_factory=OrderedDict)  # results of recent matchings
+    cache_lock: threading.Lock = field(default_factory=threading.Lock)
     vocab: object = None  # suggest.Vocabulary, read on the first did-you-mean
 
     def vocabulary(self) -> suggest.Vocabulary:
@@ -81,32 +86,37 @@ class Index:
                                       "rebuild it with `dangan index build`")
         try:
             ix = whoosh_index.open_dir(str(gen))
-            searcher = ix.searcher(weighting=WEIGHTING)
         except Exception as exc:  # noqa: BLE001 - any damage: a clear error, never a 500
             raise store.IndexUnusable(f"the index at {self.root} cannot be opened "
                                       f"({type(exc).__name__}: {exc}): rebuild it") from exc
-        if searcher.reader().doc_count_all() == 0:
-            searcher.close()
-            raise store.EmptyIndex(f"the index at {self.root} holds no reports")
         try:
             dups = json.loads((gen / "dups.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             dups = {}
+        user_dict = str(gen / meta["user_dict"]) if meta.get("user_dict") else None
+        # Whoosh is read once, here: the facet columns, the section ranges and which
+        # segments (and deletions) make up the generation. Queries never touch it.
         try:
-            user_dict = str(gen / meta["user_dict"]) if meta.get("user_dict") else None
             tables = [expand.regional_table()]
             if meta.get("synonyms"):
                 tables.append(expand.read_synonyms(gen / meta["synonyms"]))
-            cols = facets.load(searcher.reader(), dups)
+            with ix.reader() as reader:
+                if reader.doc_count_all() == 0:
+                    raise store.EmptyIndex(f"the index at {self.root} holds no reports")
+                cols = facets.load(reader, dups)
+                executor = Executor(reader, cols, gen)
+                leaves = [(leaf.segment().segment_id(), offset) for leaf, offset in reader.leaf_readers()]
+                toc = reader.generation()
+            docs = docstore.DocStore(gen, leaves)
             # Load the normalization tables and dictionaries now, not in the first request.
             analysis.words(analysis.key("預熱"), user_dict)
             expand.warm(user_dict)
-            executor = Executor(searcher.reader(), cols, gen)
-        except Exception as exc:  # noqa: BLE001
-            searcher.close()
+        except store.EmptyIndex:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any damage (a segment file of another layout …)
             raise store.IndexUnusable(f"the index at {self.root} cannot be opened "
                                       f"({type(exc).__name__}: {exc}): rebuild it") from exc
-        return _State(gen, searcher.reader().generation(), ix, searcher, cols, executor, meta, user_dict, tables)
+        return _State(gen, toc, ix, len(leaves), cols, executor, docs, meta, user_dict, tables)
 
     def state(self) -> _State:
         now = time.monotonic()
@@ -137,8 +147,7 @@ class Index:
         return self.state().gen.name
 
     def close(self) -> None:
-        if self._state is not None:
-            self._state.searcher.close()
+        """Nothing to release eagerly: the memory mappings close with their state."""
 
     def __enter__(self) -> "Index":
         return self
@@ -159,14 +168,16 @@ def _run(st: _State, parsed: ParsedQuery, sections: list[str] | None) -> tuple[n
     if parsed.empty:
         return st.cols.live.copy(), np.zeros(st.cols.n)
     key = (parsed.signature(), tuple(sorted(sections or ())))
-    hit = st.cache.get(key)
-    if hit is not None:
-        st.cache.move_to_end(key)
-        return hit
+    with st.cache_lock:
+        hit = st.cache.get(key)
+        if hit is not None:
+            st.cache.move_to_end(key)
+            return hit
     result = st.executor.run(parsed, sections, st.user_dict)
-    st.cache[key] = result
-    if len(st.cache) > CACHE_SIZE:
-        st.cache.popitem(last=False)
+    with st.cache_lock:
+        st.cache[key] = result
+        if len(st.cache) > CACHE_SIZE:
+            st.cache.popitem(last=False)
     return result
 
 
@@ -182,9 +193,7 @@ def _clamp(request: SearchRequest) -> SearchRequest:
 def search(index: Index, request: SearchRequest,
            collections: Mapping[str, set[str]] | None = None) -> SearchResponse:
     request = _clamp(request)
-    st = index.state()
-    with st.lock:  # a Whoosh searcher is not meant for concurrent use
-        return _search(st, request, collections)
+    return _search(index.state(), request, collections)
 
 
 def _search(st: _State, request: SearchRequest,
@@ -342,22 +351,36 @@ def _highlights(parsed: ParsedQuery) -> list:
 
 def _hit(st: _State, docnum: int, score: float, keys: list, sections: list[str],
          dups: list[str]) -> Hit:
-    stored = st.searcher.stored_fields(docnum)
-    info = stored["hit"]
-    blob = unpack_blob(stored["blob"])
-    body = blob["report"].get("body") or ""
-    spans = blob.get("spans") or []
+    doc = st.store.hit(docnum)
+    info = doc.row
+    spans = info.get("spans") or []
+    source = doc
+    if keys and any(isinstance(k, re.Pattern) for k in keys):
+        # the ladder's punctuation step (rare): its matches are found in the whole text
+        body = doc.text(0, doc.body_length)
+        form, offsets = analysis.index_form_with_offsets(body)
+        source = snippets.TextSource(body, form, offsets)
+        found = snippets.find_spans(form, keys)
+    elif keys:
+        # the executor's occurrences of each key in this report: only their windows are read
+        post = st.executor.post
+        positions = [post.within_doc("body_c", occurrence_keys(post, "body_c", k), docnum) for k in keys]
+        found = snippets.key_spans(doc, positions, [len(k) for k in keys])
+    else:
+        found = []
     allowed = [(a, b) for kind, a, b in spans if kind in sections] if sections and keys else None
-    snippet, matched = snippets.render(body, blob["norm"], blob.get("offsets"), keys, allowed)
+    snippet, matched = snippets.render(source, found, allowed)
     if keys:
         kinds = []
+        starts = [s for s, _e in matched]  # ascending
         for kind, a, b in spans:
-            if kind not in kinds and any(a <= s < b for s, _e in matched):
+            i = bisect.bisect_left(starts, a)
+            if kind not in kinds and i < len(starts) and starts[i] < b:
                 kinds.append(kind)
     else:
         kinds = list(dict.fromkeys(kind for kind, _a, _b in spans))
     return Hit(
-        report_id=stored["report_id"], source=info.get("source") or "", part=int(info.get("part") or 1),
+        report_id=info["id"], source=info.get("source") or "", part=int(info.get("part") or 1),
         title=info.get("title"), unit_name=info.get("unit_name"), unit_type=info.get("unit_type"),
         year=info.get("year"), genre=info.get("genre"), site=info.get("site"),
         script=info.get("script") or "", sections=kinds, snippet=snippet,
@@ -372,19 +395,16 @@ def _hit(st: _State, docnum: int, score: float, keys: list, sections: list[str],
 def get_report(index: Index, report_id: str) -> dict | None:
     """The full report as extracted, plus provenance and its near-duplicate group."""
     st = index.state()
-    with st.lock:
-        doc = st.cols.doc_of.get(report_id)
-        if doc is None or not st.cols.live[doc]:
-            return None
-        stored = st.searcher.stored_fields(doc)
-        meta = json.loads(st.searcher.reader().column_reader("meta")[doc])
-        group = st.cols.groups[st.cols.group[doc]] if st.cols.group[doc] >= 0 else [report_id]
-        parts = int(st.cols.parts[doc])
-    report = dict(unpack_blob(stored["blob"])["report"])
+    doc = st.cols.doc_of.get(report_id)
+    if doc is None or not st.cols.live[doc]:
+        return None
+    group = st.cols.groups[st.cols.group[doc]] if st.cols.group[doc] >= 0 else [report_id]
+    parts = int(st.cols.parts[doc])
+    report = st.store.report(doc)
     report.pop("type", None)
     report["provenance"] = {k: report.get(k) for k in
                             ("source", "part", "url", "site", "page_title", "encoding", "publish_date")}
-    report["provenance"]["page_hash"] = meta.get("page_hash")
+    report["provenance"]["page_hash"] = st.store.row(doc).get("page_hash")
     report["duplicate_group"] = list(group)
     report["duplicates"] = [r for r in group if r != report_id]
     report["parts"] = parts  # reports extracted from the same page
@@ -392,37 +412,43 @@ def get_report(index: Index, report_id: str) -> dict | None:
 
 
 def more_like_this(index: Index, report_id: str, limit: int = 10) -> list[Hit]:
-    """Reports sharing the most distinctive words of this one (tf-idf of the word view).
-    The report's own family is left out: the other parts of its page and its
-    near-duplicates (shown as versions, not as further reading)."""
+    """Reports sharing the most distinctive words of this one: its `MLT_TERMS` words of
+    highest tf-idf, weighted by it, scored with BM25 over the word view. The report's
+    own family is left out: the other parts of its page and its near-duplicates (shown
+    as versions, not as further reading)."""
     st = index.state()
     limit = min(max(1, int(limit)), MAX_PER_PAGE)
-    with st.lock:
-        doc = st.cols.doc_of.get(report_id)
-        if doc is None or not st.cols.live[doc]:
-            return []
-        blob = unpack_blob(st.searcher.stored_fields(doc)["blob"])
-        k = analysis.key_of_form(blob["norm"])
-        counts: dict[str, int] = {}
-        for w in analysis.words(k, st.user_dict):
-            if len(w) > 1:
-                counts[w] = counts.get(w, 0) + 1
-        reader = st.searcher.reader()
-        n = max(1, reader.doc_count())
-        weighted = []
-        for w, tf in counts.items():
-            df = reader.doc_frequency("body_w", w)
-            if 0 < df < n:
-                weighted.append((tf * math.log(n / df), w))
-        weighted.sort(reverse=True)
-        terms = [wq.Term("body_w", w, boost=round(s, 3)) for s, w in weighted[:25]]
-        if not terms:
-            return []
-        cols = st.cols
-        family = (cols.page == cols.page[doc]) if cols.page[doc] >= 0 else np.zeros(cols.n, dtype=bool)
-        if cols.group[doc] >= 0:
-            family |= cols.group == cols.group[doc]
-        family[doc] = True
-        results = st.searcher.search(wq.Or(terms), limit=limit + int(np.count_nonzero(family)))
-        picked = [(r.docnum, r.score) for r in results if not family[r.docnum]][:limit]
-        return [_hit(st, d, s, [], [], []) for d, s in picked]
+    cols = st.cols
+    doc = cols.doc_of.get(report_id)
+    if doc is None or not cols.live[doc]:
+        return []
+    k = analysis.key(st.store.report(doc).get("body") or "")
+    counts: dict[str, int] = {}
+    for w in analysis.words(k, st.user_dict):
+        if len(w) > 1:
+            counts[w] = counts.get(w, 0) + 1
+    post = st.executor.post
+    n = max(1, int(cols.live.sum()))
+    weighted = []
+    for w, tf in counts.items():
+        df = post.word_frequency("body_w", w)
+        if 0 < df < n:
+            weighted.append((tf * math.log(n / df), w))
+    weighted.sort(reverse=True)
+    if not weighted:
+        return []
+    lengths = cols.lengths["body_w"]
+    avg = float(lengths.sum()) / max(1, cols.n) or 1.0
+    score = np.zeros(cols.n)
+    for weight, w in weighted[:MLT_TERMS]:
+        docs, tf = post.term("body_w", w)
+        idf = math.log(cols.n / (post.word_frequency("body_w", w) + 1)) + 1
+        score[docs] += round(weight, 3) * idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[docs] / avg))
+    family = (cols.page == cols.page[doc]) if cols.page[doc] >= 0 else np.zeros(cols.n, dtype=bool)
+    if cols.group[doc] >= 0:
+        family |= cols.group == cols.group[doc]
+    family[doc] = True
+    score[~cols.live | family] = 0.0
+    found = np.flatnonzero(score > 0)
+    picked = found[np.lexsort((found, -score[found]))][:limit]
+    return [_hit(st, int(d), float(score[d]), [], [], []) for d in picked]

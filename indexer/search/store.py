@@ -3,7 +3,7 @@
 Layout of an index directory ``DIR``::
 
     DIR/current -> gen-20261123T173000Z-4242     (symlink, swapped atomically)
-    DIR/gen-20261123T173000Z-4242/               (a Whoosh index + minhash.npz, dups.json,
+    DIR/gen-20261123T173000Z-4242/               (a Whoosh index + minhash.sig, dups.json,
                                                   meta.json, dictionaries)
     DIR/gen-....partial/                         (a build in progress or interrupted)
     DIR/write.lock                               (flock held by the one writer)
