@@ -30,6 +30,21 @@ def bind(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), family=family, backlog=1024)
 
 
+def _warm(app) -> None:
+    """Prepare the app's index before taking requests: what its first queries would
+    otherwise pay for (`Index.warm`: the did-you-mean vocabulary of the generation). An
+    index that is not there yet is opened by the first request as usual. (Requests that
+    arrive meanwhile wait in the socket's backlog; the parts that do not depend on the
+    generation were prepared once, before the workers forked.)"""
+    from web.index_access import IndexUnavailable, shared_index
+
+    with app.app_context():
+        try:
+            shared_index().warm()
+        except (IndexUnavailable, RuntimeError):
+            pass
+
+
 def _worker(make_app: Callable, sock: socket.socket, settings, loads, slot: int) -> None:
     from waitress.adjustments import Adjustments
     from waitress.server import TcpWSGIServer
@@ -47,6 +62,7 @@ def _worker(make_app: Callable, sock: socket.socket, settings, loads, slot: int)
             return ok and loads[slot] <= min(loads)
 
     app = make_app()
+    _warm(app)
     options = waitress_options(settings)
     if loads is not None:
         # A worker that declined to listen (not the least loaded) looks again at least
@@ -62,6 +78,9 @@ def serve(make_app: Callable, sock: socket.socket, settings, processes: int) -> 
     """Serve `make_app()` on the bound `sock` with `processes` workers (0: one per CPU)
     under `settings` (ServeSettings); returns when they have all stopped."""
     count = processes or os.cpu_count() or 1
+    from indexer.search import suggest
+
+    suggest.prepare()  # once, shared by the forked workers
     if count == 1:
         _worker(make_app, sock, settings, None, 0)
         return

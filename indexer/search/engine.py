@@ -53,11 +53,14 @@ class _State:
     tables: list  # expansion tables: regional wording, the generation's synonyms
     cache: OrderedDict = field(default_factory=OrderedDict)  # results of recent matchings
     cache_lock: threading.Lock = field(default_factory=threading.Lock)
-    vocab: object = None  # suggest.Vocabulary, read on the first did-you-mean
+    vocab: object = None  # suggest.Vocabulary, read on the first did-you-mean (or by `Index.warm`)
+    vocab_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def vocabulary(self) -> suggest.Vocabulary:
         if self.vocab is None:
-            self.vocab = suggest.Vocabulary.from_index(self.executor.post, self.user_dict)
+            with self.vocab_lock:  # read once, also when a query asks while a warm-up reads it
+                if self.vocab is None:
+                    self.vocab = suggest.Vocabulary.from_index(self.executor.post, self.user_dict)
         return self.vocab
 
 
@@ -70,7 +73,16 @@ class Index:
         self._state: _State | None = None
         self._checked = 0.0
         self._failed: Path | None = None
+        self._warm = False
         self._state = self._load()
+
+    def warm(self) -> None:
+        """Prepare now what the first queries of a generation would otherwise pay for:
+        the did-you-mean vocabulary (pinyin tables, the dictionary's words looked up in
+        the word view; seconds at thousands of pages). A server calls it at start; the
+        generations it swaps in later are then prepared before they serve."""
+        self._warm = True
+        self._state.vocabulary()
 
     def _load(self) -> _State:
         gen = store.current_generation(self.root)
@@ -116,7 +128,10 @@ class Index:
         except Exception as exc:  # noqa: BLE001 - any damage (a segment file of another layout …)
             raise store.IndexUnusable(f"the index at {self.root} cannot be opened "
                                       f"({type(exc).__name__}: {exc}): rebuild it") from exc
-        return _State(gen, toc, ix, len(leaves), cols, executor, docs, meta, user_dict, tables)
+        state = _State(gen, toc, ix, len(leaves), cols, executor, docs, meta, user_dict, tables)
+        if getattr(self, "_warm", False):
+            state.vocabulary()
+        return state
 
     def state(self) -> _State:
         now = time.monotonic()

@@ -148,7 +148,7 @@ class Postings:
         if hit is not None:
             return hit[0]
         slots = self._slots(field, text)
-        if len(docs) * PARTIAL_READ_RATIO >= self.frequency(field, text):
+        if self.reads_whole(field, text, len(docs)):
             return self.keys(field, text)  # most blocks would be decoded anyway: all, cached
         parts = []
         for (seg, offset), t, end, base in zip(self.segs, slots, self.ends, self.base[field]):
@@ -156,6 +156,13 @@ class Postings:
             if hi > lo and t >= 0:
                 parts.append(seg.positions_within(field, t, docs[lo:hi] - offset) + base)
         return np.concatenate(parts) if parts else EMPTY
+
+    def reads_whole(self, field: str, text: str, ndocs: int) -> bool:
+        """Whether `keys_within` over `ndocs` documents reads the token's whole list
+        (already decoded, or most of its blocks would be): callers holding positions
+        can ask with their count, an upper bound of their documents, before paying for
+        the documents of every position."""
+        return self.cached(field, text) or ndocs * PARTIAL_READ_RATIO >= self.frequency(field, text)
 
     def frequency(self, field: str, text: str) -> int:
         """Total occurrences of a character-view token."""
@@ -344,8 +351,12 @@ def _occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
         if not len(keys):
             return EMPTY
         # keep the starts whose bigram i occurs at start + i; only the candidate
-        # documents' postings are needed
-        raw = post.keys_within(field, tokens[i], post.docs_of(field, keys + i))
+        # documents' postings are needed (finding those documents costs a binary search
+        # per candidate: skipped when the whole list is read anyway)
+        if post.reads_whole(field, tokens[i], len(keys)):
+            raw = post.keys(field, tokens[i])
+        else:
+            raw = post.keys_within(field, tokens[i], post.docs_of(field, keys + i))
         keys = _intersect_sorted(keys + i, raw) - i
     return keys
 

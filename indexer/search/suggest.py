@@ -149,6 +149,13 @@ class Vocabulary:
         return math.log1p(self.df.get(word, 0))
 
 
+def prepare() -> None:
+    """Load what every index's vocabulary needs (pinyin tables, the dictionary words and
+    their codes) once per process: a server does it before forking its workers."""
+    _tables()
+    _candidate_words(None)
+
+
 @functools.lru_cache(maxsize=2)
 def _candidate_words(user_dict: str | None) -> tuple[list[str], np.ndarray]:
     """Dictionary words a suggestion may be made of, and their word-view codes (once per
