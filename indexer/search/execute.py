@@ -345,8 +345,7 @@ def _occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
     # start = position - i (a start before a document, from a bigram near its beginning,
     # finds no bigram of the cover at its offset: no chain of bigrams crosses the unused
     # position between two documents)
-    keys = raw - i
-    keys = keys[keys >= 0]
+    keys = raw[np.searchsorted(raw, i):] - i if i else raw
     for i in chosen[1:]:
         if not len(keys):
             return EMPTY
@@ -651,13 +650,12 @@ class Executor:
             if t.kind in ("phrase", "loose"):
                 loose = t.kind == "loose"
                 counts = self._section_counts(t.key, self.occurrences("body_c", t.key, loose), loose)
-                hit = counts > 0
+                hit = np.flatnonzero(counts)  # the sections holding an occurrence
+                hit_doc = sections.doc[hit]
                 rows_of[sig] = {}
                 for kind in kinds:
                     row = np.zeros(cols.n, dtype=bool)
-                    for code in sections.codes([kind]):
-                        sel = hit & (sections.kind == code)
-                        row[sections.doc[sel]] = True
+                    row[hit_doc[self._kind_mask([kind])[hit]]] = True
                     rows_of[sig][kind] = row
             else:
                 rows_of[sig] = {kind: self.match_term(t, [kind])[0] for kind in kinds}
