@@ -54,14 +54,29 @@ def _empty_minhash():
     return MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, hashfunc=int)
 
 
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (uint32, wrapping): the pre-mix of datasketch's
+    "affine32" scheme."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
 def signature(k: str) -> np.ndarray:
-    """MinHash hash values of a key's 5-character shingles (datasketch applies its
-    permutations to the precomputed shingle hashes)."""
-    mh = _empty_minhash().copy()
+    """MinHash hash values of a key's 5-character shingles: datasketch's MinHash with its
+    permutations ("affine32": pre-mixed hash times a plus b, modulo 2**32, minimum per
+    permutation), applied to the shingle hashes as one array (its `update_batch` calls a
+    Python function per shingle; tests/test_dedup.py checks the values are its own)."""
+    base = _empty_minhash()
     hashes = shingle_hashes(k)
-    if len(hashes):
-        mh.update_batch(hashes)
-    return mh.hashvalues.astype(np.uint64)
+    if not len(hashes):
+        return base.hashvalues.astype(np.uint64)
+    a, b = base.permutations
+    with np.errstate(over="ignore"):
+        hv = _fmix32(hashes.astype(np.uint32).reshape(-1, 1))
+        return np.minimum(base.hashvalues, (hv * a + b).min(axis=0)).astype(np.uint64)
 
 
 @functools.lru_cache(maxsize=1)
