@@ -233,6 +233,25 @@ def test_did_you_mean_homophone_and_pinyin_never_substituted(index):
     assert ask(index, "意识形态").suggestions == []
 
 
+def test_warm_prepares_the_vocabulary_of_this_and_every_later_generation(tmp_path):
+    """`dangan serve` warms its index: the did-you-mean vocabulary is read before a query
+    needs it, also for a generation published while it serves."""
+    import time
+
+    root = build_index(tmp_path, DOCS)
+    with open_index(root) as ix:
+        assert ix.state().vocab is None  # without a warm-up, the first query finding little reads it
+        ix.warm()
+        first = ix.state()
+        assert first.vocab is not None
+        build_index(tmp_path, DOCS)  # a new generation of the same index
+        time.sleep(1.2)  # the index looks for a new generation at most once a second
+        later = ix.state()
+        assert later is not first and later.vocab is not None
+        typo = ask(ix, "意识形太")
+        assert [(s.q, s.kind) for s in typo.suggestions][:1] == [("意识形态", "homophone")]
+
+
 def test_synonyms_file_is_kept_with_the_index_and_expands(tmp_path):
     syn = tmp_path / "synonyms.txt"
     syn.write_text("# librarian's synonyms\n两学一做 = 学党章党规、学系列讲话，做合格党员\n网格员 => 网格管理员\n",
