@@ -41,8 +41,13 @@ def _warm(app) -> None:
     with app.app_context():
         try:
             shared_index().warm()
-        except (IndexUnavailable, RuntimeError):
+        except IndexUnavailable:
             pass
+        except Exception:  # noqa: BLE001 - a warm-up is an optimization: never a reason not to serve
+            import traceback
+
+            print("dangan serve: index warm-up failed (serving without it):", file=sys.stderr)
+            traceback.print_exc()
 
 
 def _worker(make_app: Callable, sock: socket.socket, settings, loads, slot: int) -> None:
@@ -78,9 +83,12 @@ def serve(make_app: Callable, sock: socket.socket, settings, processes: int) -> 
     """Serve `make_app()` on the bound `sock` with `processes` workers (0: one per CPU)
     under `settings` (ServeSettings); returns when they have all stopped."""
     count = processes or os.cpu_count() or 1
-    from indexer.search import suggest
+    try:
+        from indexer.search import suggest
 
-    suggest.prepare()  # once, shared by the forked workers
+        suggest.prepare()  # once, shared by the forked workers
+    except Exception:  # noqa: BLE001 - an optimization only: each worker reads what it needs
+        pass
     if count == 1:
         _worker(make_app, sock, settings, None, 0)
         return
