@@ -155,7 +155,8 @@ def register(cli: click.Group) -> None:
     @click.option("--script", multiple=True, type=click.Choice(["hans", "hant", "mixed"]))
     @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
     @click.option("--page", type=click.IntRange(1, 10_000), default=1)
-    @click.option("--per-page", type=click.IntRange(1, 100), default=10, show_default=True)
+    @click.option("--per-page", type=click.IntRange(1, 100), default=None,
+                  help="Results per page [default: the same as the web and the API, 20].")
     @click.option("--collapse/--no-collapse", default=True, show_default=True,
                   help="Fold near-duplicates into their best hit.")
     @click.option("--expand/--no-expand", default=True, show_default=True,
@@ -173,6 +174,8 @@ def register(cli: click.Group) -> None:
         except NoIndex as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_NO_INDEX)
+        if per_page is None:
+            per_page = SearchRequest.per_page  # one default for the CLI, the web and the API
         req = SearchRequest(q=" ".join(query), unit_type=list(unit_type), section=list(section),
                             year=list(year), genre=list(genre), site=list(site), script=list(script),
                             sort=sort, page=page, per_page=per_page, collapse=collapse, expand=expand)
