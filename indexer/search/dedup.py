@@ -24,6 +24,7 @@ NUM_PERM = 64
 SHINGLE = 5
 THRESHOLD = 0.8
 SCHEME = "affine32"
+_BATCH = 1 << 16  # shingles permuted at once (NUM_PERM x _BATCH x 8 bytes = 32 MB)
 
 
 _MIX = np.uint64(0x100000001B3)  # FNV-1a's 64-bit prime
@@ -59,8 +60,10 @@ def signature(k: str) -> np.ndarray:
     permutations to the precomputed shingle hashes)."""
     mh = _empty_minhash().copy()
     hashes = shingle_hashes(k)
-    if len(hashes):
-        mh.update_batch(hashes)
+    # datasketch permutes a batch as one NUM_PERM x n array (8 bytes a cell: 870 MB for
+    # a 1.7M-character report); minima combine, so feed it bounded chunks.
+    for start in range(0, len(hashes), _BATCH):
+        mh.update_batch(hashes[start:start + _BATCH])
     return mh.hashvalues.astype(np.uint64)
 
 
