@@ -37,6 +37,14 @@ class IndexSettings:
     segment_chars: int = 8_000_000
     # Decoded posting arrays kept per generation, in MiB (an LRU).
     term_cache_mb: int = 1024
+    # Cluster backend (indexer/search/backends/sphinx): connection and query time limits,
+    # the most matches one query may rank exactly (over it the query fails with a message),
+    # and the documents sent per INSERT.
+    engine_connect_timeout_s: float = 2.0
+    engine_query_timeout_s: float = 30.0
+    engine_max_matches: int = 200_000
+    engine_max_facet_values: int = 5_000  # distinct values one facet may list
+    engine_insert_batch: int = 200
 
 
 @dataclass(frozen=True)

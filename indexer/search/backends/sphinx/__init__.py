@@ -1,0 +1,7 @@
+"""The Sphinx 2.2.11 / Manticore backend (SphinxQL over pymysql): see layout.py for the
+indexes, forms.py for the tokens, writer.py for generations, backend.py for the search,
+rank.py for the ranking, cluster.py for a local cluster, docs/sphinx-backend.md for the
+design and the measurements."""
+from .backend import SphinxBackend
+
+__all__ = ["SphinxBackend"]

@@ -1,0 +1,386 @@
+"""The Sphinx/Manticore backend: generations in slots, and the one search over SphinxQL.
+
+A search is two round trips to node 0 (which serves the distributed indexes):
+
+1. one batch of statements: the matching documents with the attributes ranking needs
+   (date, order, duplicate group, field lengths), one count per facet with multi-select
+   semantics (each facet under every selection but its own; the section facet as one
+   count per kind with the query restricted to that kind's text), per phrase and per
+   word the hits in each matching document and its document frequency, the generation's
+   statistics (live documents, length sums) when not cached, and last the current record;
+2. the report ids of the page's documents and their collapsed duplicates.
+
+If the current record read at the end of a batch is not the generation the batch
+queried (a publish happened meanwhile), the search runs again on the new one: a reader
+never mixes two generations nor reads a slot being rebuilt. Any agent warning fails the
+search with `BackendUnavailable` naming the shard (client.py).
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+from pymysql.converters import escape_string
+
+from ....settings import SETTINGS
+from ...engine import _clamp
+from ...model import FACETS, SearchRequest
+from ...query import ParsedQuery, parse, relax
+from ...schema import SECTION_KINDS
+from ..base import BackendError, BackendHit, BackendResult, stable_id
+from . import forms, layout, rank
+from .client import Cluster
+from .writer import SphinxGeneration
+
+REFRESH_SECONDS = 1.0
+ATTEMPTS = 3
+IMPOSSIBLE = object()  # a filter no document can pass
+
+
+class StaleGeneration(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Current:
+    slot: str
+    number: int
+
+
+def _q(text: str) -> str:
+    return "'" + escape_string(text) + "'"
+
+
+def _where(match: str | None, conds: list[str]) -> str:
+    parts = ([f"MATCH({_q(match)})"] if match else []) + conds
+    return (" WHERE " + " AND ".join(parts)) if parts else ""
+
+
+class SphinxBackend:
+    """A cluster named by a ``sphinx://`` engine URL."""
+
+    def __init__(self, url: str):
+        self.cluster = Cluster(url)
+        self.head = self.cluster.nodes[0]
+        self._lock = threading.Lock()
+        self._current: Current | None = None
+        self._checked = 0.0
+        self._stats: dict[Current, dict] = {}
+
+    # ------------------------------------------------------------ generations
+
+    def read_current(self) -> tuple[Current | None, dict]:
+        rows = self.cluster.run(self.head, [f"SELECT slot, gen, info FROM {layout.META} WHERE id=1"])[0]
+        if not rows:
+            return None, {}
+        slot, gen, info = rows[0]
+        return Current(layout.SLOTS[int(slot)], int(gen)), json.loads(info or "{}")
+
+    def current(self, refresh: bool = False) -> Current | None:
+        now = time.monotonic()
+        with self._lock:
+            if refresh or self._current is None or now - self._checked >= REFRESH_SECONDS:
+                self._current, _ = self.read_current()
+                self._checked = now
+            return self._current
+
+    def begin(self) -> SphinxGeneration:
+        cur, info = self.read_current()
+        slot = layout.SLOTS[0] if cur is None else layout.SLOTS[1 - layout.SLOTS.index(cur.slot)]
+        return SphinxGeneration(self.cluster, slot, 1 if cur is None else cur.number + 1, info)
+
+    # ------------------------------------------------------------ reading
+
+    def _batch(self, cur: Current, statements: list[str]) -> list[list[tuple]]:
+        """Run statements on the head node with the current record read last; raises
+        StaleGeneration when another generation became current meanwhile."""
+        out = self.cluster.run(self.head, statements + [f"SELECT slot, gen FROM {layout.META} WHERE id=1"],
+                               check_agents=True)
+        rows = out.pop()
+        now = Current(layout.SLOTS[int(rows[0][0])], int(rows[0][1])) if rows else None
+        if now != cur:
+            raise StaleGeneration
+        return out
+
+    def _stats_statement(self, cur: Current) -> str:
+        sums = ", ".join(f"SUM({f})" for f in layout.LENGTHS)
+        return f"SELECT COUNT(*), {sums} FROM {layout.dist_index(cur.slot)}"
+
+    def search(self, request: SearchRequest, collections: Mapping[str, set[str]] | None = None,
+               user_dict: str | None = None) -> BackendResult:
+        request = _clamp(request)
+        for _attempt in range(ATTEMPTS):
+            cur = self.current(refresh=_attempt > 0)
+            if cur is None:
+                raise BackendError(f"no generation published on {self.cluster.url} (build one first)")
+            try:
+                return Search(self, cur, request, collections, user_dict).run()
+            except StaleGeneration:
+                continue
+        raise BackendError("the current generation changed during every attempt of this search")
+
+    def report_ids(self) -> list[str]:
+        cur = self.current(refresh=True)
+        if cur is None:
+            return []
+        m = SETTINGS.index.engine_max_matches
+        rows = self._batch(cur, [f"SELECT rid FROM {layout.dist_index(cur.slot)} ORDER BY id ASC "
+                                 f"LIMIT 0,{m} OPTION max_matches={m}"])[0]
+        return [r[0] for r in rows]
+
+    def stats(self) -> dict:
+        cur, info = self.read_current()
+        out = {"engine": self.cluster.url, "generation": None if cur is None else cur.number,
+               "slot": None if cur is None else cur.slot, "note": info, "shards": []}
+        if cur is None:
+            return out
+        for node in self.cluster.nodes:
+            index = layout.shard_index(cur.slot, node.shard)
+            count = self.cluster.run(node, [f"SELECT COUNT(*) FROM {index}"])[0]
+            # (SHOW INDEX … STATUS hangs inside a multi-statement batch on 2.2.11: alone)
+            status = dict(self.cluster.run(node, [f"SHOW INDEX {index} STATUS"])[0])
+            out["shards"].append({"node": str(node), "index": index, "documents": int(count[0][0]),
+                                  "disk_bytes": int(status.get("disk_bytes", 0)),
+                                  "ram_bytes": int(status.get("ram_bytes", 0))})
+        out["documents"] = sum(s["documents"] for s in out["shards"])
+        return out
+
+    def close(self) -> None:
+        self.cluster.close()
+
+
+class Search:
+    """One search request against one generation (see the module docstring)."""
+
+    def __init__(self, backend: SphinxBackend, cur: Current, request: SearchRequest,
+                 collections: Mapping[str, set[str]] | None, user_dict: str | None):
+        self.b = backend
+        self.cur = cur
+        self.dist = layout.dist_index(cur.slot)
+        self.request = request
+        self.collections = collections
+        self.user_dict = user_dict
+        self.sections = list(request.section)
+        self.m = SETTINGS.index.engine_max_matches
+        self.facets = [f for f in FACETS if f != "collection" or collections is not None]
+        self.filters = {f: self._filter(f, list(getattr(request, f))) for f in self.facets}
+
+    # ------------------------------------------------------------ conditions
+
+    def _filter(self, facet: str, selected: list[str]):
+        """The WHERE condition of one facet's selection (OR of its values), None when
+        nothing is selected, IMPOSSIBLE when no document can pass."""
+        if not selected:
+            return None
+        if facet in layout.CODED:
+            return f"h_{facet} IN ({','.join(str(stable_id(v)) for v in selected)})"
+        if facet == "year":
+            years = [v for v in selected if v.isdigit() and str(int(v)) == v and int(v) > 0]
+            return f"year IN ({','.join(years)})" if years else IMPOSSIBLE
+        if facet == "section":
+            codes = [str(SECTION_KINDS.index(v)) for v in selected if v in SECTION_KINDS]
+            return f"secs IN ({','.join(codes)})" if codes else IMPOSSIBLE
+        if facet == "collection":
+            ids = sorted({stable_id(r) for cid in selected for r in (self.collections or {}).get(cid, ())})
+            return f"id IN ({','.join(map(str, ids))})" if ids else IMPOSSIBLE
+        raise ValueError(f"unknown facet {facet!r}")
+
+    def _conds(self, parsed: ParsedQuery, skip: str | None) -> list[str] | None:
+        conds = [f"year>={lo} AND year<={hi}" for lo, hi in parsed.years]
+        for f, c in self.filters.items():
+            if f == skip or c is None:
+                continue
+            if c is IMPOSSIBLE:
+                return None
+            conds.append(c)
+        return conds
+
+    # ------------------------------------------------------------ statements
+
+    def _select(self, what: str, match: str | None, conds: list[str] | None, tail: str = "") -> str | None:
+        if match is None or conds is None:
+            return None
+        return f"SELECT {what} FROM {self.dist}{_where(match, conds)}{tail}"
+
+    def _facet_statements(self, parsed: ParsedQuery, match: str | None) -> list[tuple[str, str, str | None]]:
+        """(facet, value or "", statement) of every facet count."""
+        out = []
+        limit = SETTINGS.index.engine_max_facet_values
+        group_tail = f" LIMIT 0,{limit} OPTION max_matches={limit}"
+        for f in self.facets:
+            conds = self._conds(parsed, f)
+            if f == "section" and parsed.positive_terms():
+                for kind in SECTION_KINDS:
+                    out.append((f, kind, self._select("COUNT(*)", forms.match_expression(parsed, [kind]), conds)))
+            elif f == "collection":
+                for cid, members in (self.collections or {}).items():
+                    ids = sorted({stable_id(r) for r in members})
+                    extra = None if conds is None or not ids else conds + [f"id IN ({','.join(map(str, ids))})"]
+                    out.append((f, cid, self._select("COUNT(*)", match, extra)))
+            else:
+                attr = {"section": "secs"}.get(f, f)
+                out.append((f, "", self._select("GROUPBY(), COUNT(*)", match, conds, f" GROUP BY {attr}{group_tail}")))
+        return out
+
+    # ------------------------------------------------------------ running
+
+    def _counts(self, parsed: ParsedQuery) -> dict:
+        """First round trip: every count (matches, facets, document frequencies)."""
+        match = forms.match_expression(parsed, self.sections or None)
+        conds = self._conds(parsed, None)
+        batch = Batch()
+        stats = self.b._stats.get(self.cur)
+        if stats is None:
+            batch.add("stats", self.b._stats_statement(self.cur))
+        if not parsed.empty:
+            # Does the query match at all, facet filters aside (the relaxed retry's test)?
+            batch.add("any", self._select("COUNT(*)", match, [f"year>={lo} AND year<={hi}" for lo, hi in parsed.years]))
+        batch.add("total", self._select("COUNT(*)", match, conds))
+        facets = self._facet_statements(parsed, match)
+        for i, (_f, _v, sql) in enumerate(facets):
+            batch.add(("facet", i), sql)
+        needed = rank.counts_needed(parsed, self.sections or None, self.user_dict)
+        for c in needed:
+            batch.add(("df", c), f"SELECT COUNT(*) FROM {self.dist}{_where(c.match(), [])}")
+        batch.run(self.b, self.cur)
+        if stats is None:
+            row = batch.rows("stats")[0]
+            stats = self.b._stats[self.cur] = {"n": int(row[0]), "sums": [int(x or 0) for x in row[1:]]}
+        limit = SETTINGS.index.engine_max_facet_values
+        for i, (f, value, _sql) in enumerate(facets):
+            if not value and len(batch.rows(("facet", i))) >= limit:
+                raise BackendError(f"facet {f} has more than {limit} values (DANGAN_ENGINE_MAX_FACET_VALUES)")
+        return {"parsed": parsed, "match": match, "conds": conds, "stats": stats,
+                "any": batch.count("any"), "total": batch.count("total"),
+                "facets": self._facet_values(facets, [batch.rows(("facet", i)) for i in range(len(facets))]),
+                "df": {c: batch.count(("df", c)) for c in needed}}
+
+    def _rows(self, got: dict) -> tuple[list[tuple], dict]:
+        """Second round trip: the matching documents' attributes, and per phrase and word
+        its hits in them (each query sized to what the counts announced)."""
+        parsed, match, conds, total = got["parsed"], got["match"], got["conds"], got["total"]
+        if not total:
+            return [], {}
+        if total > self.m:
+            raise BackendError(f"the query matches {total} reports, more than the {self.m} one search "
+                               "may rank (DANGAN_ENGINE_MAX_MATCHES)")
+        batch = Batch()
+        attrs = "id, date, ord, grp, " + ", ".join(layout.LENGTHS)
+        batch.add("main", self._select(attrs, match, conds, f" LIMIT 0,{total} OPTION max_matches={total}, ranker=none"))
+        if parsed.positive_terms():
+            for c, df in got["df"].items():
+                if c.word:
+                    # The word's hits in the documents the query matches (MAYBE adds no match).
+                    batch.add(c, self._select(
+                        "id, weight() AS w", f"({match}) MAYBE {c.match()}", conds + ["w>0"],
+                        f" LIMIT 0,{total} OPTION max_matches={total}, "
+                        f"ranker=expr('sum(if(user_weight==7,hit_count,0))'), field_weights=({c.fields[0]}=7)"))
+                elif df:
+                    if df > self.m:
+                        raise BackendError(f"a query term occurs in {df} reports, more than the {self.m} one "
+                                           "search may rank (DANGAN_ENGINE_MAX_MATCHES)")
+                    batch.add(c, self._select("id, weight()", c.match(), conds,
+                                              f" LIMIT 0,{df} OPTION max_matches={df}, ranker=expr('sum(hit_count)')"))
+        batch.run(self.b, self.cur)
+        return batch.rows("main"), {c: batch.rows(c) for c in got["df"]}
+
+    def _facet_values(self, facets, results) -> dict[str, list[tuple[str, int]]]:
+        out: dict[str, list[tuple[str, int]]] = {f: [] for f in self.facets}
+        for (f, value, _sql), rows in zip(facets, results):
+            if value or f == "collection":
+                count = int(rows[0][0]) if rows else 0
+                if count or f == "collection":
+                    out[f].append((value, count))
+                continue
+            for key, count in rows:
+                if f == "section":
+                    key = SECTION_KINDS[int(key)] if 0 <= int(key) < len(SECTION_KINDS) else None
+                elif f == "year":
+                    key = str(key) if int(key) else None
+                if key not in (None, ""):
+                    out[f].append((str(key), int(count)))
+        for f, pairs in out.items():
+            if f == "year":
+                pairs.sort(key=lambda p: p[0], reverse=True)
+            else:
+                pairs.sort(key=lambda p: (-p[1], p[0]))
+        return out
+
+    def run(self) -> BackendResult:
+        got = self._counts(parse(self.request.q))
+        relaxed = False
+        if not got["any"] and not got["parsed"].empty:
+            loose = relax(got["parsed"], self.user_dict)
+            if loose is not None:
+                retry = self._counts(loose)
+                if retry["any"]:
+                    got, relaxed = retry, True
+        parsed = got["parsed"]
+        main, hits_rows = self._rows(got)
+        ranked, scores, dups, ids = self._rank(parsed, main, hits_rows, got["df"], got["stats"])
+        start = (self.request.page - 1) * self.request.per_page
+        page = ranked[start:start + self.request.per_page]
+        wanted = [int(ids[p]) for p in page] + [int(ids[d]) for p in page for d in dups.get(int(p), [])]
+        rid = self._report_ids(wanted)
+        hits = [BackendHit(rid[int(ids[p])], round(float(scores[p]), 4),
+                           [rid[int(ids[d])] for d in dups.get(int(p), [])]) for p in page]
+        return BackendResult(total=int(len(ranked)), hits=hits, facets=got["facets"],
+                             understood=parsed.understood(), relaxed=relaxed)
+
+    def _rank(self, parsed: ParsedQuery, main: list[tuple], hits_rows: dict, df: dict, stats: dict):
+        arr = np.array(main, dtype=np.int64).reshape(-1, 4 + len(layout.LENGTHS))
+        arr = arr[np.argsort(arr[:, 0], kind="stable")]
+        ids, date, seq, groups = arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3]
+        lengths = {f[4:]: arr[:, 4 + i].astype(np.float64) for i, f in enumerate(layout.LENGTHS)}
+        if parsed.positive_terms() and len(ids):
+            n = stats["n"]
+            avg = {f[4:]: (s / n if n else 1.0) for f, s in zip(layout.LENGTHS, stats["sums"])}
+            hits = {c: rank.spread(ids, hits_rows.get(c, [])) for c in df}
+            scores = rank.scores(parsed, self.sections or None, self.user_dict, lengths, hits, df, max(1, n), avg)
+        else:
+            scores = np.zeros(len(ids))
+        ranked = rank.order(scores, date, seq, self.request.sort == "date" or parsed.empty)
+        dups: dict[int, list[int]] = {}
+        if self.request.collapse and len(ranked):
+            ranked, dups = rank.collapse(ranked, groups)
+        return ranked, scores, dups, ids
+
+    def _report_ids(self, ids: list[int]) -> dict[int, str]:
+        """Third round trip: the report ids of the page (and its collapsed copies)."""
+        if not ids:
+            return {}
+        n = len(ids)
+        batch = Batch()
+        batch.add("rid", f"SELECT id, rid FROM {self.dist} WHERE id IN ({','.join(map(str, ids))}) "
+                         f"LIMIT 0,{n} OPTION max_matches={n}")
+        batch.run(self.b, self.cur)
+        return {int(i): r for i, r in batch.rows("rid")}
+
+
+class Batch:
+    """Named statements run in one round trip (a name without a statement has no rows)."""
+
+    def __init__(self):
+        self.names: dict = {}
+        self.statements: list[str] = []
+        self.results: list[list[tuple]] = []
+
+    def add(self, name, sql: str | None) -> None:
+        self.names[name] = None if sql is None else len(self.statements)
+        if sql is not None:
+            self.statements.append(sql)
+
+    def run(self, backend: SphinxBackend, cur: Current) -> None:
+        self.results = backend._batch(cur, self.statements) if self.statements else []
+
+    def rows(self, name) -> list[tuple]:
+        i = self.names.get(name)
+        return [] if i is None else self.results[i]
+
+    def count(self, name) -> int:
+        rows = self.rows(name)
+        return int(rows[0][0]) if rows else 0

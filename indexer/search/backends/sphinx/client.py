@@ -1,0 +1,129 @@
+"""SphinxQL connections to the nodes of a cluster (pymysql, the MySQL protocol).
+
+``sphinx://HOST:PORT[,HOST:PORT…]`` lists the SphinxQL endpoints of the shard nodes in
+shard order; the first also serves the distributed indexes and the current-generation
+record (layout.py). A connection is kept per node and per thread.
+
+Failures never pass for results: a node that cannot be reached raises
+`BackendUnavailable` naming it, and so does a distributed query that the engine answered
+with an agent warning (Sphinx 2.2 answers from the shards it reached and only *warns*
+about the others; we refuse such an answer instead of serving a partial result).
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ....settings import SETTINGS
+from ..base import BackendError, BackendUnavailable
+
+
+@dataclass(frozen=True)
+class Node:
+    host: str
+    port: int
+    shard: int
+
+    def __str__(self) -> str:
+        return f"shard {self.shard} ({self.host}:{self.port})"
+
+
+def parse_url(url: str) -> list[Node]:
+    """Nodes of ``sphinx://h:p,h:p``; raises ValueError on anything else."""
+    parts = urlsplit(url)
+    if parts.scheme != "sphinx" or not parts.netloc:
+        raise ValueError(f"not a sphinx:// engine URL: {url!r}")
+    nodes = []
+    for i, item in enumerate(parts.netloc.split(",")):
+        host, sep, port = item.strip().rpartition(":")
+        if not sep or not port.isdigit() or not host:
+            raise ValueError(f"engine URL {url!r}: {item!r} is not HOST:PORT")
+        nodes.append(Node(host, int(port), i))
+    return nodes
+
+
+_AGENT = re.compile(r"agent ([^\s:]+):(\d+)")
+
+
+class Cluster:
+    """Connections to the nodes of one engine URL, one per node and thread."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.nodes = parse_url(url)
+        self._local = threading.local()
+
+    def _conn(self, node: Node):
+        import pymysql
+        from pymysql.constants import CLIENT
+
+        conns = self._local.__dict__.setdefault("conns", {})
+        conn = conns.get(node)
+        if conn is None:
+            try:
+                conn = pymysql.connect(
+                    host=node.host, port=node.port, autocommit=True, charset="utf8",
+                    connect_timeout=SETTINGS.index.engine_connect_timeout_s,
+                    read_timeout=SETTINGS.index.engine_query_timeout_s,
+                    write_timeout=SETTINGS.index.engine_query_timeout_s,
+                    client_flag=CLIENT.MULTI_STATEMENTS)
+            except pymysql.err.MySQLError as exc:
+                raise BackendUnavailable(f"search node {node} is unreachable: {exc.args[-1]}") from exc
+            conns[node] = conn
+        return conn
+
+    def _drop(self, node: Node) -> None:
+        conn = self._local.__dict__.get("conns", {}).pop(node, None)
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 — a broken socket may fail to close; it is gone either way
+                pass
+
+    def run(self, node: Node, statements: list[str], check_agents: bool = False) -> list[list[tuple]]:
+        """Run statements on a node in one round trip; the rows of each, in order.
+
+        ``check_agents``: the statements query a distributed index, so any warning (an
+        agent that did not answer) fails the whole batch, naming the shard."""
+        import pymysql
+
+        sql = ";\n".join(statements)
+        for attempt in (0, 1):  # a kept connection may have been closed by the server
+            conn = self._conn(node)
+            try:
+                out = []
+                with conn.cursor() as cur:
+                    cur.execute(sql)
+                    while True:
+                        out.append(cur.fetchall())
+                        if check_agents and cur._result is not None and cur._result.warning_count:
+                            self._raise_warnings(conn)
+                        if not cur.nextset():
+                            break
+                return out
+            except pymysql.err.ProgrammingError as exc:
+                self._drop(node)
+                raise BackendError(f"{node}: {exc.args[-1]}") from exc
+            except (pymysql.err.OperationalError, pymysql.err.InterfaceError) as exc:
+                self._drop(node)
+                code = exc.args[0] if exc.args else None
+                if isinstance(code, int) and code < 2000:  # a server error, not the connection
+                    raise BackendError(f"{node}: {exc.args[-1]}") from exc
+                if attempt:
+                    raise BackendUnavailable(f"search node {node} is unreachable: {exc.args[-1]}") from exc
+        raise AssertionError("unreachable")
+
+    def _raise_warnings(self, conn) -> None:
+        with conn.cursor() as cur:
+            cur.execute("SHOW WARNINGS")
+            text = "; ".join(str(r[-1]) for r in cur.fetchall())
+        m = _AGENT.search(text)
+        if m:
+            raise BackendUnavailable(f"a shard did not answer ({m.group(1)}:{m.group(2)}): {text}")
+        raise BackendUnavailable(f"the cluster answered with a warning, results refused: {text}")
+
+    def close(self) -> None:
+        for node in list(self._local.__dict__.get("conns", {})):
+            self._drop(node)
