@@ -11,7 +11,6 @@ about the others; we refuse such an answer instead of serving a partial result).
 """
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -42,9 +41,6 @@ def parse_url(url: str) -> list[Node]:
             raise ValueError(f"engine URL {url!r}: {item!r} is not HOST:PORT")
         nodes.append(Node(host, int(port), i))
     return nodes
-
-
-_AGENT = re.compile(r"agent ([^\s:]+):(\d+)")
 
 
 class Cluster:
@@ -93,15 +89,17 @@ class Cluster:
         for attempt in (0, 1):  # a kept connection may have been closed by the server
             conn = self._conn(node)
             try:
-                out = []
+                out, warned = [], None
                 with conn.cursor() as cur:
                     cur.execute(sql)
                     while True:
                         out.append(cur.fetchall())
-                        if check_agents and cur._result is not None and cur._result.warning_count:
-                            self._raise_warnings(conn)
+                        if check_agents and warned is None and cur._result is not None and cur._result.warning_count:
+                            warned = len(out) - 1
                         if not cur.nextset():
                             break
+                if warned is not None:
+                    self._refuse(node, statements[warned])
                 return out
             except pymysql.err.ProgrammingError as exc:
                 self._drop(node)
@@ -115,13 +113,28 @@ class Cluster:
                     raise BackendUnavailable(f"search node {node} is unreachable: {exc.args[-1]}") from exc
         raise AssertionError("unreachable")
 
-    def _raise_warnings(self, conn) -> None:
-        with conn.cursor() as cur:
-            cur.execute("SHOW WARNINGS")
-            text = "; ".join(str(r[-1]) for r in cur.fetchall())
-        m = _AGENT.search(text)
-        if m:
-            raise BackendUnavailable(f"a shard did not answer ({m.group(1)}:{m.group(2)}): {text}")
+    def _refuse(self, node: Node, statement: str) -> None:
+        """A distributed query answered with a warning: name the shards that do not answer
+        (each node is probed on its own) and the engine's words; never return the rows."""
+        import pymysql
+
+        text = ""
+        try:
+            with self._conn(node).cursor() as cur:
+                cur.execute(statement + ";\nSHOW WARNINGS")
+                while cur.nextset():
+                    text = "; ".join(str(r[-1]) for r in cur.fetchall())
+        except pymysql.err.MySQLError:
+            self._drop(node)
+        down = []
+        for other in self.nodes:
+            try:
+                pymysql.connect(host=other.host, port=other.port,
+                                connect_timeout=SETTINGS.index.engine_connect_timeout_s).close()
+            except pymysql.err.MySQLError:
+                down.append(str(other))
+        if down:
+            raise BackendUnavailable(f"search node {', '.join(down)} is unreachable ({text or 'no answer'})")
         raise BackendUnavailable(f"the cluster answered with a warning, results refused: {text}")
 
     def close(self) -> None:

@@ -1,0 +1,268 @@
+"""The Sphinx backend against a real 2-shard cluster (searchd processes on loopback).
+
+The contract part runs the same requests on the embedded index and on the cluster holding
+the same reports, and requires the same answers: totals, result ids in order, scores,
+collapsed duplicates, facet counts (multi-select), the relaxed retry.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from e2e_fixtures import pages_index  # noqa: F401
+from indexer.search import SearchRequest, open_index, search
+from indexer.search.backends.base import BackendUnavailable, stable_id
+
+pytestmark = pytest.mark.cluster
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _backend(url):
+    from indexer.search.backends.sphinx import SphinxBackend
+
+    return SphinxBackend(url)
+
+
+def _load(url, index_dir):
+    from indexer.search.backends.transfer import copy_index
+
+    backend = _backend(url)
+    with open_index(index_dir) as index:
+        copy_index(index, backend)
+    return backend
+
+
+@pytest.fixture(scope="module")
+def loaded(sphinx_cluster, pages_index):  # noqa: F811
+    backend = _load(sphinx_cluster.url, pages_index)
+    yield backend
+    backend.close()
+
+
+def _answer(resp):
+    """Comparable form of an embedded SearchResponse or a BackendResult."""
+    if hasattr(resp, "results"):
+        hits = [(h.report_id, h.score, h.duplicates) for h in resp.results]
+        facets = {f: [(v.value, v.count) for v in vs] for f, vs in resp.facets.items()}
+    else:
+        hits = [(h.report_id, h.score, h.duplicates) for h in resp.hits]
+        facets = resp.facets
+    return {"total": resp.total, "hits": hits, "facets": facets, "relaxed": resp.relaxed,
+            "understood": resp.understood}
+
+
+CONTRACT = [
+    {"q": "意识形态"},
+    {"q": "意识形态", "collapse": False},
+    {"q": "兩學一做"},  # Traditional query, Simplified and Traditional reports
+    {"q": "两学一做 OR 思政课"},
+    {"q": "意识形态 -舆情"},
+    {"q": "-两学一做"},  # exclusions only
+    {"q": "year:2020..2022"},
+    {"q": "意识形态 year:2021"},
+    {"q": "title:总结"},
+    {"q": "unit:宣传部"},
+    {"q": "党"},  # one character: every token starting with it
+    {"q": "，。"},  # punctuation only: ignored
+    {"q": "钓鱼链接"},
+    {"q": "建成智慧党建驿站两处"},
+    {"q": "两学一做网格员"},  # no such phrase: relaxed to its words
+    {"q": "两学一做", "section": ["工作做法"]},
+    {"q": "意识形态", "section": ["存在问题", "下步打算"]},
+    {"q": "意识形态", "section": ["没有这种章节"]},
+    {"q": "意识形态", "site": ["fanwen.example"], "year": ["2020", "2018"]},
+    {"q": "意识形态", "script": ["hant"]},
+    {"q": "意识形态", "unit_type": ["不存在的类型"]},
+    {"q": "", "year": ["2022"]},
+    {"q": ""},
+    {"q": "意识形态", "sort": "date"},
+    {"q": "工作", "per_page": 2, "page": 2},
+    {"q": "工作", "per_page": 3, "page": 50},
+]
+
+
+@pytest.mark.parametrize("params", CONTRACT, ids=[repr(p) for p in CONTRACT])
+def test_same_answers_as_embedded(loaded, pages_index, params):  # noqa: F811
+    with open_index(pages_index) as index:
+        expected = _answer(search(index, SearchRequest(**params)))
+    got = _answer(loaded.search(SearchRequest(**params)))
+    assert got == expected
+
+
+def test_contract_queries_exercise_the_features(loaded):
+    """The contract above is not vacuous: it holds matches, collapsed copies, section counts."""
+    collapsed = loaded.search(SearchRequest(q="意识形态"))
+    assert collapsed.total >= 5 and any(h.duplicates for h in collapsed.hits)
+    assert loaded.search(SearchRequest(q="意识形态", collapse=False)).total == collapsed.total + 1
+    assert loaded.search(SearchRequest(q="两学一做网格员")).relaxed
+    sections = dict(loaded.search(SearchRequest(q="两学一做")).facets["section"])
+    assert sections.get("工作做法", 0) >= 2
+
+
+def test_collections_facet_and_filter(loaded, pages_index):  # noqa: F811
+    with open_index(pages_index) as index:
+        some = search(index, SearchRequest(q="意识形态", per_page=3, collapse=False)).results
+        colls = {"c1": {some[0].report_id, some[1].report_id}, "c2": {some[2].report_id}, "empty": set()}
+        for params in ({"q": "意识形态", "collection": ["c1"]}, {"q": "", "collection": ["c1", "c2"]},
+                       {"q": "意识形态", "collection": ["empty"]}):
+            expected = _answer(search(index, SearchRequest(**params), colls))
+            got = _answer(loaded.search(SearchRequest(**params), colls))
+            assert got == expected
+            assert got["facets"]["collection"]
+
+
+def test_writes_are_routed_by_report_id(loaded, sphinx_cluster):
+    from indexer.search.backends.sphinx import layout
+
+    cur = loaded.current(refresh=True)
+    for node in loaded.cluster.nodes:
+        rows = loaded.cluster.run(node, [f"SELECT id, rid FROM {layout.shard_index(cur.slot, node.shard)} LIMIT 1000"])[0]
+        assert rows, f"shard {node.shard} holds nothing"
+        for doc_id, rid in rows:
+            assert doc_id == stable_id(rid)
+            assert doc_id % len(loaded.cluster.nodes) == node.shard
+
+
+def test_generation_flip_under_query_load(cluster_factory, pages_index):  # noqa: F811
+    """Rebuilds publish atomically: readers running all along see the old answer or the new
+    one, never a half-built generation, and no query fails."""
+    from indexer.search.backends.transfer import embedded_docs
+
+    running = cluster_factory()
+    backend = _load(running.url, pages_index)
+    request = dict(q="意识形态", collapse=False, per_page=100)
+    old = _answer(backend.search(SearchRequest(**request)))
+    with open_index(pages_index) as index:
+        docs = list(embedded_docs(index))
+    keep = [d for d in docs if d.facets.get("script") != "hant"]
+    assert 0 < len(keep) < len(docs)
+    answers, errors, stop = [], [], threading.Event()
+
+    def reader():
+        reader_backend = _backend(running.url)
+        while not stop.is_set():
+            try:
+                answers.append(_answer(reader_backend.search(SearchRequest(**request))))
+            except Exception as exc:  # noqa: BLE001 — every failure is a test failure
+                errors.append(repr(exc))
+        reader_backend.close()
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(2):  # two flips: the second rebuilds the slot readers used first
+            for subset in (keep, docs):
+                gen = backend.begin()
+                for i in range(0, len(subset), 3):  # slowly, while the readers run
+                    gen.add(subset[i:i + 3])
+                    time.sleep(0.05)
+                gen.commit()
+                gen.publish()
+                time.sleep(0.3)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    new_total = len([d for d in keep if "意识形态" in d.keys["body_c"] + d.keys["title_c"]])
+    assert not errors
+    assert len(answers) > 10
+    totals = {a["total"] for a in answers}
+    assert totals <= {old["total"], new_total} and len(totals) == 2
+    assert all(a == old for a in answers if a["total"] == old["total"])
+
+
+def test_dropped_generation_is_never_seen(cluster_factory, pages_index):  # noqa: F811
+    running = cluster_factory()
+    backend = _load(running.url, pages_index)
+    before = backend.current(refresh=True)
+    answer = _answer(backend.search(SearchRequest(q="意识形态")))
+    gen = backend.begin()
+    gen.add([])
+    gen.drop()
+    assert backend.current(refresh=True) == before
+    assert _answer(backend.search(SearchRequest(q="意识形态"))) == answer
+
+
+def test_delete_by_report_id(cluster_factory, pages_index):  # noqa: F811
+    from indexer.search.backends.transfer import embedded_docs
+
+    running = cluster_factory()
+    backend = _backend(running.url)
+    with open_index(pages_index) as index:
+        docs = list(embedded_docs(index))
+    gone = [d.report_id for d in docs[:3]]
+    gen = backend.begin()
+    gen.add(docs)
+    gen.delete(gone)
+    gen.commit()
+    gen.publish()
+    ids = backend.report_ids()
+    assert sorted(ids) == sorted(d.report_id for d in docs[3:])
+    assert backend.stats()["documents"] == len(docs) - 3
+
+
+def test_killed_shard_fails_with_its_name_then_recovers(cluster_factory, pages_index):  # noqa: F811
+    """kill -9 of a shard: searches fail with a message naming it (a 503 for the web layer),
+    never with the other shard's results; after a restart the same data answers again."""
+    from indexer.search.backends.sphinx import cluster
+
+    running = cluster_factory()
+    backend = _load(running.url, pages_index)
+    request = SearchRequest(q="意识形态", collapse=False)
+    answer = _answer(backend.search(request))
+    os.kill(cluster.node_pid(running.data_dir, 1), signal.SIGKILL)
+    time.sleep(0.2)
+    with pytest.raises(BackendUnavailable) as failure:
+        backend.search(request)
+    assert "shard" in str(failure.value)
+    os.kill(cluster.node_pid(running.data_dir, 0), signal.SIGKILL)
+    time.sleep(0.2)
+    with pytest.raises(BackendUnavailable, match=f"shard 0 .*{backend.cluster.nodes[0].port}"):
+        backend.search(request)
+    assert cluster.start(running.data_dir) == running.url  # same ports, same data
+    assert _answer(_backend(running.url).search(request)) == answer
+
+
+def test_cluster_script_start_restart_stop(tmp_path):
+    from indexer.search.backends.sphinx import cluster
+
+    if cluster.searchd_binary() is None:
+        pytest.skip("searchd not found (Debian sphinxsearch): cluster tests skipped")
+    data = tmp_path / "c"
+    script = [sys.executable, str(ROOT / "scripts" / "cluster")]
+    out = subprocess.run(script + ["start", str(data), "--shards", "3"], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    url = out.strip().splitlines()[-1]
+    try:
+        assert url.startswith("sphinx://127.0.0.1:") and url.count(",") == 2
+        backend = _backend(url)
+        gen = backend.begin()
+        gen.commit()
+        gen.publish({"marker": "kept"})
+        backend.close()
+        subprocess.run(script + ["stop", str(data)], check=True, timeout=120)
+        pids = [cluster.node_pid(data, i) for i in range(3)]
+        assert not any(p and _alive(p) for p in pids)
+        again = subprocess.run(script + ["start", str(data)], capture_output=True, text=True,
+                               timeout=120, check=True).stdout.strip().splitlines()[-1]
+        assert again == url
+        current, note = _backend(url).read_current()
+        assert current is not None and current.number == 1 and note.get("marker") == "kept"
+    finally:
+        subprocess.run(script + ["stop", str(data)], timeout=120)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
