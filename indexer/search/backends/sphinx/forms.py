@@ -20,6 +20,7 @@ plus a 64-bit hash (the engine truncates long words).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -31,6 +32,7 @@ MAX_TOKEN = 24
 _SAFE = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _char(c: str) -> str:
     return c if _SAFE.fullmatch(c) else f"Q{ord(c):06X}"
 
