@@ -124,13 +124,24 @@ class SphinxBackend:
         raise BackendError("the current generation changed during every attempt of this search")
 
     def report_ids(self) -> list[str]:
-        cur = self.current(refresh=True)
-        if cur is None:
-            return []
-        m = SETTINGS.index.engine_max_matches
-        rows = self._batch(cur, [f"SELECT rid FROM {layout.dist_index(cur.slot)} ORDER BY id ASC "
-                                 f"LIMIT 0,{m} OPTION max_matches={m}"])[0]
-        return [r[0] for r in rows]
+        """Every report id of the current generation (read in pages of ids: no cap)."""
+        for _attempt in range(ATTEMPTS):
+            cur = self.current(refresh=True)
+            if cur is None:
+                return []
+            out: list[str] = []
+            last, page = 0, 10_000
+            try:
+                while True:
+                    rows = self._batch(cur, [f"SELECT id, rid FROM {layout.dist_index(cur.slot)} WHERE id>{last} "
+                                             f"ORDER BY id ASC LIMIT 0,{page} OPTION max_matches={page}"])[0]
+                    out += [r[1] for r in rows]
+                    if len(rows) < page:
+                        return out
+                    last = int(rows[-1][0])
+            except StaleGeneration:
+                continue
+        raise BackendError("the current generation changed during every attempt to list it")
 
     def stats(self) -> dict:
         cur, info = self.read_current()
