@@ -179,6 +179,46 @@ def test_generation_flip_under_query_load(cluster_factory, pages_index):  # noqa
     assert all(a == old for a in answers if a["total"] == old["total"])
 
 
+BUILDER = """
+import sys, time
+from indexer.search import open_index
+from indexer.search.backends.sphinx import SphinxBackend
+from indexer.search.backends.transfer import embedded_docs
+backend = SphinxBackend(sys.argv[1])
+with open_index(sys.argv[2]) as index:
+    docs = list(embedded_docs(index))
+gen = backend.begin()
+for i, doc in enumerate(docs * 50):
+    gen.add([doc])
+    if i == 2:
+        print("writing", flush=True)
+    time.sleep(0.01)
+gen.commit()
+gen.publish()
+"""
+
+
+def test_killed_build_leaves_the_published_generation(cluster_factory, pages_index):  # noqa: F811
+    """kill -9 of a writer in the middle of a build: readers keep the published answers,
+    and the next build starts over cleanly."""
+    running = cluster_factory()
+    backend = _load(running.url, pages_index)
+    before = backend.current(refresh=True)
+    answer = _answer(backend.search(SearchRequest(q="意识形态")))
+    proc = subprocess.Popen([sys.executable, "-c", BUILDER, running.url, str(pages_index)],
+                            stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert proc.stdout.readline().strip() == "writing"
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    assert backend.current(refresh=True) == before
+    assert _answer(backend.search(SearchRequest(q="意识形态"))) == answer
+    again = _load(running.url, pages_index)
+    assert again.current(refresh=True).number == before.number + 1
+    assert _answer(again.search(SearchRequest(q="意识形态"))) == answer
+
+
 def test_dropped_generation_is_never_seen(cluster_factory, pages_index):  # noqa: F811
     running = cluster_factory()
     backend = _load(running.url, pages_index)
