@@ -51,10 +51,10 @@ def cluster_factory(tmp_path):
     cluster = _require()
     started = []
 
-    def start(shards: int = 2) -> RunningCluster:
+    def start(shards: int = 2, mirrors: int = 1) -> RunningCluster:
         data = tmp_path / f"cluster{len(started)}"
         started.append(data)
-        return RunningCluster(cluster.start(data, shards=shards), data)
+        return RunningCluster(cluster.start(data, shards=shards, mirrors=mirrors), data)
 
     yield start
     for data in started:

@@ -127,7 +127,7 @@ def test_writes_are_routed_by_report_id(loaded, sphinx_cluster):
         assert rows, f"shard {node.shard} holds nothing"
         for doc_id, rid in rows:
             assert doc_id == stable_id(rid)
-            assert doc_id % len(loaded.cluster.nodes) == node.shard
+            assert doc_id % len(loaded.cluster.shards) == node.shard
 
 
 def test_generation_flip_under_query_load(cluster_factory, pages_index):  # noqa: F811
@@ -269,6 +269,32 @@ def test_killed_shard_fails_with_its_name_then_recovers(cluster_factory, pages_i
         backend.search(request)
     assert cluster.start(running.data_dir) == running.url  # same ports, same data
     assert _answer(_backend(running.url).search(request)) == answer
+
+
+def test_mirrors_answer_for_a_dead_copy(cluster_factory, pages_index):  # noqa: F811
+    """2 shards x 2 mirrors: every copy is written; with one copy of a shard killed the
+    searches still give the whole answer; with both killed they fail naming the shard."""
+    from indexer.search.backends.sphinx import cluster, layout
+
+    running = cluster_factory(shards=2, mirrors=2)
+    assert running.url.count("|") == 2 and running.url.count(",") == 1
+    backend = _load(running.url, pages_index)
+    cur = backend.current(refresh=True)
+    for copies in backend.cluster.shards:
+        counts = {backend.cluster.run(n, [f"SELECT COUNT(*) FROM {layout.shard_index(cur.slot, n.shard)}"])[0][0][0]
+                  for n in copies}
+        assert len(counts) == 1 and counts.pop() > 0
+    request = SearchRequest(q="意识形态", collapse=False)
+    answer = _answer(backend.search(request))
+    first, second = backend.cluster.shards[1]
+    os.kill(cluster.node_pid(running.data_dir, backend.cluster.nodes.index(first)), signal.SIGKILL)
+    time.sleep(0.2)
+    for _ in range(3):
+        assert _answer(backend.search(request)) == answer
+    os.kill(cluster.node_pid(running.data_dir, backend.cluster.nodes.index(second)), signal.SIGKILL)
+    time.sleep(0.2)
+    with pytest.raises(BackendUnavailable, match=f"shard 1 .*{first.port}.*shard 1 mirror 1 .*{second.port}"):
+        backend.search(request)
 
 
 def test_cluster_script_start_restart_stop(tmp_path):

@@ -70,3 +70,10 @@ def test_config_uses_the_common_subset(tmp_path):
     assert "agent_persistent = 127.0.0.1:9313:dangan_a_s1" in conf
     assert "local = dangan_b_s0" in conf
     assert "type = distributed" not in cluster.node_config(tmp_path, 1, nodes)
+    mirrored = [{"sql": 9306 + i, "api": 9400 + i, "shard": i // 2, "mirror": i % 2} for i in range(4)]
+    conf = cluster.node_config(tmp_path, 0, mirrored)
+    assert "agent_persistent = 127.0.0.1:9402|127.0.0.1:9403:dangan_a_s1" in conf
+    assert "agent_persistent = 127.0.0.1:9400|127.0.0.1:9401:dangan_a_s0" in conf
+    assert "ha_strategy = nodeads" in conf and "local =" not in conf
+    assert "index dangan_a_s1" in cluster.node_config(tmp_path, 3, mirrored)
+    assert cluster.url_of(mirrored) == "sphinx://127.0.0.1:9306|127.0.0.1:9307,127.0.0.1:9308|127.0.0.1:9309"

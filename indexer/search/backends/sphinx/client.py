@@ -1,8 +1,9 @@
 """SphinxQL connections to the nodes of a cluster (pymysql, the MySQL protocol).
 
 ``sphinx://HOST:PORT[,HOST:PORT…]`` lists the SphinxQL endpoints of the shard nodes in
-shard order; the first also serves the distributed indexes and the current-generation
-record (layout.py). A connection is kept per node and per thread.
+shard order, the mirrors of one shard separated by ``|`` (``h1:p|h2:p,h3:p``); the first
+node also serves the distributed indexes and the current-generation record (layout.py).
+A connection is kept per node and per thread.
 
 Failures never pass for results: a node that cannot be reached raises
 `BackendUnavailable` naming it, and so does a distributed query that the engine answered
@@ -24,22 +25,25 @@ class Node:
     host: str
     port: int
     shard: int
+    mirror: int = 0
 
     def __str__(self) -> str:
-        return f"shard {self.shard} ({self.host}:{self.port})"
+        copy = f" mirror {self.mirror}" if self.mirror else ""
+        return f"shard {self.shard}{copy} ({self.host}:{self.port})"
 
 
 def parse_url(url: str) -> list[Node]:
-    """Nodes of ``sphinx://h:p,h:p``; raises ValueError on anything else."""
+    """Nodes of ``sphinx://h:p|h:p,h:p``, shard-major; raises ValueError on anything else."""
     parts = urlsplit(url)
     if parts.scheme != "sphinx" or not parts.netloc:
         raise ValueError(f"not a sphinx:// engine URL: {url!r}")
     nodes = []
-    for i, item in enumerate(parts.netloc.split(",")):
-        host, sep, port = item.strip().rpartition(":")
-        if not sep or not port.isdigit() or not host:
-            raise ValueError(f"engine URL {url!r}: {item!r} is not HOST:PORT")
-        nodes.append(Node(host, int(port), i))
+    for shard, group in enumerate(parts.netloc.split(",")):
+        for mirror, item in enumerate(group.split("|")):
+            host, sep, port = item.strip().rpartition(":")
+            if not sep or not port.isdigit() or not host:
+                raise ValueError(f"engine URL {url!r}: {item!r} is not HOST:PORT")
+            nodes.append(Node(host, int(port), shard, mirror))
     return nodes
 
 
@@ -49,6 +53,11 @@ class Cluster:
     def __init__(self, url: str):
         self.url = url
         self.nodes = parse_url(url)
+        self.shards: list[list[Node]] = []
+        for node in self.nodes:
+            if node.mirror == 0:
+                self.shards.append([])
+            self.shards[node.shard].append(node)
         self._local = threading.local()
 
     def _conn(self, node: Node):
@@ -86,7 +95,9 @@ class Cluster:
         import pymysql
 
         sql = ";\n".join(statements)
-        for attempt in (0, 1):  # a kept connection may have been closed by the server
+        attempts, retried_warning = 0, False
+        while True:
+            attempts += 1
             conn = self._conn(node)
             try:
                 out, warned = [], None
@@ -98,9 +109,6 @@ class Cluster:
                             warned = len(out) - 1
                         if not cur.nextset():
                             break
-                if warned is not None:
-                    self._refuse(node, statements[warned])
-                return out
             except pymysql.err.ProgrammingError as exc:
                 self._drop(node)
                 raise BackendError(f"{node}: {exc.args[-1]}") from exc
@@ -109,9 +117,32 @@ class Cluster:
                 code = exc.args[0] if exc.args else None
                 if isinstance(code, int) and code < 2000:  # a server error, not the connection
                     raise BackendError(f"{node}: {exc.args[-1]}") from exc
-                if attempt:
+                if attempts > 1:  # a kept connection may have been closed by the server: once more
                     raise BackendUnavailable(f"search node {node} is unreachable: {exc.args[-1]}") from exc
-        raise AssertionError("unreachable")
+                continue
+            if warned is None:
+                return out
+            # An agent failed. With mirrors, the engine marks a dead mirror and the next
+            # query goes to a live one: run the batch once more if every shard still has a
+            # live copy; otherwise, or if it warns again, refuse the answer.
+            if not retried_warning and not self._dead_shards():
+                retried_warning = True
+                continue
+            self._refuse(node, statements[warned])
+
+    def _live(self, node: Node) -> bool:
+        import pymysql
+
+        try:
+            pymysql.connect(host=node.host, port=node.port,
+                            connect_timeout=SETTINGS.index.engine_connect_timeout_s).close()
+            return True
+        except pymysql.err.MySQLError:
+            return False
+
+    def _dead_shards(self) -> list[int]:
+        """Shards none of whose copies accepts a connection."""
+        return [i for i, copies in enumerate(self.shards) if not any(self._live(n) for n in copies)]
 
     def _refuse(self, node: Node, statement: str) -> None:
         """A distributed query answered with a warning: name the shards that do not answer
@@ -126,13 +157,7 @@ class Cluster:
                     text = "; ".join(str(r[-1]) for r in cur.fetchall())
         except pymysql.err.MySQLError:
             self._drop(node)
-        down = []
-        for other in self.nodes:
-            try:
-                pymysql.connect(host=other.host, port=other.port,
-                                connect_timeout=SETTINGS.index.engine_connect_timeout_s).close()
-            except pymysql.err.MySQLError:
-                down.append(str(other))
+        down = [str(other) for other in self.nodes if not self._live(other)]
         if down:
             raise BackendUnavailable(f"search node {', '.join(down)} is unreachable ({text or 'no answer'})")
         raise BackendUnavailable(f"the cluster answered with a warning, results refused: {text}")

@@ -71,20 +71,31 @@ def _meta_index(path: Path) -> str:
 
 
 def node_config(data_dir: Path, i: int, nodes: list[dict]) -> str:
-    """The config of node i. ``nodes``: [{"sql": port, "api": port}, …]."""
+    """The config of node i. ``nodes``: [{"sql": port, "api": port, "shard": s, "mirror": m}, …]
+    (shard-major; node 0, shard 0's first copy, is the head)."""
     node = nodes[i]
+    shard = node.get("shard", i)
     home = data_dir / f"node{i}"
     parts = []
     for slot in layout.SLOTS:
-        parts.append(_rt_index(layout.shard_index(slot, i), home / "data" / layout.shard_index(slot, i)))
+        parts.append(_rt_index(layout.shard_index(slot, shard), home / "data" / layout.shard_index(slot, shard)))
     if i == 0:
         parts.append(_meta_index(home / "data" / layout.META))
+        shards = sorted({n.get("shard", j) for j, n in enumerate(nodes)})
+        mirrored = len(nodes) > len(shards)
         for slot in layout.SLOTS:
-            lines = [f"index {layout.dist_index(slot)}", "{", "    type = distributed",
-                     f"    local = {layout.shard_index(slot, 0)}"]
-            for j in range(1, len(nodes)):
-                # persistent: a distributed query does not open a connection per agent
-                lines.append(f"    agent_persistent = 127.0.0.1:{nodes[j]['api']}:{layout.shard_index(slot, j)}")
+            lines = [f"index {layout.dist_index(slot)}", "{", "    type = distributed"]
+            for s in shards:
+                copies = [n for j, n in enumerate(nodes) if n.get("shard", j) == s]
+                if s == 0 and not mirrored:
+                    lines.append(f"    local = {layout.shard_index(slot, 0)}")
+                    continue
+                # persistent: a distributed query does not open a connection per agent;
+                # a|b: mirrors of one shard, one of them answers (ha_strategy)
+                hosts = "|".join(f"127.0.0.1:{n['api']}" for n in copies)
+                lines.append(f"    agent_persistent = {hosts}:{layout.shard_index(slot, s)}")
+            if mirrored:
+                lines.append("    ha_strategy = nodeads")
             lines += ["    agent_connect_timeout = 1000", "    agent_query_timeout = 30000", "}"]
             parts.append("\n".join(lines))
     parts.append("\n".join([
@@ -108,7 +119,11 @@ def node_config(data_dir: Path, i: int, nodes: list[dict]) -> str:
 
 
 def url_of(nodes: list[dict]) -> str:
-    return "sphinx://" + ",".join(f"127.0.0.1:{n['sql']}" for n in nodes)
+    """``sphinx://`` URL: shards separated by commas, the mirrors of a shard by ``|``."""
+    shards: dict[int, list[str]] = {}
+    for j, n in enumerate(nodes):
+        shards.setdefault(n.get("shard", j), []).append(f"127.0.0.1:{n['sql']}")
+    return "sphinx://" + ",".join("|".join(shards[s]) for s in sorted(shards))
 
 
 def _answers(port: int, expected: list[str]) -> bool:
@@ -149,10 +164,10 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-def start(data_dir: str | Path, shards: int = 2, timeout: float = 30.0) -> str:
+def start(data_dir: str | Path, shards: int = 2, timeout: float = 30.0, mirrors: int = 1) -> str:
     """Write the configs (first start only: ports are kept in DATA_DIR/cluster.json so a
     restart finds its data and URL again), start every node, wait until each answers.
-    Returns the engine URL."""
+    ``mirrors``: copies of each shard, each its own node. Returns the engine URL."""
     binary = searchd_binary()
     if binary is None:
         raise ClusterError("searchd not found: install Debian's sphinxsearch (or Manticore) "
@@ -163,11 +178,12 @@ def start(data_dir: str | Path, shards: int = 2, timeout: float = 30.0) -> str:
         state = json.loads(state_path.read_text())
         nodes = state["nodes"]
     else:
-        if shards < 1:
-            raise ClusterError("--shards must be at least 1")
-        ports = free_ports(2 * shards)
-        nodes = [{"sql": ports[2 * i], "api": ports[2 * i + 1]} for i in range(shards)]
-        for i in range(shards):
+        if shards < 1 or mirrors < 1:
+            raise ClusterError("--shards and --mirrors must be at least 1")
+        ports = free_ports(2 * shards * mirrors)
+        nodes = [{"sql": ports[2 * i], "api": ports[2 * i + 1], "shard": i // mirrors, "mirror": i % mirrors}
+                 for i in range(shards * mirrors)]
+        for i in range(len(nodes)):
             home = data_dir / f"node{i}"
             (home / "data").mkdir(parents=True, exist_ok=True)
             (home / "sphinx.conf").write_text(node_config(data_dir, i, nodes), encoding="utf-8")
@@ -182,7 +198,7 @@ def start(data_dir: str | Path, shards: int = 2, timeout: float = 30.0) -> str:
             raise ClusterError(f"searchd node {i} did not start (exit {proc.returncode}):\n{proc.stdout[-2000:]}")
     deadline = time.monotonic() + timeout
     for i, node in enumerate(nodes):
-        expected = layout.indexes_of_node(i)
+        expected = layout.indexes_of_node(node.get("shard", i), head=i == 0)
         while not _answers(node["sql"], expected):
             if time.monotonic() > deadline:
                 log = data_dir / f"node{i}" / "searchd.log"

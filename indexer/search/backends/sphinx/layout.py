@@ -55,8 +55,8 @@ def dist_index(slot: str) -> str:
     return f"{PREFIX}_{slot}"
 
 
-def indexes_of_node(i: int) -> list[str]:
-    names = [shard_index(slot, i) for slot in SLOTS]
-    if i == 0:
+def indexes_of_node(shard: int, head: bool) -> list[str]:
+    names = [shard_index(slot, shard) for slot in SLOTS]
+    if head:
         names += [META] + [dist_index(slot) for slot in SLOTS]
     return names

@@ -7,8 +7,8 @@
     gen.publish()                  # flip the current record: readers switch
     # or gen.drop()
 
-A report goes to shard ``stable_id(report_id) % shards``; its document id is
-``stable_id(report_id)``, so a delete or a replace finds it without a lookup.
+A report goes to shard ``stable_id(report_id) % shards`` (every mirror of that shard); its
+document id is ``stable_id(report_id)``, so a delete or a replace finds it without a lookup.
 """
 from __future__ import annotations
 
@@ -62,12 +62,12 @@ class SphinxGeneration:
         self.slot = slot
         self.number = number
         self.previous = previous
-        self.ids: list[set[int]] = [set() for _ in cluster.nodes]
+        self.ids: list[set[int]] = [set() for _ in cluster.shards]
         self.published = False
         self._truncate()
 
     def shard_of(self, report_id: str) -> int:
-        return stable_id(report_id) % len(self.cluster.nodes)
+        return stable_id(report_id) % len(self.cluster.shards)
 
     def _truncate(self) -> None:
         for node in self.cluster.nodes:
@@ -75,7 +75,7 @@ class SphinxGeneration:
 
     def add(self, docs: Iterable[AnalyzedDoc]) -> int:
         batch = max(1, SETTINGS.index.engine_insert_batch)
-        pending: list[list[str]] = [[] for _ in self.cluster.nodes]
+        pending: list[list[str]] = [[] for _ in self.cluster.shards]
         n = 0
         for doc in docs:
             shard = self.shard_of(doc.report_id)
@@ -93,10 +93,11 @@ class SphinxGeneration:
     def _insert(self, shard: int, rows: list[str]) -> None:
         sql = (f"REPLACE INTO {layout.shard_index(self.slot, shard)} ({', '.join(COLUMNS)}) VALUES "
                + ", ".join(rows))
-        self.cluster.run(self.cluster.nodes[shard], [sql])
+        for node in self.cluster.shards[shard]:
+            self.cluster.run(node, [sql])
 
     def delete(self, report_ids: Iterable[str]) -> int:
-        per_shard: list[list[int]] = [[] for _ in self.cluster.nodes]
+        per_shard: list[list[int]] = [[] for _ in self.cluster.shards]
         n = 0
         for rid in report_ids:
             shard = self.shard_of(rid)
@@ -107,23 +108,24 @@ class SphinxGeneration:
         for shard, ids in enumerate(per_shard):
             for i in range(0, len(ids), 1000):
                 chunk = ",".join(map(str, ids[i:i + 1000]))
-                self.cluster.run(self.cluster.nodes[shard],
-                                 [f"DELETE FROM {layout.shard_index(self.slot, shard)} WHERE id IN ({chunk})"])
+                for node in self.cluster.shards[shard]:
+                    self.cluster.run(node, [f"DELETE FROM {layout.shard_index(self.slot, shard)} WHERE id IN ({chunk})"])
         return n
 
     def set_groups(self, groups: Mapping[str, list[str]]) -> None:
-        per_shard: list[list[str]] = [[] for _ in self.cluster.nodes]
+        per_shard: list[list[str]] = [[] for _ in self.cluster.shards]
         for rid, members in groups.items():
             shard = self.shard_of(rid)
             per_shard[shard].append(f"UPDATE {layout.shard_index(self.slot, shard)} SET grp={group_id(members)} "
                                     f"WHERE id={stable_id(rid)}")
         for shard, stmts in enumerate(per_shard):
             for i in range(0, len(stmts), 500):
-                self.cluster.run(self.cluster.nodes[shard], stmts[i:i + 500])
+                for node in self.cluster.shards[shard]:
+                    self.cluster.run(node, stmts[i:i + 500])
 
     def commit(self) -> None:
-        """Flush every shard and check that each holds what was written, and that the
-        distributed index reaches all of them."""
+        """Flush every shard (every mirror) and check that each holds what was written,
+        and that the distributed index reaches all of them."""
         for node in self.cluster.nodes:
             index = layout.shard_index(self.slot, node.shard)
             self.cluster.run(node, [f"FLUSH RTINDEX {index}"])
@@ -140,7 +142,7 @@ class SphinxGeneration:
                                f"{sum(map(len, self.ids))} were written")
 
     def publish(self, note: dict | None = None) -> None:
-        info = json.dumps({"shards": len(self.cluster.nodes), "documents": sum(map(len, self.ids)),
+        info = json.dumps({"shards": len(self.cluster.shards), "documents": sum(map(len, self.ids)),
                            **(note or {})}, ensure_ascii=False)
         self.cluster.run(self.cluster.nodes[0], [
             f"REPLACE INTO {layout.META} (id, note, slot, gen, published_at, info) VALUES "
