@@ -73,7 +73,8 @@ class Cluster:
                     connect_timeout=SETTINGS.index.engine_connect_timeout_s,
                     read_timeout=SETTINGS.index.engine_query_timeout_s,
                     write_timeout=SETTINGS.index.engine_query_timeout_s,
-                    client_flag=CLIENT.MULTI_STATEMENTS)
+                    client_flag=CLIENT.MULTI_STATEMENTS,
+                    max_allowed_packet=128 << 20)  # the cluster's max_packet_size (cluster.py)
             except pymysql.err.MySQLError as exc:
                 raise BackendUnavailable(f"search node {node} is unreachable: {exc.args[-1]}") from exc
             conns[node] = conn

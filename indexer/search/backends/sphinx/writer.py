@@ -27,6 +27,9 @@ COLUMNS = (["id"] + list(layout.FIELDS) + ["rid", "ord", "date", "year", "grp", 
            + list(layout.CODED) + [f"h_{f}" for f in layout.CODED] + list(layout.LENGTHS))
 
 
+MAX_STATEMENT_CHARS = 4 << 20  # characters (UTF-8: up to 3 bytes each) of one INSERT
+
+
 def _s(text: str) -> str:
     return "'" + escape_string(text) + "'"
 
@@ -76,15 +79,19 @@ class SphinxGeneration:
     def add(self, docs: Iterable[AnalyzedDoc]) -> int:
         batch = max(1, SETTINGS.index.engine_insert_batch)
         pending: list[list[str]] = [[] for _ in self.cluster.shards]
+        size = [0] * len(self.cluster.shards)
         n = 0
         for doc in docs:
             shard = self.shard_of(doc.report_id)
-            pending[shard].append(row(doc))
+            values = row(doc)
+            pending[shard].append(values)
+            size[shard] += len(values)
             self.ids[shard].add(stable_id(doc.report_id))
             n += 1
-            if len(pending[shard]) >= batch:
+            # bounded statements (a packet holds at most max_packet_size, 128 MiB)
+            if len(pending[shard]) >= batch or size[shard] >= MAX_STATEMENT_CHARS:
                 self._insert(shard, pending[shard])
-                pending[shard] = []
+                pending[shard], size[shard] = [], 0
         for shard, rows in enumerate(pending):
             if rows:
                 self._insert(shard, rows)
