@@ -91,7 +91,8 @@ class SphinxBackend:
     def begin(self) -> SphinxGeneration:
         cur, info = self.read_current()
         slot = layout.SLOTS[0] if cur is None else layout.SLOTS[1 - layout.SLOTS.index(cur.slot)]
-        return SphinxGeneration(self.cluster, slot, 1 if cur is None else cur.number + 1, info)
+        writer = Cluster(self.cluster.url, timeout_s=SETTINGS.index.engine_write_timeout_s)
+        return SphinxGeneration(writer, slot, 1 if cur is None else cur.number + 1, info)
 
     # ------------------------------------------------------------ reading
 

@@ -50,8 +50,11 @@ def parse_url(url: str) -> list[Node]:
 class Cluster:
     """Connections to the nodes of one engine URL, one per node and thread."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, timeout_s: float | None = None):
+        """``timeout_s``: how long one round trip may take (default: the query timeout;
+        writers pass the write timeout, as indexing a long report takes seconds)."""
         self.url = url
+        self.timeout_s = timeout_s or SETTINGS.index.engine_query_timeout_s
         self.nodes = parse_url(url)
         self.shards: list[list[Node]] = []
         for node in self.nodes:
@@ -71,8 +74,7 @@ class Cluster:
                 conn = pymysql.connect(
                     host=node.host, port=node.port, autocommit=True, charset="utf8",
                     connect_timeout=SETTINGS.index.engine_connect_timeout_s,
-                    read_timeout=SETTINGS.index.engine_query_timeout_s,
-                    write_timeout=SETTINGS.index.engine_query_timeout_s,
+                    read_timeout=self.timeout_s, write_timeout=self.timeout_s,
                     client_flag=CLIENT.MULTI_STATEMENTS,
                     max_allowed_packet=128 << 20)  # the cluster's max_packet_size (cluster.py)
             except pymysql.err.MySQLError as exc:
