@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
-from pymysql.converters import escape_string
 
 from ....settings import SETTINGS
 from ...engine import _clamp
@@ -33,7 +32,7 @@ from ...query import ParsedQuery, parse, relax
 from ...schema import SECTION_KINDS
 from ..base import BackendError, BackendHit, BackendResult, stable_id
 from . import forms, layout, rank
-from .client import Cluster
+from .client import Cluster, quote
 from .writer import SphinxGeneration
 
 REFRESH_SECONDS = 1.0
@@ -51,12 +50,9 @@ class Current:
     number: int
 
 
-def _q(text: str) -> str:
-    return "'" + escape_string(text) + "'"
-
 
 def _where(match: str | None, conds: list[str]) -> str:
-    parts = ([f"MATCH({_q(match)})"] if match else []) + conds
+    parts = ([f"MATCH({quote(match)})"] if match else []) + conds
     return (" WHERE " + " AND ".join(parts)) if parts else ""
 
 

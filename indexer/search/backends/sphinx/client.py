@@ -20,6 +20,14 @@ from ....settings import SETTINGS
 from ..base import BackendError, BackendUnavailable
 
 
+def quote(text: str) -> str:
+    """A SphinxQL string literal (pymysql's escaping; imported when first needed, so the
+    package imports without the optional dependency)."""
+    from pymysql.converters import escape_string
+
+    return "'" + escape_string(text) + "'"
+
+
 @dataclass(frozen=True)
 class Node:
     host: str

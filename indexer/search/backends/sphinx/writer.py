@@ -16,12 +16,11 @@ import json
 import time
 from typing import Iterable, Mapping
 
-from pymysql.converters import escape_string
 
 from ....settings import SETTINGS
 from ..base import AnalyzedDoc, BackendError, stable_id
 from . import forms, layout
-from .client import Cluster
+from .client import Cluster, quote
 
 COLUMNS = (["id"] + list(layout.FIELDS) + ["rid", "ord", "date", "year", "grp", "secs"]
            + list(layout.CODED) + [f"h_{f}" for f in layout.CODED] + list(layout.LENGTHS))
@@ -29,9 +28,6 @@ COLUMNS = (["id"] + list(layout.FIELDS) + ["rid", "ord", "date", "year", "grp", 
 
 MAX_STATEMENT_CHARS = 4 << 20  # characters (UTF-8: up to 3 bytes each) of one INSERT
 
-
-def _s(text: str) -> str:
-    return "'" + escape_string(text) + "'"
 
 
 def group_id(members) -> int:
@@ -48,12 +44,12 @@ def row(doc: AnalyzedDoc) -> str:
     year = doc.facets.get("year")
     kinds = sorted({layout.SECTION_KINDS.index(k) for k in doc.section_kinds if k in layout.SECTION_KINDS})
     values = [str(stable_id(doc.report_id))]
-    values += [_s(fields[f]) for f in layout.FIELDS]
-    values += [_s(doc.report_id), str(int(doc.order)), str(int(doc.date)),
+    values += [quote(fields[f]) for f in layout.FIELDS]
+    values += [quote(doc.report_id), str(int(doc.order)), str(int(doc.date)),
                str(year if isinstance(year, int) and year > 0 else 0), str(group_id(doc.group)),
                "(" + ",".join(map(str, kinds)) + ")"]
     coded = [doc.facets.get(f) for f in layout.CODED]
-    values += [_s("" if v is None else str(v)) for v in coded]
+    values += [quote("" if v is None else str(v)) for v in coded]
     values += [str(stable_id(str(v))) if v not in (None, "") else "0" for v in coded]
     values += [str(int(doc.lengths.get(f[4:], 0))) for f in layout.LENGTHS]
     return "(" + ", ".join(values) + ")"
@@ -153,7 +149,7 @@ class SphinxGeneration:
                            **(note or {})}, ensure_ascii=False)
         self.cluster.run(self.cluster.nodes[0], [
             f"REPLACE INTO {layout.META} (id, note, slot, gen, published_at, info) VALUES "
-            f"(1, '', {layout.SLOTS.index(self.slot)}, {self.number}, {int(time.time())}, {_s(info)})"])
+            f"(1, '', {layout.SLOTS.index(self.slot)}, {self.number}, {int(time.time())}, {quote(info)})"])
         self.published = True
 
     def drop(self) -> None:
