@@ -118,6 +118,54 @@ def test_collections_facet_and_filter(loaded, pages_index):  # noqa: F811
             assert got["facets"]["collection"]
 
 
+def _bordered(k: str) -> bool:
+    """Whether occurrences of `k` can overlap (a proper prefix equals a suffix)."""
+    return any(k[:b] == k[-b:] for b in range(1, len(k)))
+
+
+def test_engine_counts_phrase_occurrences_as_we_do(cluster_factory):
+    """The rule the exact ranking relies on (forms.distinct_tokens): per occurrence of a
+    phrase the engine's hit_count grows by its distinct keywords (the first 32). Overlapping
+    occurrences: found when they overlap little (人民为人民为人民), missed when they overlap
+    much (a known difference, docs/sphinx-backend.md); never more than ours."""
+    from indexer.search.backends.base import from_prepared
+    from indexer.search.backends.sphinx import forms, layout
+    from indexer.search.backends.sphinx.client import quote
+    from indexer.search.backends.sphinx.rank import Count
+    from indexer.search.schema import prepare
+
+    from indexer.search import analysis
+
+    # 40 distinct characters that normalization leaves alone (a phrase of 39 keywords)
+    long_run = "".join(dict.fromkeys(c for c in analysis.key("".join(chr(0x4E00 + 7 * i) for i in range(80)))))[:40]
+    assert len(long_run) == 40
+    body = ("人民为人民为人民，常常常常。" + "一二三四五六七八九十" * 4 + "x,y;x,y;x" + long_run + "人民为人民"
+            + "甲乙丙甲乙丙甲乙丙甲乙")
+    backend = _backend(cluster_factory().url)
+    doc = from_prepared(prepare({"report_id": "r1", "title": "标题", "body": body, "sections": []}, "h", "p"), 0)
+    gen = backend.begin()
+    gen.add([doc])
+    gen.commit()
+    gen.publish()
+    key = doc.keys["body_c"]
+    cur = backend.current(refresh=True)
+    exact, under = [], []
+    for k in ("人民为人民", "常常常", "常常", "人", "民为人", "一二三四五六七八九十一", "x,y;x", ",y", ";", long_run,
+              long_run[:33], "甲乙丙甲乙", "一二三四五六七八九十一二三", "甲乙丙甲乙丙甲乙"):
+        ours = sum(1 for i in range(len(key)) if key.startswith(k, i))
+        assert ours, k
+        rows = backend.cluster.run(backend.head, [
+            f"SELECT id, weight() FROM {layout.dist_index(cur.slot)} WHERE MATCH({quote(Count(('body_c',), k).match())}) "
+            "OPTION ranker=expr('sum(hit_count)')"])[0]
+        hits = rows[0][1] if rows else 0
+        engine, rest = divmod(hits, forms.distinct_tokens(k))
+        assert rest == 0 and 0 < engine <= ours, k
+        (exact if engine == ours else under).append(k)
+    assert all(_bordered(k) for k in under)
+    assert under == ["一二三四五六七八九十一二三", "甲乙丙甲乙丙甲乙"]
+    assert {"人民为人民", "常常常", "甲乙丙甲乙", long_run, "x,y;x"} <= set(exact)
+
+
 def test_writes_are_routed_by_report_id(loaded, sphinx_cluster):
     from indexer.search.backends.sphinx import layout
 
