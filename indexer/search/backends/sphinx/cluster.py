@@ -32,7 +32,8 @@ class ClusterError(Exception):
 
 
 def searchd_binary() -> str | None:
-    return os.environ.get("DANGAN_SEARCHD") or shutil.which("searchd")
+    """The searchd to run: $DANGAN_SEARCHD (a Manticore build, say), else searchd on PATH."""
+    return shutil.which(os.environ.get("DANGAN_SEARCHD") or "searchd")
 
 
 def free_ports(n: int) -> list[int]:

@@ -5,8 +5,9 @@ per query phrase or word, its hits in a field (``ranker=expr('sum(hit_count)')``
 documents containing each (document frequency). BM25F is then *our* formula
 (`execute._bm25`, K1, B, TITLE_B, the boosts of query.py), evaluated with numpy in the
 same order of operations as `execute.Executor.run`, so scores are bit-for-bit those of the
-embedded backend and ties break the same way (date, then document order). Why not the
-engine's own rankers: docs/sphinx-backend.md.
+embedded backend and ties break the same way (date, then document order); the one known
+exception is a document holding heavily overlapping occurrences of a phrase, which the
+engine undercounts. Why not the engine's own rankers: docs/sphinx-backend.md.
 """
 from __future__ import annotations
 
