@@ -332,6 +332,7 @@ def test_mirrors_answer_for_a_dead_copy(cluster_factory, pages_index):  # noqa: 
         counts = {backend.cluster.run(n, [f"SELECT COUNT(*) FROM {layout.shard_index(cur.slot, n.shard)}"])[0][0][0]
                   for n in copies}
         assert len(counts) == 1 and counts.pop() > 0
+    assert backend.stats()["documents"] == len(backend.report_ids())  # copies counted once
     request = SearchRequest(q="意识形态", collapse=False)
     answer = _answer(backend.search(request))
     first, second = backend.cluster.shards[1]

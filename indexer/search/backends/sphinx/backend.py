@@ -1,19 +1,23 @@
 """The Sphinx/Manticore backend: generations in slots, and the one search over SphinxQL.
 
-A search is two round trips to node 0 (which serves the distributed indexes):
+A search is three round trips to node 0 (which serves the distributed indexes), each a
+batch of statements ending with a read of the current record:
 
-1. one batch of statements: the matching documents with the attributes ranking needs
-   (date, order, duplicate group, field lengths), one count per facet with multi-select
-   semantics (each facet under every selection but its own; the section facet as one
-   count per kind with the query restricted to that kind's text), per phrase and per
-   word the hits in each matching document and its document frequency, the generation's
-   statistics (live documents, length sums) when not cached, and last the current record;
-2. the report ids of the page's documents and their collapsed duplicates.
+1. counts: the matches (and whether the query matches at all, facet filters aside: the
+   relaxed retry's test), every facet count with multi-select semantics (each facet under
+   every selection but its own; the section facet as one count per kind with the query
+   restricted to that kind's text), each phrase's and word's document frequency, and the
+   generation's statistics (live documents, length sums) when not cached;
+2. rows, each statement sized by what the counts announced: the matching documents with
+   the attributes ranking needs (date, order, duplicate group, field lengths), and per
+   phrase and per word its hits in each document;
+3. the report ids of the page's documents and their collapsed duplicates.
 
-If the current record read at the end of a batch is not the generation the batch
-queried (a publish happened meanwhile), the search runs again on the new one: a reader
-never mixes two generations nor reads a slot being rebuilt. Any agent warning fails the
-search with `BackendUnavailable` naming the shard (client.py).
+Ranking, tie-breaks and collapsing are our own code's (rank.py). If the current record
+read at the end of a batch is not the generation the batch queried (a publish happened
+meanwhile), the search runs again on the new one: a reader never mixes two generations
+nor reads a slot being rebuilt. An agent warning fails the search with
+`BackendUnavailable` naming the shard (client.py).
 """
 from __future__ import annotations
 
@@ -154,7 +158,8 @@ class SphinxBackend:
             out["shards"].append({"node": str(node), "index": index, "documents": int(count[0][0]),
                                   "disk_bytes": int(status.get("disk_bytes", 0)),
                                   "ram_bytes": int(status.get("ram_bytes", 0))})
-        out["documents"] = sum(s["documents"] for s in out["shards"])
+        out["documents"] = sum(s["documents"] for s, node in zip(out["shards"], self.cluster.nodes)
+                               if node.mirror == 0)  # a mirror holds the same documents
         return out
 
     def close(self) -> None:
