@@ -123,7 +123,12 @@ class Generation(Protocol):
 
 
 class Backend(Protocol):
-    """What the engine needs from a backend (embedded or a cluster)."""
+    """What the engine needs from a backend (embedded or a cluster).
+
+    Stored reports (hits' display fields, snippets, `get_report`, more-like-this input)
+    are fetched by report id from the document store that the performance rework builds,
+    the same for every backend; whether the store sits beside the engine or is served by
+    it is to be settled with that rework."""
 
     def begin(self) -> Generation:
         """Start a fresh generation beside the current one."""
