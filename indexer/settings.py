@@ -50,7 +50,42 @@ class IndexSettings:
 
 @dataclass(frozen=True)
 class ServeSettings:
-    """`dangan serve` (waitress) and the web layer."""
+    """`dangan serve` (waitress) and the web layer (web/, indexer/curation/)."""
+
+    # waitress: worker threads; open connections before new ones wait in the listen
+    # backlog; seconds an idle connection is kept (and how often that is checked). Idle
+    # or slow clients are a reverse proxy's job in front of a public server (README).
+    threads: int = 8
+    connection_limit: int = 1000
+    channel_timeout_s: int = 30
+    cleanup_interval_s: int = 10
+    # The proxy's address when behind a reverse proxy (X-Forwarded-* are trusted from it
+    # only), and how many proxies (waitress' trusted_proxy_count).
+    trusted_proxy: str = ""
+    trusted_proxy_count: int = 1
+    # The site's public base URL ("https://dangan.example.org"): absolute links in
+    # OpenSearch, Atom feeds and citations. Never taken from the Host header; `dangan
+    # serve` uses http://HOST:PORT when unset.
+    public_url: str = ""
+    # Session signing key: DANGAN_SECRET_KEY, else a file (mode 0600) named by
+    # DANGAN_SECRET_KEY_FILE, else `<database>.secret` created with mode 0600.
+    secret_key: str = field(default="", repr=False)
+    secret_key_file: str = ""
+    max_upload_mb: int = 2
+    # Bounds of a search request: the last page, values of one facet parameter.
+    max_page: int = 1000
+    max_facet_values: int = 20
+    export_max_rows: int = 10_000  # /search.csv, /search.jsonl
+    feed_entries: int = 50  # /search.atom
+    bulk_add_max: int = 500  # "add all results" to a collection
+    admin_skips_per_page: int = 100
+    # Login throttling: failures within the window lock an account (from clients it
+    # does not know) or a client address for the lock time; a browser that logged in to
+    # the account before (device cookie) has its own counter instead.
+    login_max_failures: int = 5
+    login_address_failures: int = 20
+    login_window_s: int = 900
+    login_lock_s: int = 900
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def test_paging_and_default_collapse_off(client):
 @pytest.mark.parametrize("query", [
     "per_page=101", "per_page=0", "per_page=x", "page=0", "page=abc", "page=99999999",
     "sort=popular", "year=20x1", "collapse=maybe", "q=" + "长" * 501, "unit_type=" + "x" * 300,
-    "&".join(["site=s"] * 51),
+    "&".join(["site=s"] * 51), "&".join(f"site=s{i}" for i in range(21)),
 ])
 def test_bad_parameters_get_400_json(client, query):
     resp = client.get("/api/search?" + query)

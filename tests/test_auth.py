@@ -245,7 +245,7 @@ def test_admin_restores_from_the_html_page(app):
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
     assert alice.post(f"/collections/{cid}/delete",
-                      data={"csrf_token": token, "version": version}).status_code == 303
+                      data={"csrf_token": token, "version": version, "confirm": "1"}).status_code == 303
     assert "误删" not in alice.get("/collections").get_data(as_text=True)
     assert alice.post(f"/collections/{cid}/restore", data={"csrf_token": token}).status_code == 403
     listing = root.get("/collections").get_data(as_text=True)

@@ -7,6 +7,7 @@ import json
 import sqlite3
 import threading
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -144,9 +145,25 @@ def test_throttle_locks_after_repeated_failures(conn):
     assert users_mod.locked_for(conn, other, at=users_mod.MAX_FAILURES * (users_mod.WINDOW_S + 1)) == 0
 
 
-def test_secret_key_is_persistent(db_path):
-    first = users_mod.secret_key(cur.connect(db_path))
-    assert len(first) >= 32 and users_mod.secret_key(cur.connect(db_path)) == first
+def test_session_secret_is_a_0600_file_not_a_database_row(db_path, tmp_path):
+    conn = cur.connect(db_path)
+    # An older database kept the secret in a row: it moves to the file (sessions survive).
+    with conn:
+        conn.execute("INSERT INTO settings (key, value) VALUES ('secret_key', ?)", ("k" * 64,))
+    first = users_mod.session_secret(conn, db_path)
+    secret_file = Path(str(db_path) + ".secret")
+    assert first == "k" * 64 and secret_file.stat().st_mode & 0o777 == 0o600
+    assert conn.execute("SELECT count(*) FROM settings WHERE key = 'secret_key'").fetchone()[0] == 0
+    assert users_mod.session_secret(cur.connect(db_path), db_path) == first
+    # A file readable by others is refused; the environment's key wins over any file.
+    secret_file.chmod(0o644)
+    with pytest.raises(users_mod.SecretError, match="chmod 600"):
+        users_mod.session_secret(conn, db_path)
+    assert users_mod.session_secret(conn, db_path, key="from-env" * 5) == "from-env" * 5
+    own = tmp_path / "own.secret"
+    own.write_text("s" * 40)
+    own.chmod(0o600)
+    assert users_mod.session_secret(conn, db_path, key_file=str(own)) == "s" * 40
 
 
 # -- collections -----------------------------------------------------------------------
@@ -206,9 +223,9 @@ def test_bad_input_is_rejected(conn, alice):
 def test_add_remove_reorder_keep_positions_dense(conn, alice):
     c = cur.create_collection(conn, alice, "c")
     result = cur.add_items(conn, alice, c.id, [report(n) for n in range(1, 6)], note="初选")
-    assert result == {"added": ["r001", "r002", "r003", "r004", "r005"], "already": []}
+    assert result == {"added": ["r001", "r002", "r003", "r004", "r005"], "already": [], "noted": []}
     assert cur.add_items(conn, alice, c.id, [report(2), report(6)]) == \
-        {"added": ["r006"], "already": ["r002"]}
+        {"added": ["r006"], "already": ["r002"], "noted": []}
     cur.update_item(conn, alice, c.id, "r005", position=0)
     assert ids(conn, c.id) == ["r005", "r001", "r002", "r003", "r004", "r006"]
     cur.update_item(conn, alice, c.id, "r005", position=99)  # clamped to the end

@@ -70,4 +70,4 @@ def test_librarian_curates_in_the_browser(live_server, browser_page):
     data = open(info.value.path(), encoding="utf-8-sig").read()
     rows = list(csv.DictReader(io.StringIO(data)))
     assert [r["title"] for r in rows] == reordered
-    assert [r["position"] for r in rows] == ["0", "1", "2"]
+    assert [r["position"] for r in rows] == ["1", "2", "3"]  # exports count from 1

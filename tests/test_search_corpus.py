@@ -14,10 +14,11 @@ from test_search_support import build_index
 PAGES = 90
 
 
-def gold_reports(shared_dir) -> list[dict]:
+def gold_reports(shared_dir, pages: int | None = PAGES) -> list[dict]:
+    """The gold reports of the first `pages` dev pages (all with None) as index input."""
     reports = []
     with open(shared_dir / "corpus" / "dev" / "gold.jsonl", encoding="utf-8") as fh:
-        for line in list(fh)[:PAGES]:
+        for line in list(fh)[:pages]:
             page = json.loads(line)
             for part, r in enumerate(page.get("reports", []), 1):
                 reports.append({

@@ -3,14 +3,15 @@
 - Readers are anonymous; librarians and admins log in (accounts: `dangan users add`).
 - The Flask session cookie (signed, HttpOnly, SameSite=Lax) holds a random session token
   whose hash is stored server-side, so logout and `dangan users disable` end it at once.
-  SECRET_KEY comes from the config, else it is generated once and kept in the database,
-  so sessions survive restarts.
+  SECRET_KEY comes from the config, else DANGAN_SECRET_KEY, DANGAN_SECRET_KEY_FILE (mode
+  0600) or `<database>.secret` (created once, mode 0600): never from the database.
 - CSRF: every state-changing request (POST/PUT/PATCH/DELETE, any blueprint) must carry
   the session's token in the `X-CSRF-Token` header (JSON) or a `csrf_token` form field.
   The JSON login is exempt but must be `application/json` (a cross-site form cannot send
   that, and a cross-site fetch of it needs a CORS preflight we never grant).
-- Throttling: after repeated failures an account (and, with a higher limit, a client
-  address) is locked for a while: 429 with Retry-After.
+- Throttling (indexer.curation.users): attempts are counted before the password is
+  checked, atomically, per account and per client address; a browser that logged in to
+  the account before counts against its own device key only. Locked: 429 + Retry-After.
 
 Config: DANGAN_DB (database; default `<DANGAN_INDEX>.db`), SECRET_KEY (optional),
 SESSION_COOKIE_SECURE (set True, or the environment variable DANGAN_COOKIE_SECURE=1,
@@ -28,17 +29,24 @@ from urllib.parse import urlsplit
 
 from flask import (Blueprint, Flask, current_app, g, jsonify, redirect,
                    render_template, request, session, url_for)
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from indexer.curation import connect, default_db_path
 from indexer.curation import users as users_mod
+from indexer.settings import SETTINGS
+
+from . import errors
 
 bp = Blueprint("auth", __name__)
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Endpoints that check their own request instead of the CSRF token (see module doc).
 CSRF_EXEMPT = {"auth.api_login"}
-# Blueprints whose unsafe requests need a login: anonymous gets 401 before the CSRF check.
-LOGIN_REQUIRED_BLUEPRINTS = {"collections"}
+# The only unsafe requests anonymous clients may make (logging in); every other write
+# needs a login, so anonymous gets 401 before the CSRF check (and before any role check).
+ANONYMOUS_WRITES = {"auth.api_login", "auth.login_form", "auth.logout_form", "auth.api_logout"}
+DEVICE_COOKIE = "dangan_device"
+DEVICE_MAX_AGE = 365 * 24 * 3600
 
 
 def db_path(app: Flask) -> Path | None:
@@ -57,7 +65,8 @@ def init_app(app: Flask) -> None:
     conn = connect(path)  # creates and migrates once, before any request
     try:
         if not app.config.get("SECRET_KEY"):
-            app.config["SECRET_KEY"] = users_mod.secret_key(conn)
+            app.config["SECRET_KEY"] = users_mod.session_secret(
+                conn, path, SETTINGS.serve.secret_key, SETTINGS.serve.secret_key_file)
     finally:
         conn.close()
     app.config["DANGAN_DB_PATH"] = str(path)
@@ -70,6 +79,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.before_request(_load_user)
     app.before_request(_csrf_protect)
+    app.after_request(_no_store)
     app.teardown_appcontext(_close_db)
     app.context_processor(lambda: {"current_user": current_user(), "csrf_token": csrf_token})
 
@@ -119,10 +129,12 @@ def csrf_ok() -> bool:
 
 
 def _csrf_protect():
-    if request.method not in UNSAFE_METHODS or request.endpoint in CSRF_EXEMPT:
+    if request.method not in UNSAFE_METHODS or request.endpoint in CSRF_EXEMPT \
+            or request.routing_exception is not None:  # no such route or method: 404/405
         return None
-    if current_user() is None and (request.blueprint in LOGIN_REQUIRED_BLUEPRINTS
-                                   or request.endpoint == "auth.api_logout"):
+    if current_user() is None and request.endpoint not in ANONYMOUS_WRITES:
+        return error(401, "login required")
+    if request.endpoint == "auth.api_logout" and current_user() is None:
         return error(401, "login required")
     if not csrf_ok():
         return error(403, "missing or invalid CSRF token (X-CSRF-Token header or csrf_token field)")
@@ -131,23 +143,29 @@ def _csrf_protect():
 
 # -- roles -----------------------------------------------------------------------------
 
-def wants_json() -> bool:
-    if request.path.startswith("/api/"):
-        return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
+def _no_store(response):
+    """Nothing a logged-in user sees (nor the CSRF token) is kept by any cache."""
+    if current_user() is not None or request.endpoint in ("auth.api_me", "auth.api_login",
+                                                          "auth.login_page", "auth.login_form"):
+        response.headers["Cache-Control"] = "no-store"
+        response.vary.add("Cookie")
+    return response
+
+
+ERROR_CODES = {400: "bad_request", 401: "login_required", 403: "forbidden", 404: "not_found",
+               409: "conflict", 415: "unsupported_media_type", 429: "too_many_requests"}
+MESSAGES_ZH = {"login required": "请先登录", "wrong username or password": "用户名或密码错误",
+               "too many failed logins; try again later": "登录失败次数过多，请稍后再试",
+               "send application/json": "请以 application/json 发送",
+               "expected a JSON object": "请求体须为 JSON 对象"}
 
 
 def error(status: int, message: str, **extra):
-    """A JSON error for the API, an HTML page (login redirect for 401) otherwise."""
-    if wants_json():
-        response = jsonify(error=message, **extra)
-        response.status_code = status
-        return response
-    if status == 401:  # back to the page after login (a form post's page is the referrer)
-        back = request.full_path if request.method == "GET" else None
-        return redirect(url_for("auth.login_page", next=back))
-    return render_template("auth/error.html", status=status, message=message), status
+    """The app's one error response (web.errors): JSON for the API, a page otherwise
+    (a login redirect for 401); the message in Chinese with the English kept."""
+    zh = MESSAGES_ZH.get(message)
+    text = f"{zh}（{message}）。" if zh else message
+    return errors.error_response(status, ERROR_CODES.get(status, "error"), text, **extra)
 
 
 def require_role(role: str = "librarian"):
@@ -167,21 +185,39 @@ def require_role(role: str = "librarian"):
 
 # -- login / logout --------------------------------------------------------------------
 
+def _device_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="dangan-device")
+
+
+def _device_for(username: str) -> str | None:
+    """The id of this browser's device cookie when it was issued for `username`."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _device_serializer().loads(raw)
+    except BadSignature:
+        return None
+    if isinstance(data, dict) and data.get("u") == username.lower() and isinstance(data.get("d"), str):
+        return data["d"]
+    return None
+
+
 def _attempt_login(username: str, password: str):
     """(user, None) or (None, (status, message, retry_after))."""
     conn = get_db()
     if not username or not password or len(username) > 64:
         return None, (400, "username and password are required", None)
-    keys = users_mod.throttle_keys(username, request.remote_addr)
-    wait = users_mod.locked_for(conn, keys)
+    keys = users_mod.throttle_keys(username, request.remote_addr, _device_for(username))
+    wait = users_mod.begin_attempt(conn, keys)
     if wait > 0:
         return None, (429, "too many failed logins; try again later", int(wait) + 1)
     user = users_mod.authenticate(conn, username, password)
     if user is None:
-        users_mod.record_failure(conn, keys)
         current_app.logger.info("failed login for %r from %s", username[:64], request.remote_addr)
         return None, (401, "wrong username or password", None)
-    users_mod.clear_failures(conn, username)
+    users_mod.attempt_succeeded(conn, keys)
+    g.dangan_new_device = {"u": user.username.lower(), "d": _device_for(username) or secrets.token_urlsafe(16)}
     old = session.get("sid")
     if old:
         users_mod.end_session(conn, old)
@@ -219,7 +255,17 @@ def api_login():
         if retry:
             response.headers["Retry-After"] = str(retry)
         return response
-    return jsonify(csrf_token=session["csrf"], user=user.to_json())
+    return _with_device_cookie(jsonify(csrf_token=session["csrf"], user=user.to_json()))
+
+
+def _with_device_cookie(response):
+    """After a login: this browser is known to the account from now on (see throttling)."""
+    device = g.get("dangan_new_device")
+    if device:
+        response.set_cookie(DEVICE_COOKIE, _device_serializer().dumps(device), max_age=DEVICE_MAX_AGE,
+                            httponly=True, samesite="Lax", path="/",
+                            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
 
 
 @bp.post("/api/logout")
@@ -273,7 +319,7 @@ def login_form():
         if retry:
             response.headers["Retry-After"] = str(retry)
         return response
-    return redirect(_safe_next(request.form.get("next")), code=303)
+    return _with_device_cookie(redirect(_safe_next(request.form.get("next")), code=303))
 
 
 @bp.post("/logout")

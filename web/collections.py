@@ -13,22 +13,41 @@ published as app.extensions["dangan_collections"].
 from __future__ import annotations
 
 
+import functools
+
 from flask import (Blueprint, Flask, Response, flash, g, jsonify, redirect,
                    render_template, request, url_for)
+from werkzeug.datastructures import MultiDict
 
 from indexer import curation as cur
 from indexer.curation import export as export_mod
-from indexer.search.model import FACETS, MAX_PER_PAGE, SearchRequest
+from indexer.search.model import MAX_PER_PAGE, SearchRequest
+from indexer.settings import SETTINGS
 
 from . import auth
+from .errors import BadRequest
 from .index_access import IndexUnavailable, shared_index
+from .request import request_fields, search_request
+from .urls import external, negotiated, page_route, url
 
 bp = Blueprint("collections", __name__)
 
-BULK_CAP = 500  # most reports one "add all results" may add
+BULK_CAP = SETTINGS.serve.bulk_add_max  # most reports one "add all results" may add
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8",
                   "jsonl": "application/x-ndjson; charset=utf-8",
-                  "zip": "application/zip"}
+                  "zip": "application/zip",
+                  "ris": "application/x-research-info-systems; charset=utf-8",
+                  "bibtex": "application/x-bibtex; charset=utf-8"}
+EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "zip": "zip", "ris": "ris", "bibtex": "bib"}
+# The change log's actions, as librarians read them.
+ACTION_LABELS = {"create": "新建收藏集", "update": "修改收藏集", "delete": "删除收藏集",
+                 "restore": "恢复收藏集", "add": "加入报告", "remove": "移除报告",
+                 "edit_item": "修改条目", "search": "按检索批量加入", "import": "导入"}
+DETAIL_LABELS = {"name": "名称", "description": "说明", "visibility": "可见性", "report_ids": "报告",
+                 "report_id": "报告", "title": "标题", "note": "备注", "tags": "标签",
+                 "position_from": "原位置", "position_to": "新位置", "search_id": "检索编号",
+                 "request": "检索条件", "total": "结果总数", "accepted_change": "确认新版本",
+                 "user": "用户", "role": "角色"}
 
 
 def init_app(app: Flask) -> None:
@@ -40,7 +59,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_utc_time, "utc_time")
     app.context_processor(lambda: {
         "editable_collections": editable_collections, "report_collections": report_collections,
-        "bulk_cap": BULK_CAP})
+        "last_collection": last_collection, "bulk_cap": BULK_CAP})
 
 
 def _utc_time(ts) -> str:
@@ -76,6 +95,13 @@ def editable_collections() -> list[cur.Collection]:
         g.dangan_editable = cur.list_collections(auth.get_db(), user) \
             if user and user.can_curate else []
     return g.dangan_editable
+
+
+def last_collection() -> str | None:
+    """The collection the current user last added to: the add form's preselected choice."""
+    if "dangan_last_collection" not in g:
+        g.dangan_last_collection = cur.last_used_collection(auth.get_db(), auth.current_user())
+    return g.dangan_last_collection
 
 
 def report_collections(report_id: str) -> list[tuple[str, str]]:
@@ -121,23 +147,8 @@ def items_with_status(collection: cur.Collection) -> tuple[list[cur.Item], bool]
     return items, True
 
 
-# -- errors ----------------------------------------------------------------------------
-
-def _handle(exc: Exception):
-    if isinstance(exc, cur.NotFound):
-        return auth.error(404, "no such collection or item")
-    if isinstance(exc, cur.Conflict):
-        return auth.error(409, str(exc), version=exc.current_version)
-    if isinstance(exc, PermissionError):
-        return auth.error(403, str(exc))
-    if isinstance(exc, IndexUnavailable):
-        return auth.error(503, str(exc))
-    return auth.error(400, str(exc), **getattr(exc, "details", {}))
-
-
-for _exc in (cur.NotFound, cur.Conflict, cur.CurationError, PermissionError, IndexUnavailable):
-    bp.register_error_handler(_exc, _handle)
-
+# -- request bodies ----------------------------------------------------------------------
+# Errors (curation errors, NotFound, Conflict …) go to the app's one handler (web.errors).
 
 def _json_body() -> dict:
     data = request.get_json(silent=True)
@@ -150,10 +161,24 @@ def _version(data: dict | None = None):
     value = (data or {}).get("version", request.args.get("version"))
     if value in (None, ""):
         return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise cur.CurationError("version must be an integer") from None
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or \
+            isinstance(value, str) and not (value.isascii() and value.isdigit() and len(value) < 19):
+        raise BadRequest("version 须为整数（version must be an integer）。")
+    value = int(value)
+    if not 0 <= value < 2**63:
+        raise BadRequest("version 超出范围（version out of range）。")
+    return value
+
+
+def _limit(value, default: int, high: int, name: str = "limit") -> int:
+    """A positive integer no larger than `high` (JSON number or form/query string)."""
+    if value is None and default is not None:
+        return default
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) < 10:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+        raise BadRequest(f"{name} 须为 1 到 {high} 之间的整数（{name} must be an integer from 1 to {high}）。")
+    return value
 
 
 def _collection(collection_id) -> cur.Collection:
@@ -179,7 +204,7 @@ def add_search(collection_id, req: SearchRequest, limit: int) -> dict:
     from indexer.search import search
 
     _collection(collection_id)
-    limit = max(1, min(int(limit), BULK_CAP))
+    limit = _limit(limit, BULK_CAP, BULK_CAP)
     ids: list[str] = []
     total, page = 0, 1
     req.per_page = MAX_PER_PAGE
@@ -202,34 +227,47 @@ def add_search(collection_id, req: SearchRequest, limit: int) -> dict:
 
 
 def _search_request(data) -> SearchRequest:
+    """A JSON search object through the one request parser (web.request): the same
+    fields, defaults and 400s as the search page's URL."""
     if not isinstance(data, dict):
-        raise cur.CurationError("search must be an object")
-    args = {}
-    for key in ("q", "sort"):
-        if key in data:
-            if not isinstance(data[key], str):
-                raise cur.CurationError(f"search.{key} must be a string")
-            args[key] = data[key][:500]
-    for facet in FACETS:
-        values = data.get(facet, [])
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise cur.CurationError(f"search.{facet} must be a list of strings")
-        args[facet] = values[:20]
-    args["collapse"] = bool(data.get("collapse", True))
-    return SearchRequest(**args)
+        raise BadRequest("search 须为 JSON 对象（search must be an object）。")
+    types = {name: base for name, base, _ in request_fields()}
+    pairs = []
+    for key, value in data.items():
+        base = types.get(key)
+        if base is None:
+            raise BadRequest(f"search 没有参数 {key}（search.{key}: unknown field）。")
+        if base is list and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            pairs += [(key, v) for v in value]
+        elif base is bool and isinstance(value, bool):
+            pairs.append((key, "1" if value else "0"))
+        elif base is int and isinstance(value, int) and not isinstance(value, bool):
+            pairs.append((key, str(value)))
+        elif base is str and isinstance(value, str):
+            pairs.append((key, value))
+        else:
+            kind = {list: "a list of strings", bool: "true or false", int: "an integer", str: "a string"}[base]
+            raise BadRequest(f"search.{key} 类型不对（search.{key} must be {kind}）。")
+    return search_request(MultiDict(pairs))
 
 
 def _export(collection: cur.Collection, fmt: str) -> Response:
     if fmt not in EXPORT_FORMATS:
-        raise cur.CurationError("format must be csv, jsonl or zip")
+        raise BadRequest(f"format 只能是 {'、'.join(EXPORT_FORMATS)}（format must be one of: "
+                         f"{', '.join(EXPORT_FORMATS)}）。")
     items, _ = items_with_status(collection)
+
+    def reading_url(report_id: str) -> str:
+        return external(url("pages.report_page", report_id=report_id))
     body = {"csv": lambda: export_mod.to_csv(items),
             "jsonl": lambda: export_mod.to_jsonl(collection, items),
-            "zip": lambda: export_mod.to_zip(collection, items)}[fmt]()
+            "zip": lambda: export_mod.to_zip(collection, items),
+            "ris": lambda: export_mod.to_citations(items, "ris", reading_url),
+            "bibtex": lambda: export_mod.to_citations(items, "bibtex", reading_url)}[fmt]()
     response = Response(body, mimetype=EXPORT_FORMATS[fmt].split(";")[0],
                         content_type=EXPORT_FORMATS[fmt])
     response.headers["Content-Disposition"] = \
-        f'attachment; filename="collection-{collection.id}.{fmt}"'
+        f'attachment; filename="collection-{collection.id}.{EXTENSIONS[fmt]}"'
     return response
 
 
@@ -241,14 +279,29 @@ def _import(collection_id, data: bytes) -> dict:
 
 # -- JSON API ----------------------------------------------------------------------------
 
-@bp.get("/api/collections")
-def api_list():
+def _list_json():
     user = auth.current_user()
     deleted = request.args.get("deleted") in ("1", "true")
     if deleted and not (user and user.is_admin):
         return auth.error(403, "only admins list deleted collections")
     return jsonify(collections=[c.to_json() for c in
                                 cur.list_collections(auth.get_db(), user, deleted=deleted)])
+
+
+def _detail_json(collection: cur.Collection):
+    items, index_ok = items_with_status(collection)
+    return jsonify(collection=collection.to_json(), items=[i.to_json() for i in items],
+                   index_available=index_ok)
+
+
+def _log_json(collection: cur.Collection):
+    limit = _limit(request.args.get("limit"), 500, 5000)
+    return jsonify(log=cur.audit_log(auth.get_db(), collection.id, limit))
+
+
+@bp.get("/api/collections")
+def api_list():
+    return _list_json()
 
 
 @bp.post("/api/collections")
@@ -263,10 +316,7 @@ def api_create():
 
 @bp.get("/api/collections/<collection_id>")
 def api_get(collection_id):
-    collection = _collection(collection_id)
-    items, index_ok = items_with_status(collection)
-    return jsonify(collection=collection.to_json(), items=[i.to_json() for i in items],
-                   index_available=index_ok)
+    return _detail_json(_collection(collection_id))
 
 
 @bp.patch("/api/collections/<collection_id>")
@@ -300,8 +350,8 @@ def api_delete(collection_id):
 def api_add(collection_id):
     data = _json_body()
     if "search" in data:
-        result = add_search(collection_id, _search_request(data["search"]),
-                            data.get("limit", BULK_CAP))
+        limit = _limit(data["limit"], None, BULK_CAP) if "limit" in data else BULK_CAP
+        result = add_search(collection_id, _search_request(data["search"]), limit)
     else:
         result = add_reports(collection_id, data.get("report_ids"),
                              note=data.get("note", ""), tags=data.get("tags"),
@@ -351,9 +401,7 @@ def api_import(collection_id):
 
 @bp.get("/api/collections/<collection_id>/log")
 def api_log(collection_id):
-    collection = _collection(collection_id)
-    return jsonify(log=cur.audit_log(auth.get_db(), collection.id,
-                                     request.args.get("limit", 500, type=int)))
+    return _log_json(_collection(collection_id))
 
 
 # -- HTML pages --------------------------------------------------------------------------
@@ -369,22 +417,20 @@ def _back(default: str):
 
 
 def _form_action(view):
-    """Run a form post; errors become a flashed message and a redirect back."""
-    import functools
-
+    """Run a form post; errors become a flashed message and a redirect back (every page
+    shows flashed messages)."""
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         try:
             return view(*args, **kwargs)
-        except (cur.CurationError, cur.Conflict, IndexUnavailable) as exc:
+        except (cur.CurationError, cur.Conflict, IndexUnavailable, BadRequest) as exc:
             details = getattr(exc, "details", {})
             message = str(exc) + (f"：{', '.join(details['unknown'])}"
                                   if details.get("unknown") else "")
             back = _local_next()
-            if back and not back.startswith("/collections"):
-                # Back on another feature's page a flashed message would not be shown.
-                return render_template("auth/error.html", status=400, message=message,
-                                       back=back), 400
+            if back:
+                flash(message, "error")
+                return redirect(back, code=303)
             flash(message, "error")
             cid = kwargs.get("collection_id")
             return _back(url_for("collections.detail_page", collection_id=cid) if cid
@@ -392,8 +438,10 @@ def _form_action(view):
     return wrapped
 
 
-@bp.get("/collections")
-def list_page():
+@page_route(bp, "/collections", "list_page")
+def list_page(fmt: str):
+    if negotiated(fmt) == "json":
+        return _list_json()
     user = auth.current_user()
     conn = auth.get_db()
     deleted = cur.list_collections(conn, user, deleted=True) if user and user.is_admin else []
@@ -411,20 +459,63 @@ def create_form():
     return redirect(url_for("collections.detail_page", collection_id=collection.id), code=303)
 
 
-@bp.get("/collections/<collection_id>")
-def detail_page(collection_id):
+@page_route(bp, "/collections/<collection_id>", "detail_page")
+def detail_page(fmt: str, collection_id):
     collection = _collection(collection_id)
+    if negotiated(fmt) == "json":
+        return _detail_json(collection)
     items, index_ok = items_with_status(collection)
     counts = {s: sum(i.status == s for i in items) for s in ("ok", "changed", "missing")}
     return render_template("collections/detail.html", collection=collection, items=items,
                            index_ok=index_ok, counts=counts, formats=list(EXPORT_FORMATS))
 
 
-@bp.get("/collections/<collection_id>/log")
-def log_page(collection_id):
+@page_route(bp, "/collections/<collection_id>/log", "log_page")
+def log_page(fmt: str, collection_id):
     collection = _collection(collection_id)
+    if negotiated(fmt) == "json":
+        return _log_json(collection)
+    log = cur.audit_log(auth.get_db(), collection.id)
     return render_template("collections/log.html", collection=collection,
-                           log=cur.audit_log(auth.get_db(), collection.id))
+                           log=[_log_entry(e) for e in log])
+
+
+def _log_entry(entry: dict) -> dict:
+    """A change-log entry as librarians read it: the action in words and its details as
+    labelled values (titles for report ids when the index knows them)."""
+    detail = entry.get("detail") or {}
+    shown = []
+    for key, value in detail.items():
+        label = DETAIL_LABELS.get(key, key)
+        if key in ("report_ids", "report_id"):
+            ids = value if isinstance(value, list) else [value]
+            value = "、".join(_report_label(str(i)) for i in ids[:20]) + \
+                (f" 等 {len(ids)} 篇" if len(ids) > 20 else "")
+        elif key == "visibility":
+            value = {"public": "公开", "private": "内部"}.get(value, value)
+        elif key == "request" and isinstance(value, dict):
+            value = "；".join(f"{k}={v}" for k, v in value.items() if v not in ("", [], None))
+        elif key in ("position_from", "position_to") and isinstance(value, int):
+            value = value + 1
+        elif isinstance(value, list):
+            value = "、".join(map(str, value))
+        elif isinstance(value, dict):
+            value = "；".join(f"{k}={v}" for k, v in value.items())
+        shown.append((label, "" if value is None else str(value)))
+    return {**entry, "action_label": ACTION_LABELS.get(entry["action"], entry["action"]),
+            "shown": shown}
+
+
+def _report_label(report_id: str) -> str:
+    try:
+        report = lookup(report_id)
+    except IndexUnavailable:
+        report = None
+    if report is None:
+        return report_id
+    from indexer.curation.cite import display_title
+
+    return display_title(report.get("title"), report.get("part"), report.get("parts"))
 
 
 @bp.get("/collections/<collection_id>/export")
@@ -445,10 +536,20 @@ def edit_form(collection_id):
     return redirect(url_for("collections.detail_page", collection_id=collection_id), code=303)
 
 
+@bp.get("/collections/<collection_id>/delete")
+@auth.require_role("librarian")
+def delete_confirm_page(collection_id):
+    """Asks before deleting (works without JavaScript)."""
+    collection = _collection(collection_id)
+    return render_template("collections/delete.html", collection=collection)
+
+
 @bp.post("/collections/<collection_id>/delete")
 @auth.require_role("librarian")
 @_form_action
 def delete_form(collection_id):
+    if request.form.get("confirm") != "1":  # not confirmed yet: ask first
+        return redirect(url_for("collections.delete_confirm_page", collection_id=collection_id), code=303)
     cur.delete_collection(auth.get_db(), auth.current_user(), collection_id,
                           expected_version=_version(request.form))
     flash("收藏集已删除（管理员可恢复）。", "ok")
@@ -481,8 +582,12 @@ def add_form():
     report_ids = request.form.getlist("report_id")
     result = add_reports(collection_id, report_ids, note=request.form.get("note", ""))
     name = _collection(collection_id).name
-    if not _local_next():  # back on the page of origin, the row says it
-        flash(f"已加入「{name}」。" if result["added"] else f"已在「{name}」中。", "ok")
+    if result["added"]:
+        flash(f"已加入「{name}」。", "ok")
+    elif result["noted"]:
+        flash(f"已在「{name}」中，备注已更新。", "ok")
+    else:
+        flash(f"已在「{name}」中，未作改动。", "ok")
     return _back(url_for("collections.detail_page", collection_id=collection_id))
 
 
@@ -498,11 +603,8 @@ def add_search_form():
                                               form["new_name"]).id
     elif not collection_id:
         raise cur.CurationError("choose a collection or name a new one")
-    data = {"q": form.get("q", ""), "sort": form.get("sort", "relevance"),
-            "collapse": form.get("collapse", "1") not in ("0", "false")}
-    for facet in FACETS:
-        data[facet] = form.getlist(facet)
-    result = add_search(collection_id, _search_request(data), form.get("limit", BULK_CAP, type=int))
+    # The form carries the search state as the page's URL does: the same parser.
+    result = add_search(collection_id, search_request(form), _limit(form.get("limit"), BULK_CAP, BULK_CAP))
     flash(f"检索共 {result['total']} 条，新加入 {len(result['added'])} 条"
           + (f"（上限 {BULK_CAP}）" if result["capped"] else "") + "。", "ok")
     return redirect(url_for("collections.detail_page", collection_id=collection_id), code=303)
@@ -514,7 +616,8 @@ def add_search_form():
 def add_ids_form(collection_id):
     ids = request.form.get("report_ids", "").replace(",", "\n").split()
     result = add_reports(collection_id, ids, note=request.form.get("note", ""))
-    flash(f"新加入 {len(result['added'])} 条，已存在 {len(result['already'])} 条。", "ok")
+    flash(f"新加入 {len(result['added'])} 条，已存在 {len(result['already'])} 条"
+          + (f"（其中 {len(result['noted'])} 条更新了备注）" if result["noted"] else "") + "。", "ok")
     return _back(url_for("collections.detail_page", collection_id=collection_id))
 
 

@@ -1,9 +1,11 @@
-"""HTML pages — search, reading view, extracted-vs-original, advanced search, syntax help,
-OpenSearch — and their JSON twins (same URL + ``.json``, or ``Accept: application/json``).
+"""HTML pages and their twins: search (+ .json, .csv, .jsonl, .atom), reading view (+ cite,
+compare), extracted-vs-original, advanced search, syntax help, OpenSearch.
 
-Every page renders what `indexer.search` returns (`search`, `get_report`, `more_like_this`):
-there is no second search path here. The whole search state lives in the URL, so
-back/forward and shared links restore it without JavaScript.
+Every page renders what `indexer.search` returns (`search`, `get_report`,
+`more_like_this`): there is no second search path here. Search arguments are parsed by
+`web.request.search_request` (the one parser), URLs built by `web.urls`, errors raised as
+`web.errors` types and answered by the one handler. The whole search state lives in the
+URL, so back/forward and shared links restore it without JavaScript.
 
 Archive text is escaped by Jinja's autoescape everywhere; the only markup taken from the
 search core as-is is `Hit.snippet`, which the core builds escaped with `<mark>` tags.
@@ -12,30 +14,32 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict
-from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, \
-    render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, render_template, request
+from werkzeug.datastructures import MultiDict
 
-from indexer.search import (FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, SearchRequest,
-                            get_report, more_like_this, search)
+from indexer.curation import cite
+from indexer.search import FACETS, MAX_QUERY_CHARS, SearchRequest, get_report, more_like_this, search
+from indexer.settings import SETTINGS
 
-from . import reading
-from .index_access import IndexUnavailable, shared_index
+from . import compare as compare_mod
+from . import exports, reading
+from .errors import BadRequest, NotFound
+from .index_access import shared_index
+from .request import no_filters, search_request, selected_filters, state_args, toggled
+from .urls import external, negotiated, page_route, search_url, url
 
 bp = Blueprint("pages", __name__)
 
 FACET_LABELS = {
-    "unit_type": "单位类型", "section": "章节", "year": "年份", "genre": "文种",
-    "site": "网站", "script": "字体", "collection": "收藏集",
+    "unit_type": "单位类型", "section": "章节", "year": "年份", "publish_year": "发布年份",
+    "timeline": "时间", "genre": "文种", "site": "网站", "script": "字体", "collection": "收藏集",
 }
 SCRIPT_LABELS = {"hans": "简体", "hant": "繁体", "mixed": "简繁混合"}
 SORT_LABELS = {"relevance": "按相关度", "date": "按日期"}
-# Bounds on what a URL may ask for: hostile links must not make us do unbounded work.
-MAX_VALUES_PER_FACET = 20
-MAX_FACET_VALUE_CHARS = 100
-MAX_PAGE = 500
+SIDEBAR_SKIP = ("timeline",)  # shown as the timeline chart, not as a list
 FACETS_SHOWN = 12  # values shown before "more" in the sidebar
 VERSIONS_PER_HIT = 5  # collapsed copies listed under a result
 
@@ -54,6 +58,8 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.jinja_env.globals.update(
         facet_label=facet_label, value_label=value_label, SCRIPT_LABELS=SCRIPT_LABELS,
+        page_url=url, display_title=cite.display_title, part_label=cite.part_label,
+        search_state=state_args,
     )
     # Other features (collections) register labels for their facet values here:
     # app.extensions["dangan_facet_labels"]["collection"] = lambda value: name
@@ -81,148 +87,59 @@ def value_label(facet: str, value) -> str:
     return str(value)
 
 
-# --- request state ---------------------------------------------------------------------
+# --- the search function every endpoint calls ------------------------------------------
 
-def wants_json(suffix: bool = False) -> bool:
-    if suffix:
-        return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > \
-        request.accept_mimetypes["text/html"]
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    try:
-        value = int(request.args.get(name, default))
-    except (TypeError, ValueError):
-        return default
-    return max(low, min(high, value))
+def run_search(req: SearchRequest):
+    """`indexer.search.search` for this reader (with the collections they may see)."""
+    membership = current_app.extensions.get("dangan_collections")
+    collections = membership() if membership else None
+    if req.collection and collections is None:
+        raise BadRequest("收藏集功能未启用（collections are not available）。")
+    return search(shared_index(), req, collections=collections)
 
 
-def parse_search_request() -> tuple[SearchRequest, list[str]]:
-    """The search state from the URL, bounded; notices say what was adjusted."""
-    notices = []
-    q = request.args.get("q", "").strip()
-    if len(q) > MAX_QUERY_CHARS:
-        q = q[:MAX_QUERY_CHARS]
-        notices.append(f"查询过长，只使用了前 {MAX_QUERY_CHARS} 个字符。")
-    filters = {}
-    for facet in FACETS:
-        values = []
-        for value in request.args.getlist(facet):
-            value = value.strip()[:MAX_FACET_VALUE_CHARS]
-            if value and value not in values:
-                values.append(value)
-        if len(values) > MAX_VALUES_PER_FACET:
-            values = values[:MAX_VALUES_PER_FACET]
-            notices.append(f"{facet_label(facet)}的筛选值过多，只使用了前 {MAX_VALUES_PER_FACET} 个。")
-        filters[facet] = values
-    sort = request.args.get("sort", "relevance")
-    if sort not in SORTS:
-        sort = "relevance"
-    per_page = _int_arg("per_page", 20, 1, MAX_PER_PAGE)
-    page = _int_arg("page", 1, 1, MAX_PAGE)
-    collapse = request.args.get("collapse", "1") not in ("0", "false", "no")
-    return SearchRequest(q=q, sort=sort, page=page, per_page=per_page, collapse=collapse,
-                         **filters), notices
-
-
-def state_args(req: SearchRequest, **changes) -> dict:
-    """URL parameters for `req` with `changes` applied; defaults are left out so links
-    stay short and equal states have equal URLs."""
-    args = {"q": req.q, "sort": req.sort, "page": req.page, "per_page": req.per_page,
-            "collapse": req.collapse}
-    args.update({f: list(getattr(req, f)) for f in FACETS})
-    args.update(changes)
-    out = {}
-    for key, value in args.items():
-        if key == "collapse":
-            if not value:
-                out["collapse"] = 0
-        elif key == "sort" and value == "relevance":
-            continue
-        elif key == "page" and value == 1:
-            continue
-        elif key == "per_page" and value == 20:
-            continue
-        elif value not in ("", [], None):
-            out[key] = value
-    return out
-
-
-def search_url(req: SearchRequest, **changes) -> str:
-    return url_for("pages.search_page", **state_args(req, **changes))
-
-
-def toggled(req: SearchRequest, facet: str, value: str) -> list[str]:
-    values = list(getattr(req, facet))
-    return [v for v in values if v != value] if value in values else values + [value]
-
-
-# --- index access ----------------------------------------------------------------------
-
-@contextmanager
-def opened_index():
-    yield shared_index()
-
-
-@bp.errorhandler(IndexUnavailable)
-def _index_unavailable(exc: IndexUnavailable):
-    if wants_json(request.path.endswith(".json")):
-        return jsonify(error="index_unavailable", message=str(exc)), 503
-    return render_template("error.html", title="索引不可用", message=str(exc)), 503
-
-
-def _not_found(message: str):
-    if wants_json(request.path.endswith(".json")):
-        return jsonify(error="not_found", message=message), 404
-    return render_template("error.html", title="未找到", message=message), 404
+def search_payload(req: SearchRequest, response) -> dict:
+    """The JSON of a search: /search.json and /api/search alike."""
+    data = response.to_json()
+    data["request"] = state_args(req)
+    return data
 
 
 # --- search ----------------------------------------------------------------------------
 
-@bp.route("/")
-@bp.route("/search")
-def search_page():
-    return _search(json_suffix=False)
-
-
-@bp.route("/search.json")
-def search_json():
-    return _search(json_suffix=True)
-
-
-def _search(json_suffix: bool):
-    req, notices = parse_search_request()
-    # The collections feature (when enabled) tells the core which collections exist for
-    # this reader, for the `collection` filter and facet.
-    membership = current_app.extensions.get("dangan_collections")
-    collections = membership() if membership else None
-    with opened_index() as index:
-        response = search(index, req, collections=collections)
-        if wants_json(json_suffix):
-            data = response.to_json()
-            data["request"] = state_args(req)
-            data["notices"] = notices
-            return jsonify(data)
-        # Collapsed copies are listed by title and site (bounded: a few per hit).
-        versions = {hit.report_id: reading.version_titles(index, get_report, hit.duplicates,
-                                                          limit=VERSIONS_PER_HIT)
-                    for hit in response.results if hit.duplicates}
+@page_route(bp, "/search", "search_page", formats=("json", "csv", "jsonl", "atom"))
+def search_page(fmt: str):
+    fmt = negotiated(fmt)
+    if fmt in ("csv", "jsonl"):
+        return exports.search_export(search_request(request.args), fmt)
+    if fmt == "atom":
+        return exports.search_feed(search_request(request.args))
+    req = search_request(request.args)
+    response = run_search(req)
+    if fmt == "json":
+        return jsonify(search_payload(req, response))
+    with_dups = [h for h in response.results if h.duplicates]
+    index = shared_index()
+    # Collapsed copies are listed by title and site (bounded: a few per hit).
+    versions = {hit.report_id: reading.version_titles(index, get_report, hit.duplicates,
+                                                      limit=VERSIONS_PER_HIT) for hit in with_dups}
     pages = max(1, math.ceil(response.total / req.per_page)) if response.total else 1
-    selected = [(f, v) for f in FACETS for v in getattr(req, f)]
-    facets = [(f, response.facets[f]) for f in FACETS if response.facets.get(f)]
+    pages = min(pages, SETTINGS.serve.max_page)
+    facets = [(f, response.facets[f]) for f in FACETS
+              if response.facets.get(f) and f not in SIDEBAR_SKIP]
     return render_template(
-        "search.html", req=req, res=response, notices=notices, selected=selected,
-        facets=facets, pages=min(pages, MAX_PAGE), page_window=_page_window(req.page, pages),
-        search_url=search_url, toggled=toggled, sorts=SORT_LABELS, facets_shown=FACETS_SHOWN,
+        "search.html", req=req, res=response, selected=selected_filters(req), facets=facets,
+        pages=pages, page_window=_page_window(req.page, pages), search_url=search_url,
+        toggled=toggled, no_filters=no_filters(), sorts=SORT_LABELS, facets_shown=FACETS_SHOWN,
         show_understood=bool(req.q and response.understood), versions=versions,
-        json_url=url_for("pages.search_json", **state_args(req)),
+        timeline=timeline_chart(req, response.facets.get("timeline") or []),
     )
 
 
+bp.add_url_rule("/", "home", search_page, defaults={"fmt": "html"})
+
+
 def _page_window(page: int, pages: int, width: int = 3) -> list[int]:
-    pages = min(pages, MAX_PAGE)
     low, high = max(1, page - width), min(pages, page + width)
     window = list(range(low, high + 1))
     if 1 not in window:
@@ -232,62 +149,146 @@ def _page_window(page: int, pages: int, width: int = 3) -> list[int]:
     return window
 
 
-# --- reading view ----------------------------------------------------------------------
+# Timeline chart geometry (SVG user units; the chart stretches to its box, the year
+# labels are HTML below it).
+CHART_W, CHART_H, MAX_YEARS = 600, 90, 60
+
+
+def timeline_chart(req: SearchRequest, values) -> dict | None:
+    """Bars of the matching reports per year (the report's year, else its publish year),
+    each a link that filters to its year; server-rendered SVG, no script."""
+    counts = {int(fv.value): fv.count for fv in values if str(fv.value).isdigit()}
+    if not counts:
+        return None
+    low, high = min(counts), max(counts)
+    years = list(range(low, high + 1)) if high - low < MAX_YEARS else sorted(counts)
+    if len(years) > MAX_YEARS:
+        years = years[-MAX_YEARS:]
+    peak = max(counts.get(y, 0) for y in years) or 1
+    step = CHART_W / len(years)
+    bars = []
+    for i, year in enumerate(years):
+        n = counts.get(year, 0)
+        height = round((CHART_H - 4) * n / peak, 1) if n else 0
+        on = str(year) in req.timeline
+        bars.append({
+            "year": year, "count": n, "x": round(i * step + step * 0.1, 1),
+            "width": round(step * 0.8, 1), "height": height, "y": round(CHART_H - height, 1),
+            "on": on,
+            "href": search_url(req, page=1, timeline=toggled(req, "timeline", str(year))) if n else None,
+        })
+    label_every = max(1, math.ceil(len(years) / 12))
+    return {"bars": bars, "width": CHART_W, "chart_h": CHART_H, "label_every": label_every,
+            "total": sum(counts.values())}
+
+
+# --- reading view, citation, comparison ------------------------------------------------
 
 DISPLAYS = {"orig": "原文字体", "hans": "简体", "hant": "繁体"}
 
 
 def _display_arg() -> str:
     display = request.args.get("display", "orig")
-    return display if display in DISPLAYS else "orig"
+    if display not in DISPLAYS:
+        raise BadRequest("display 只能是 orig、hans 或 hant（display must be orig, hans or hant）。")
+    return display
 
 
 def _query_arg() -> str:
-    return request.args.get("q", "").strip()[:MAX_QUERY_CHARS]
+    q = request.args.get("q", "").strip()
+    if len(q) > MAX_QUERY_CHARS:
+        raise BadRequest(f"查询超过 {MAX_QUERY_CHARS} 个字符（q: at most {MAX_QUERY_CHARS} characters）。")
+    return q
 
 
-@bp.route("/reports/<path:report_id>")
-def report_page(report_id: str):
-    json_suffix = False
-    if report_id.endswith(".json"):
-        report_id, json_suffix = report_id[: -len(".json")], True
-    return _report(report_id, json_suffix)
+def load_report(report_id: str) -> dict:
+    report = get_report(shared_index(), report_id) if len(report_id) <= 200 else None
+    if report is None:
+        raise NotFound(f"没有编号为 {report_id[:100]} 的报告（no report with this id）。")
+    return report
 
 
-def _report(report_id: str, json_suffix: bool):
+@page_route(bp, "/reports/<report_id>", "report_page")
+def report_page(fmt: str, report_id: str):
+    fmt = negotiated(fmt)
     q, display = _query_arg(), _display_arg()
-    with opened_index() as index:
-        report = get_report(index, report_id)
-        if report is None:
-            return _not_found(f"没有编号为 {report_id[:100]} 的报告。")
-        similar = more_like_this(index, report_id, 10)
-        versions = reading.version_titles(index, get_report, reading.duplicate_ids(report))
+    report = load_report(report_id)
+    index = shared_index()
+    similar = more_like_this(index, report_id, 10)
+    versions = reading.version_titles(index, get_report, reading.duplicate_ids(report))
     view = reading.reading_view(report, q, display)
-    if wants_json(json_suffix):
+    citation = _citation(report)
+    if fmt == "json":
         return jsonify(report=report, display=display, q=q, terms=view["terms"],
                        converted={"title": view["title"], "sections": view["sections_text"]},
-                       similar_versions=versions,
-                       more_like_this=[_hit_json(h) for h in similar])
+                       similar_versions=versions, more_like_this=[asdict(h) for h in similar],
+                       cite={f: _cite_json(citation, f) for f in cite.FORMATS})
     return render_template("report.html", report=report, view=view, q=q, display=display,
                            displays=DISPLAYS, versions=versions, similar=similar,
+                           gbt7714=cite.gbt7714(citation), cite_formats=cite.FORMATS,
                            script_label=SCRIPT_LABELS.get(report.get("script"), report.get("script")))
 
 
-def _hit_json(hit) -> dict:
-    return asdict(hit)
+def _citation(report: dict) -> cite.Citation:
+    """The report's citation: its original URL when it has one, else our reading view."""
+    target = cite.cite_url(report, external(url("pages.report_page", report_id=report["report_id"])))
+    return cite.citation(report, target, datetime.now(timezone.utc).date())
 
 
-@bp.route("/original/<path:report_id>")
-def original_page(report_id: str):
-    json_suffix = False
-    if report_id.endswith(".json"):
-        report_id, json_suffix = report_id[: -len(".json")], True
-    with opened_index() as index:
-        report = get_report(index, report_id)
-    if report is None:
-        return _not_found(f"没有编号为 {report_id[:100]} 的报告。")
+def _cite_json(citation: cite.Citation, fmt: str):
+    return cite.csl_json(citation) if fmt == "csl-json" else cite.render(citation, fmt)
+
+
+@page_route(bp, "/reports/<report_id>/cite", "cite_page")
+def cite_page(fmt: str, report_id: str):
+    """`?format=gbt7714|ris|bibtex|csl-json` gives that format as a file; without it, a
+    page (or JSON) with every format."""
+    fmt = negotiated(fmt)
+    report = load_report(report_id)
+    citation = _citation(report)
+    chosen = request.args.get("format", "")
+    if chosen:
+        if chosen not in cite.FORMATS:
+            raise BadRequest(f"format 只能是 {'、'.join(cite.FORMATS)}（format must be one of: "
+                             f"{', '.join(cite.FORMATS)}）。")
+        body = cite.render(citation, chosen)
+        mimetype = cite.MEDIA_TYPES[chosen]
+        response = Response(body, mimetype=mimetype, content_type=f"{mimetype}; charset=utf-8")
+        if request.args.get("download"):
+            response.headers["Content-Disposition"] = \
+                f'attachment; filename="{report_id[:40]}.{cite.EXTENSIONS[chosen]}"'
+        return response
+    texts = {f: _cite_json(citation, f) for f in cite.FORMATS}
+    if fmt == "json":
+        return jsonify(report_id=report_id, cite=texts)
+    return render_template("cite.html", report=report, texts=texts,
+                           shown={f: cite.render(citation, f) for f in cite.FORMATS})
+
+
+@page_route(bp, "/compare/<report_a>/<report_b>", "compare_page")
+def compare_page(fmt: str, report_a: str, report_b: str):
+    """Two versions side by side, the differing passages marked (web/compare.py)."""
+    fmt = negotiated(fmt)
+    a, b = load_report(report_a), load_report(report_b)
+    result = compare_mod.compare(a.get("body") or "", b.get("body") or "")
+    same_group = report_b in (a.get("duplicate_group") or [])
+
+    def meta(r: dict) -> dict:
+        return {k: r.get(k) for k in ("report_id", "title", "part", "parts", "site", "url",
+                                      "script", "publish_date", "source")}
+    if fmt == "json":
+        return jsonify(a=meta(a), b=meta(b), same_group=same_group, counts=result.counts,
+                       identical=result.identical, truncated=result.truncated,
+                       paragraphs=[row.to_json() for row in result.rows])
+    return render_template("compare.html", a=a, b=b, result=result, same_group=same_group)
+
+
+@page_route(bp, "/original/<report_id>", "original_page")
+def original_page(fmt: str, report_id: str):
+    fmt = negotiated(fmt)
+    report = load_report(report_id)
     original = reading.original_text(report, search_roots=_source_roots())
-    if wants_json(json_suffix):
+    if fmt == "json":
         return jsonify(report_id=report_id, source=report.get("source"),
                        kept=report.get("body", ""), original=original)
     return render_template("original.html", report=report, original=original)
@@ -308,7 +309,8 @@ def _source_roots() -> list[Path]:
 
 # --- advanced search, help, OpenSearch -------------------------------------------------
 
-ADVANCED_FIELDS = ("words", "title", "unit", "year_from", "year_to", "section", "genre")
+ADVANCED_FIELDS = ("words", "title", "unit", "year_from", "year_to", "section", "genre",
+                   "date_from", "date_to")
 
 
 def build_advanced_query(form) -> str:
@@ -329,32 +331,31 @@ def build_advanced_query(form) -> str:
         parts.append(f"year:{low}..{high}" if low != high else f"year:{low}")
     elif years[0] or years[1]:
         parts.append(f"year:{years[0]}..{years[1]}")
-    return " ".join(parts)[:MAX_QUERY_CHARS]
+    return " ".join(parts)
 
 
-@bp.route("/advanced")
-@bp.route("/advanced.json")
-def advanced_page():
-    json_suffix = request.path.endswith(".json")
-    submitted = any(request.args.get(f, "").strip() for f in ADVANCED_FIELDS)
-    if submitted:
+@page_route(bp, "/advanced", "advanced_page")
+def advanced_page(fmt: str):
+    """The form; submitted (any field filled), a 303 to the search it describes."""
+    fmt = negotiated(fmt)
+    if any(request.args.get(f, "").strip() for f in ADVANCED_FIELDS):
         q = build_advanced_query(request.args)
-        filters = {f: [v[:MAX_FACET_VALUE_CHARS] for v in request.args.getlist(f) if v.strip()]
-                   [:MAX_VALUES_PER_FACET] for f in ("section", "genre")}
-        target = search_url(SearchRequest(q=q, **filters))
-        if wants_json(json_suffix):
-            return jsonify(q=q, filters=filters, search_url=target)
+        args = MultiDict([("q", q)] + [(k, v) for k in ("section", "genre", "date_from", "date_to")
+                                       for v in request.args.getlist(k)])
+        req = search_request(args)  # the same validation as every search (400 if bad)
+        target = search_url(req)
+        if fmt == "json":
+            return jsonify(q=req.q, request=state_args(req), search_url=target)
         return redirect(target, code=303)
     options = _facet_options()
-    if wants_json(json_suffix):
+    if fmt == "json":
         return jsonify(fields=list(ADVANCED_FIELDS), options=options)
     return render_template("advanced.html", options=options)
 
 
 def _facet_options() -> dict[str, list[str]]:
     """Choices for the advanced form's selects: the values present in the index."""
-    with opened_index() as index:
-        response = search(index, SearchRequest(per_page=1))
+    response = search(shared_index(), SearchRequest(per_page=1))
     return {f: [fv.value for fv in response.facets.get(f, [])] for f in ("section", "genre")}
 
 
@@ -370,17 +371,16 @@ HELP_SYNTAX = [
 ]
 
 
-@bp.route("/help")
-@bp.route("/help.json")
-def help_page():
-    if wants_json(request.path.endswith(".json")):
+@page_route(bp, "/help", "help_page")
+def help_page(fmt: str):
+    if negotiated(fmt) == "json":
         return jsonify(syntax=[{"example": e, "meaning": m} for e, m in HELP_SYNTAX],
                        facets=FACET_LABELS, sorts=SORT_LABELS)
-    return render_template("help.html", syntax=HELP_SYNTAX)
+    return render_template("help.html", syntax=HELP_SYNTAX,
+                           config_export_max=SETTINGS.serve.export_max_rows)
 
 
 @bp.route("/opensearch.xml")
 def opensearch():
-    base = request.url_root.rstrip("/")
-    body = render_template("opensearch.xml", base=base)
+    body = render_template("opensearch.xml", base=external(""))
     return Response(body, mimetype="application/opensearchdescription+xml")

@@ -109,6 +109,7 @@ def version_titles(index, get_report, ids: list[str], limit: int = 20) -> list[d
         other = get_report(index, rid)
         if other is not None:
             versions.append({"report_id": rid, "title": other.get("title"),
+                             "part": other.get("part"), "parts": other.get("parts"),
                              "site": other.get("site"), "script": other.get("script")})
     return versions
 

@@ -164,15 +164,31 @@ def register(cli: click.Group) -> None:
     @cli.command("serve")
     @_index_option
     @click.option("--host", default="127.0.0.1", show_default=True)
-    @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
-    @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
-    def serve_cmd(index_dir, host, port, threads):
-        """Serve the web app and JSON API under waitress (a production WSGI server)."""
-        from waitress import serve
+    @click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True)
+    @click.option("--threads", type=click.IntRange(1, 256), default=None,
+                  help="Worker threads [default: DANGAN_THREADS, 8].")
+    @click.option("--public-url", default=None,
+                  help="Public base URL for absolute links (feeds, OpenSearch, citations) "
+                       "[default: DANGAN_PUBLIC_URL, else http://HOST:PORT].")
+    def serve_cmd(index_dir, host, port, threads, public_url):
+        """Serve the web app and JSON API under waitress (a production WSGI server).
 
+        Limits (connections, idle timeout, proxy) come from the settings: DANGAN_CONNECTION_LIMIT,
+        DANGAN_CHANNEL_TIMEOUT_S, DANGAN_TRUSTED_PROXY … (see the README)."""
+        import dataclasses
+
+        from indexer.settings import SETTINGS
         from web import create_app
+        from web.server import make_server
 
         root = _resolve(index_dir)
-        app = create_app({"DANGAN_INDEX": str(root)})
-        click.echo(f"serving index {root} on http://{host}:{port}/", err=True)
-        serve(app, host=host, port=port, threads=threads)
+        settings = SETTINGS.serve if threads is None else dataclasses.replace(SETTINGS.serve, threads=threads)
+        # The socket is bound first (with --port 0 the system picks the port), the app made
+        # once the address, part of its public URL, is known.
+        server = make_server(lambda environ, start: app(environ, start), host, port, settings)
+        port = getattr(server, "effective_port", port)
+        base = public_url or settings.public_url or f"http://{host}:{port}"
+        app = create_app({"DANGAN_INDEX": str(root), "DANGAN_PUBLIC_URL": base})
+        click.echo(f"serving index {root} on http://{host}:{port}/ "
+                   f"({settings.threads} threads, at most {settings.connection_limit} connections)", err=True)
+        server.run()

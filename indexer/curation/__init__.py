@@ -14,7 +14,7 @@ from pathlib import Path
 from .collections import (Collection, Conflict, CurationError, Item, NotFound,
                           add_items, audit_log, can_view, collections_containing,
                           create_collection, delete_collection, get_collection,
-                          list_collections, list_items, membership, refresh_known,
+                          last_used_collection, list_collections, list_items, membership, refresh_known,
                           remove_item, restore_collection, update_collection, update_item,
                           with_status)
 from .db import SCHEMA_VERSION, SchemaError, connect, schema_version
@@ -31,7 +31,7 @@ __all__ = [
     "Collection", "Conflict", "CurationError", "Item", "NotFound", "SCHEMA_VERSION",
     "SchemaError", "User", "UserError", "add_items", "audit_log", "can_view",
     "collections_containing", "connect", "create_collection", "default_db_path",
-    "delete_collection", "get_collection", "list_collections", "list_items", "membership",
+    "delete_collection", "get_collection", "last_used_collection", "list_collections", "list_items", "membership",
     "refresh_known", "remove_item", "restore_collection", "schema_version",
     "update_collection", "update_item", "with_status",
 ]

@@ -184,8 +184,10 @@ def get_collection(conn: sqlite3.Connection, collection_id, viewer: User | None 
     """The collection, or NotFound (also when the viewer may not see it: no leak)."""
     try:
         cid = int(collection_id)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise NotFound(collection_id) from None
+    if not 1 <= cid < 2**63:  # SQLite's integer range: a longer id names nothing
+        raise NotFound(collection_id)
     row = conn.execute(_COLLECTION_SQL + " WHERE c.id = ?", (cid,)).fetchone()
     if row is None:
         raise NotFound(collection_id)
@@ -232,6 +234,17 @@ def audit_log(conn: sqlite3.Connection, collection_id: int, limit: int = 500) ->
         (collection_id, max(1, min(limit, 5000))))
     return [{"id": r["id"], "at": r["at"], "user": r["username"], "action": r["action"],
              "detail": json.loads(r["detail"])} for r in rows]
+
+
+def last_used_collection(conn: sqlite3.Connection, user: User | None) -> str | None:
+    """Id of the live collection this user last added reports to (the add form's default)."""
+    if user is None:
+        return None
+    row = conn.execute(
+        "SELECT a.collection_id FROM audit a JOIN collections c ON c.id = a.collection_id"
+        " WHERE a.user_id = ? AND a.action IN ('add', 'create', 'edit_item') AND c.deleted_at IS NULL"
+        " ORDER BY a.id DESC LIMIT 1", (user.id,)).fetchone()
+    return str(row[0]) if row else None
 
 
 def membership(conn: sqlite3.Connection, viewer: User | None) -> dict[str, set[str]]:
@@ -369,7 +382,9 @@ def add_items(conn: sqlite3.Connection, user: User, collection_id, reports: list
     """Append reports (dicts with report_id, title, source, content_hash) at the end.
 
     Reports already in the collection are left where they are and reported back in
-    "already". `notes` optionally maps report_id -> {"note", "tags"} (import).
+    "already"; when a `note` is given, their note becomes it (reported in "noted": adding
+    a report again with a note means that note). `notes` optionally maps report_id ->
+    {"note", "tags"} (import).
     """
     _require_curator(user)
     note = _text(note, "note", MAX_NOTE)
@@ -401,12 +416,21 @@ def add_items(conn: sqlite3.Connection, user: User, collection_id, reports: list
                  at, user.id, search_id))
             position += 1
             added.append(report["report_id"])
+        noted = []
+        if note:
+            for rid in already:
+                cur = conn.execute("UPDATE items SET note = ? WHERE collection_id = ? AND report_id = ?"
+                                   " AND note != ?", (note, collection.id, rid, note))
+                if cur.rowcount:
+                    noted.append(rid)
+                    _audit(conn, collection.id, user, "edit_item", report_id=rid, note=note)
         if search_id is not None:
             conn.execute("UPDATE searches SET added = ? WHERE id = ?", (len(added), search_id))
         if added:
             _audit(conn, collection.id, user, "add", report_ids=added, search_id=search_id)
+        if added or noted:
             _touch(conn, collection.id)
-    return {"added": added, "already": already}
+    return {"added": added, "already": already, "noted": noted}
 
 
 def _item_row(conn, collection_id: int, report_id: str) -> sqlite3.Row:

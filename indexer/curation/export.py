@@ -11,7 +11,10 @@ import io
 import json
 import re
 import zipfile
+from datetime import datetime, timezone
+from typing import Iterable, Iterator
 
+from .cite import display_title
 from .collections import Collection, CurationError, Item, clean_report_ids
 
 CSV_FIELDS = ("position", "report_id", "title", "source", "status", "note", "tags",
@@ -34,21 +37,55 @@ def _uncell(value: str) -> str:
     return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value
 
 
-def _row(item: Item) -> dict:
+def csv_lines(fields, rows: Iterable[dict], comments: Iterable[str] = ()) -> Iterator[str]:
+    """The one CSV writer of every export (collections, ZIP manifests, search results):
+    a BOM (so spreadsheet programs read the Chinese as UTF-8), ``# `` comment lines, the
+    header, then one line per row; cells a spreadsheet would run as a formula are
+    neutralized. Yields text a line at a time (exports stream)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(fields), extrasaction="ignore", lineterminator="\r\n")
+
+    def flush() -> str:
+        text = out.getvalue()
+        out.seek(0)
+        out.truncate()
+        return text
+
+    yield "\ufeff"
+    for comment in comments:
+        yield "# " + " ".join(str(comment).split()) + "\r\n"
+    writer.writeheader()
+    yield flush()
+    for row in rows:
+        writer.writerow({k: _cell(row.get(k)) for k in fields})
+        yield flush()
+
+
+def iso_time(ts) -> str | None:
+    """An epoch time as ISO 8601 UTC (exports are read by people and spreadsheets)."""
+    if ts in (None, ""):
+        return None
+    return datetime.fromtimestamp(float(ts), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def export_item(item: Item) -> dict:
+    """An item as every export shows it: 1-based position, ISO time, display title."""
     data = item.to_json()
-    data["tags"] = ", ".join(item.tags)
-    return {k: _cell(data.get(k)) for k in CSV_FIELDS}
+    data["position"] = item.position + 1
+    data["added_at"] = iso_time(item.added_at)
+    current = item.current or {}
+    if current:
+        data["title"] = display_title(current.get("title"), current.get("part"), current.get("parts"))
+    return data
 
 
 def to_csv(items: list[Item]) -> str:
-    out = io.StringIO()
-    # A BOM so spreadsheet programs open the Chinese titles as UTF-8.
-    out.write("\ufeff")
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\r\n")
-    writer.writeheader()
+    rows = []
     for item in items:
-        writer.writerow(_row(item))
-    return out.getvalue()
+        data = export_item(item)
+        data["tags"] = ", ".join(item.tags)
+        rows.append(data)
+    return "".join(csv_lines(CSV_FIELDS, rows))
 
 
 def to_jsonl(collection: Collection, items: list[Item]) -> str:
@@ -56,7 +93,7 @@ def to_jsonl(collection: Collection, items: list[Item]) -> str:
     body when it is still in the index."""
     lines = [json.dumps({"type": "collection", **collection.to_json()}, ensure_ascii=False)]
     for item in items:
-        data = {"type": "item", **item.to_json()}
+        data = {"type": "item", **export_item(item)}
         report = item.current or {}
         for key in ("url", "site", "unit_name", "unit_type", "year", "genre",
                     "publish_date", "script", "part", "body"):
@@ -75,9 +112,10 @@ def to_zip(collection: Collection, items: list[Item]) -> bytes:
     buffer = io.BytesIO()
     manifest = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for n, item in enumerate(items, 1):
-            entry = {"position": item.position, "report_id": item.report_id,
-                     "title": item.display_title if item.current else item.title,
+        for item in items:
+            data = export_item(item)
+            n = data["position"]
+            entry = {"position": n, "report_id": item.report_id, "title": data["title"],
                      "source": (item.current or {}).get("source", item.source),
                      "status": item.status, "file": None, "sha256": None,
                      "note": item.note, "tags": item.tags}
@@ -91,13 +129,8 @@ def to_zip(collection: Collection, items: list[Item]) -> bytes:
         zf.writestr("manifest.json", json.dumps(
             {"collection": collection.to_json(), "items": manifest},
             ensure_ascii=False, indent=1))
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=("report_id", "title", "source", "sha256",
-                                                 "status", "file"),
-                                extrasaction="ignore", lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows(manifest)
-        zf.writestr("manifest.csv", "\ufeff" + out.getvalue())
+        zf.writestr("manifest.csv", "".join(csv_lines(
+            ("position", "report_id", "title", "source", "sha256", "status", "file"), manifest)))
     return buffer.getvalue()
 
 
@@ -115,6 +148,8 @@ def parse_import(data: bytes | str) -> list[dict]:
         except UnicodeDecodeError:
             raise CurationError("import file is not UTF-8") from None
     data = data.lstrip("\ufeff")
+    while data.startswith("#"):  # comment lines of a search export
+        data = data.partition("\n")[2]
     if len(data) > MAX_IMPORT_BYTES:
         raise CurationError("import file too large")
     stripped = data.lstrip()
@@ -186,3 +221,18 @@ def _from_zip(data: bytes) -> list[dict]:
         raise CurationError("not a Dang'an ZIP export (no readable manifest.json)") from None
     return [{k: e[k] for k in ("report_id", "note", "tags") if k in e}
             for e in manifest.get("items", []) if isinstance(e.get("report_id"), str)]
+
+
+def to_citations(items: list[Item], fmt: str, reading_url) -> str:
+    """Every item as a citation in `fmt` ("ris" or "bibtex"); `reading_url(report_id)` is
+    the URL cited for a report without an original web address. Items missing from the
+    index are cited from their last known title and source."""
+    from .cite import citation, cite_url, render
+
+    accessed = datetime.now(timezone.utc).date()
+    out = []
+    for item in items:
+        report = dict(item.current or {"title": item.title, "source": item.source})
+        report["report_id"] = item.report_id
+        out.append(render(citation(report, cite_url(report, reading_url(item.report_id)), accessed), fmt))
+    return ("\n" if fmt == "bibtex" else "").join(out)

@@ -6,25 +6,28 @@ Readers are anonymous and have no row. Passwords are stored only as werkzeug has
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .db import get_or_create_setting, now, write
+from ..settings import SETTINGS
+from .db import now, write
 
 ROLES = ("librarian", "admin")
 USERNAME_RE = re.compile(r"^[\w.@-]{1,64}$")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # hashing cost grows with length: bound it
 
-# Throttling: after MAX_FAILURES failed logins within WINDOW_S, the account (and the
-# client address) is locked for LOCK_S; any success clears the account's counter.
-MAX_FAILURES = 5
-WINDOW_S = 15 * 60
-LOCK_S = 15 * 60
+# Throttling (the numbers are settings: DANGAN_LOGIN_MAX_FAILURES …): see `begin_attempt`.
+MAX_FAILURES = SETTINGS.serve.login_max_failures
+ADDRESS_FAILURES = SETTINGS.serve.login_address_failures
+WINDOW_S = SETTINGS.serve.login_window_s
+LOCK_S = SETTINGS.serve.login_lock_s
 
 # A hash that check_password_hash can verify against, so unknown users cost as much
 # time as known ones (no user enumeration by timing).
@@ -129,12 +132,32 @@ def authenticate(conn: sqlite3.Connection, username: str, password: str) -> User
 
 
 # -- throttling ------------------------------------------------------------------------
+#
+# Counters are kept per key, each with its own limit:
+#   user:<name>    attempts on an account from clients it does not know   MAX_FAILURES
+#   ip:<address>   attempts from one address on accounts it does not know ADDRESS_FAILURES
+#   device:<id>    attempts from a browser that logged in to the account  MAX_FAILURES
+# A browser that logged in before carries a signed device cookie for that account
+# (OWASP's "device cookies"): its attempts count only against its own device key, so
+# someone guessing passwords behind the same proxy locks neither the account for its
+# owner nor the shared address for the staff behind it.
+#
+# An attempt is counted *before* the password is checked, in one write transaction with
+# the lock check (`begin_attempt`), so simultaneous wrong passwords get exactly the limit
+# of checks, never more; a success gives the attempt back (`attempt_succeeded`).
 
-def throttle_keys(username: str, address: str | None) -> list[str]:
+
+def throttle_keys(username: str, address: str | None, device: str | None = None) -> list[str]:
+    if device:
+        return [f"device:{device}"]
     keys = [f"user:{username.lower()[:64]}"]
     if address:
         keys.append(f"ip:{address}")
     return keys
+
+
+def _limit(key: str) -> int:
+    return ADDRESS_FAILURES if key.startswith("ip:") else MAX_FAILURES
 
 
 def locked_for(conn: sqlite3.Connection, keys: list[str], at: float | None = None) -> float:
@@ -149,33 +172,99 @@ def locked_for(conn: sqlite3.Connection, keys: list[str], at: float | None = Non
     return wait
 
 
-def record_failure(conn: sqlite3.Connection, keys: list[str], at: float | None = None) -> None:
+def _count(conn: sqlite3.Connection, keys: list[str], at: float, delta: int) -> None:
+    for key in keys:
+        row = conn.execute("SELECT count, first_at FROM login_failures WHERE key = ?",
+                           (key,)).fetchone()
+        count, first = (row[0], row[1]) if row and at - row[1] < WINDOW_S else (0, at)
+        count = max(0, count + delta)
+        locked = at + LOCK_S if count >= _limit(key) else None
+        conn.execute(
+            "INSERT INTO login_failures (key, count, first_at, locked_until) VALUES (?,?,?,?)"
+            " ON CONFLICT(key) DO UPDATE SET count=excluded.count,"
+            " first_at=excluded.first_at, locked_until=excluded.locked_until",
+            (key, count, first, locked))
+
+
+def begin_attempt(conn: sqlite3.Connection, keys: list[str], at: float | None = None) -> float:
+    """Atomically: the seconds to wait when any key is locked (nothing counted), else 0
+    with the attempt counted against every key (as a failure until it succeeds)."""
     at = now() if at is None else at
-    # The address key tolerates more failures: several staff may share one NAT address.
-    limits = {"user": MAX_FAILURES, "ip": MAX_FAILURES * 4}
+    with write(conn):
+        wait = locked_for(conn, keys, at)
+        if wait > 0:
+            return wait
+        _count(conn, keys, at, +1)
+    return 0.0
+
+
+def attempt_succeeded(conn: sqlite3.Connection, keys: list[str], at: float | None = None) -> None:
+    """The attempt begun with `keys` was a success: the account's (or device's) counter
+    is cleared, the address gets its attempt back."""
+    at = now() if at is None else at
     with write(conn):
         for key in keys:
-            row = conn.execute("SELECT count, first_at FROM login_failures WHERE key = ?",
-                               (key,)).fetchone()
-            count, first = (row[0], row[1]) if row and at - row[1] < WINDOW_S else (0, at)
-            count += 1
-            locked = at + LOCK_S if count >= limits[key.split(":", 1)[0]] else None
-            conn.execute(
-                "INSERT INTO login_failures (key, count, first_at, locked_until) VALUES (?,?,?,?)"
-                " ON CONFLICT(key) DO UPDATE SET count=excluded.count,"
-                " first_at=excluded.first_at, locked_until=excluded.locked_until",
-                (key, count, first, locked))
+            if key.startswith("ip:"):
+                _count(conn, [key], at, -1)
+            else:
+                conn.execute("DELETE FROM login_failures WHERE key = ?", (key,))
 
 
-def clear_failures(conn: sqlite3.Connection, username: str) -> None:
+def record_failure(conn: sqlite3.Connection, keys: list[str], at: float | None = None) -> None:
+    """Count one failure against `keys` (what `begin_attempt` does for an attempt)."""
     with write(conn):
-        conn.execute("DELETE FROM login_failures WHERE key = ?", (throttle_keys(username, None)[0],))
+        _count(conn, keys, now() if at is None else at, +1)
 
 
-def secret_key(conn: sqlite3.Connection) -> str:
-    """The Flask SECRET_KEY, generated once and kept in the database so sessions survive
-    restarts (and backups carry it)."""
-    return get_or_create_setting(conn, "secret_key", lambda: secrets.token_hex(32))
+class SecretError(RuntimeError):
+    """The session secret cannot be read safely (message says how to fix it)."""
+
+
+def _read_secret_file(path: Path) -> str:
+    mode = path.stat().st_mode
+    if mode & 0o077:
+        raise SecretError(f"{path} is readable by others (mode {oct(mode & 0o777)}): chmod 600 {path}")
+    secret = path.read_text(encoding="utf-8").strip()
+    if len(secret) < 32:
+        raise SecretError(f"{path}: the session secret must be at least 32 characters")
+    return secret
+
+
+def session_secret(conn: sqlite3.Connection, db_path: str | Path,
+                   key: str = "", key_file: str = "") -> str:
+    """The key that signs session cookies, never kept in the database:
+
+    `key` (DANGAN_SECRET_KEY), else the file `key_file` (DANGAN_SECRET_KEY_FILE), else
+    ``<database>.secret`` beside the database, created once with mode 0600. A secret file
+    readable by group or others is refused. A secret that older versions kept in the
+    database is moved to the file (sessions stay valid) and removed from the database."""
+    if key:
+        return key
+    if key_file:
+        return _read_secret_file(Path(key_file))
+    path = Path(str(db_path) + ".secret")
+    if not path.exists():
+        legacy = conn.execute("SELECT value FROM settings WHERE key = 'secret_key'").fetchone()
+        secret = legacy[0] if legacy else secrets.token_hex(32)
+        # Written whole under a temporary name, then linked into place: a reader never
+        # sees a half-written secret, and of two processes starting at once one wins.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(secret + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    secret = _read_secret_file(path)
+    with write(conn):
+        conn.execute("DELETE FROM settings WHERE key = 'secret_key'")
+    return secret
 
 
 # -- login sessions --------------------------------------------------------------------

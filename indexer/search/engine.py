@@ -163,6 +163,10 @@ def _search(st: _State, request: SearchRequest,
 
     masks = {f: facets.filter_mask(cols, f, list(getattr(request, f)), collections)
              for f in FACETS if f != "collection" or collections is not None}
+    # The publish-date range restricts every count like a facet selection, but is no facet.
+    dates = facets.date_mask(cols, request.date_from, request.date_to)
+    if dates is not None:
+        match = match & dates
 
     def combined(skip: str | None, base: np.ndarray) -> np.ndarray:
         out = base.copy()
@@ -179,11 +183,15 @@ def _search(st: _State, request: SearchRequest,
             # is the number of reports the query matches inside sections of that kind.
             others = combined("section", cols.live)
             per_kind = st.executor.section_masks(parsed, cols.kinds)
-            pairs = sorted(((k, int(np.count_nonzero(m & others))) for k, m in per_kind.items()),
+            if dates is not None:
+                others &= dates
+            count = facets.collapsed_total if request.collapse else \
+                (lambda _cols, m: int(np.count_nonzero(m)))
+            pairs = sorted(((k, count(cols, m & others)) for k, m in per_kind.items()),
                            key=lambda p: (-p[1], p[0]))
             facet_counts[f] = [FacetValue(v, c) for v, c in pairs if c]
             continue
-        pairs = facets.count(cols, f, combined(f, match), collections)
+        pairs = facets.count(cols, f, combined(f, match), collections, request.collapse)
         facet_counts[f] = [FacetValue(v, c) for v, c in pairs]
 
     docs = np.flatnonzero(selected)
@@ -247,6 +255,7 @@ def _hit(st: _State, docnum: int, score: float, keys: list[str], sections: list[
         year=info.get("year"), genre=info.get("genre"), site=info.get("site"),
         script=info.get("script") or "", sections=kinds, snippet=snippet,
         score=round(score, 4), duplicates=dups, publish_date=info.get("publish_date"),
+        parts=int(st.cols.parts[docnum]),
     )
 
 
@@ -263,6 +272,7 @@ def get_report(index: Index, report_id: str) -> dict | None:
         stored = st.searcher.stored_fields(doc)
         meta = json.loads(st.searcher.reader().column_reader("meta")[doc])
         group = st.cols.groups[st.cols.group[doc]] if st.cols.group[doc] >= 0 else [report_id]
+        parts = int(st.cols.parts[doc])
     report = dict(unpack_blob(stored["blob"])["report"])
     report.pop("type", None)
     report["provenance"] = {k: report.get(k) for k in
@@ -270,11 +280,14 @@ def get_report(index: Index, report_id: str) -> dict | None:
     report["provenance"]["page_hash"] = meta.get("page_hash")
     report["duplicate_group"] = list(group)
     report["duplicates"] = [r for r in group if r != report_id]
+    report["parts"] = parts  # reports extracted from the same page
     return report
 
 
 def more_like_this(index: Index, report_id: str, limit: int = 10) -> list[Hit]:
-    """Reports sharing the most distinctive words of this one (tf-idf of the word view)."""
+    """Reports sharing the most distinctive words of this one (tf-idf of the word view).
+    The report's own family is left out: the other parts of its page and its
+    near-duplicates (shown as versions, not as further reading)."""
     st = index.state()
     limit = min(max(1, int(limit)), MAX_PER_PAGE)
     with st.lock:
@@ -298,6 +311,11 @@ def more_like_this(index: Index, report_id: str, limit: int = 10) -> list[Hit]:
         terms = [wq.Term("body_w", w, boost=round(s, 3)) for s, w in weighted[:25]]
         if not terms:
             return []
-        results = st.searcher.search(wq.Or(terms), limit=limit + 1)
-        picked = [(r.docnum, r.score) for r in results if r.docnum != doc][:limit]
+        cols = st.cols
+        family = (cols.page == cols.page[doc]) if cols.page[doc] >= 0 else np.zeros(cols.n, dtype=bool)
+        if cols.group[doc] >= 0:
+            family |= cols.group == cols.group[doc]
+        family[doc] = True
+        results = st.searcher.search(wq.Or(terms), limit=limit + int(np.count_nonzero(family)))
+        picked = [(r.docnum, r.score) for r in results if not family[r.docnum]][:limit]
         return [_hit(st, d, s, [], [], []) for d, s in picked]

@@ -15,6 +15,9 @@ import numpy as np
 from .schema import SECTION_KINDS
 
 CODED = ("unit_type", "year", "genre", "site", "script")
+# Year facets derived from the date columns: the publish date's year, and the timeline's
+# year (the report's year, else its publish year).
+DERIVED = ("publish_year", "timeline")
 LENGTH_FIELDS = ("title_c", "body_c", "unit_c", "title_w", "body_w", "unit_w")
 
 
@@ -33,6 +36,13 @@ class Columns:
     groups: list[list[str]]
     year_num: np.ndarray  # int64 year (0 unknown)
     lengths: dict[str, np.ndarray]  # field -> float64 field length per doc (BM25)
+    page: np.ndarray  # int32 source page per doc (-1: none): a page's parts share it
+    parts: np.ndarray  # int32 number of live reports from the doc's page
+
+    def publish_date(self) -> np.ndarray:
+        """yyyymmdd of the publish date, 0 where the page had none (`date` falls back
+        to the report's year as yyyy0000, which is no publish date)."""
+        return np.where(self.date % 10000 != 0, self.date, 0)
 
 
 def load(reader, dups: Mapping[str, list[str]]) -> Columns:
@@ -49,9 +59,13 @@ def load(reader, dups: Mapping[str, list[str]]) -> Columns:
     date = np.zeros(n, dtype=np.int64)
     year_num = np.zeros(n, dtype=np.int64)
     lengths = {f: np.zeros(n) for f in LENGTH_FIELDS}
+    page = np.full(n, -1, dtype=np.int32)
+    page_index: dict[str, int] = {}
     for docnum in np.flatnonzero(live):
         meta = json.loads(col[int(docnum)])
         report_ids[docnum] = meta["id"]
+        if meta.get("page") is not None:
+            page[docnum] = page_index.setdefault(str(meta["page"]), len(page_index))
         for f in CODED:
             value = meta.get(f)
             if value is None or value == "":
@@ -84,8 +98,69 @@ def load(reader, dups: Mapping[str, list[str]]) -> Columns:
                 groups.append(list(members))
             group[doc_of[rid]] = gid
     values = {f: [v for v, _ in sorted(value_index[f].items(), key=lambda kv: kv[1])] for f in CODED}
+    publish_year = np.where(date % 10000 != 0, date // 10000, 0)
+    for f, years in (("publish_year", publish_year),
+                     ("timeline", np.where(year_num > 0, year_num, publish_year))):
+        raw_codes[f], values[f] = _year_codes(years)
+    parts = np.ones(n, dtype=np.int32)
+    paged = page >= 0
+    if paged.any():
+        parts[paged] = np.bincount(page[paged])[page[paged]]
     return Columns(n, live, report_ids, doc_of, raw_codes, values, sections, kinds, date,
-                   group, groups, year_num, lengths)
+                   group, groups, year_num, lengths, page, parts)
+
+
+def _year_codes(years: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Codes and values of a year column (0: unknown, code -1)."""
+    known = years > 0
+    distinct = np.unique(years[known])
+    codes = np.full(len(years), -1, dtype=np.int32)
+    codes[known] = np.searchsorted(distinct, years[known])
+    return codes, [str(int(y)) for y in distinct]
+
+
+def date_bound(value: str, upper: bool) -> int:
+    """yyyymmdd of a YYYY, YYYY-MM or YYYY-MM-DD bound (the period's last day when
+    `upper`); ValueError for anything else."""
+    parts = value.strip().split("-")
+    if not (1 <= len(parts) <= 3 and len(parts[0]) == 4
+            and all(p.isdigit() and p.isascii() for p in parts) and all(len(p) == 2 for p in parts[1:])):
+        raise ValueError(f"not a date (YYYY, YYYY-MM or YYYY-MM-DD): {value!r}")
+    year, month, day = int(parts[0]), *(int(p) for p in parts[1:]), *([None] * (3 - len(parts)))
+    if month is not None and not 1 <= month <= 12 or day is not None and not 1 <= day <= 31:
+        raise ValueError(f"not a date: {value!r}")
+    month = month or (12 if upper else 1)
+    day = day or (31 if upper else 1)
+    return year * 10000 + month * 100 + day
+
+
+def date_mask(cols: Columns, date_from: str, date_to: str) -> np.ndarray | None:
+    """Docs published within [date_from, date_to] (either may be ""); None: no range."""
+    if not date_from and not date_to:
+        return None
+    published = cols.publish_date()
+    mask = published > 0
+    if date_from:
+        mask &= published >= date_bound(date_from, upper=False)
+    if date_to:
+        mask &= published <= date_bound(date_to, upper=True)
+    return mask
+
+
+def collapsed_total(cols: Columns, mask: np.ndarray) -> int:
+    """Reports under `mask` with each near-duplicate group counted once: the total a
+    collapsed search shows."""
+    groups = cols.group[mask]
+    return int(np.count_nonzero(groups < 0)) + len(np.unique(groups[groups >= 0]))
+
+
+def _collapsed_bincount(cols: Columns, codes: np.ndarray, docs: np.ndarray, size: int) -> np.ndarray:
+    """Per code: the docs having it, each near-duplicate group counted once."""
+    groups = cols.group[docs]
+    alone = groups < 0
+    counts = np.bincount(codes[alone], minlength=size)
+    pairs = np.unique(codes[~alone].astype(np.int64) * (len(cols.groups) + 1) + groups[~alone])
+    return counts + np.bincount(pairs // (len(cols.groups) + 1), minlength=size)
 
 
 def filter_mask(cols: Columns, facet: str, selected: list[str],
@@ -93,7 +168,7 @@ def filter_mask(cols: Columns, facet: str, selected: list[str],
     """Docs passing one facet's selection (OR of its values); None = no restriction."""
     if not selected:
         return None
-    if facet in CODED:
+    if facet in CODED or facet in DERIVED:
         wanted = [cols.values[facet].index(v) for v in selected if v in cols.values[facet]]
         return np.isin(cols.codes[facet], wanted) if wanted else np.zeros(cols.n, dtype=bool)
     if facet == "section":
@@ -114,22 +189,32 @@ def filter_mask(cols: Columns, facet: str, selected: list[str],
 
 
 def count(cols: Columns, facet: str, mask: np.ndarray,
-          collections: Mapping[str, set[str]] | None) -> list[tuple[str, int]]:
-    """(value, count) of reports under `mask`, most frequent first, zero counts left out."""
+          collections: Mapping[str, set[str]] | None, collapse: bool = False) -> list[tuple[str, int]]:
+    """(value, count) of reports under `mask`, most frequent first, zero counts left out.
+
+    With `collapse`, a near-duplicate group counts once per value, as the collapsed
+    total does: a value's count is the total that selecting it gives."""
+    def total(m: np.ndarray) -> int:
+        return collapsed_total(cols, m) if collapse else int(np.count_nonzero(m))
+
     pairs: list[tuple[str, int]] = []
-    if facet in CODED:
-        codes = cols.codes[facet][mask]
-        counts = np.bincount(codes[codes >= 0], minlength=len(cols.values[facet]))
+    if facet in CODED or facet in DERIVED:
+        docs = np.flatnonzero(mask & (cols.codes[facet] >= 0))
+        codes, size = cols.codes[facet][docs], len(cols.values[facet])
+        counts = _collapsed_bincount(cols, codes, docs, size) if collapse \
+            else np.bincount(codes, minlength=size)
         pairs = [(cols.values[facet][i], int(c)) for i, c in enumerate(counts) if c]
     elif facet == "section":
-        bits = cols.sections[mask]
-        pairs = [(kind, int(np.count_nonzero(bits & (1 << i)))) for i, kind in enumerate(cols.kinds)]
+        pairs = [(kind, total(mask & ((cols.sections & (1 << i)) != 0)))
+                 for i, kind in enumerate(cols.kinds)]
         pairs = [p for p in pairs if p[1]]
     elif facet == "collection":
         for cid, members in (collections or {}).items():
             docs = [cols.doc_of[r] for r in members if r in cols.doc_of]
-            pairs.append((cid, int(np.count_nonzero(mask[docs])) if docs else 0))
+            member = np.zeros(cols.n, dtype=bool)
+            member[docs] = True
+            pairs.append((cid, total(mask & member)))
         return sorted(pairs, key=lambda p: (-p[1], p[0]))
-    if facet == "year":
+    if facet in ("year", "publish_year", "timeline"):
         return sorted(pairs, key=lambda p: p[0], reverse=True)
     return sorted(pairs, key=lambda p: (-p[1], p[0]))

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-FACETS = ("unit_type", "section", "year", "genre", "site", "script", "collection")
+FACETS = ("unit_type", "section", "year", "publish_year", "timeline", "genre", "site", "script",
+          "collection")
 SORTS = ("relevance", "date")
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 500
@@ -28,6 +29,14 @@ class SearchRequest:
     site: list[str] = field(default_factory=list)
     script: list[str] = field(default_factory=list)
     collection: list[str] = field(default_factory=list)  # collection ids (curation issue)
+    # Year of the publish date (pages without one have none).
+    publish_year: list[str] = field(default_factory=list)
+    # The timeline's year: the report's year, else its publish year.
+    timeline: list[str] = field(default_factory=list)
+    # Publish-date range, inclusive: YYYY, YYYY-MM or YYYY-MM-DD ("" = open). Reports
+    # without a publish date are outside every range.
+    date_from: str = ""
+    date_to: str = ""
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
@@ -57,13 +66,16 @@ class Hit:
     score: float
     duplicates: list[str] = field(default_factory=list)  # report_ids of collapsed copies
     publish_date: str | None = None
+    parts: int = 1  # reports extracted from the same page (show the part when > 1)
 
 
 @dataclass
 class SearchResponse:
     query: str
     understood: str  # the query as searched (index form), shown to readers
-    total: int  # number of matching reports (after collapsing when collapse=True)
+    # Number of matching reports (after collapsing when collapse=True). Every facet count
+    # follows the same rule: it is the total that selecting that value gives.
+    total: int
     page: int
     per_page: int
     results: list[Hit]

@@ -1,6 +1,8 @@
 """`dangan index stats`: what an index holds."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from . import facets
@@ -27,3 +29,26 @@ def index_stats(index: Index) -> dict:
         "facets": {f: dict(facets.count(cols, f, cols.live, None))
                    for f in ("unit_type", "section", "year", "genre", "site", "script")},
     }
+
+
+SKIPS_FILE = "skipped.jsonl"
+
+
+def skipped_inputs(index: Index) -> list[dict]:
+    """Every input the current generation's build skipped, with its reason
+    ({"source", "reason"}): from the generation's ``skipped.jsonl`` when the build wrote
+    one, else the ``skipped`` list of its meta.json; [] when the build recorded none."""
+    st = index.state()
+    path = st.gen / SKIPS_FILE
+    rows = []
+    if path.is_file():
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    rows.append(json.loads(line))
+                except ValueError:
+                    continue
+    else:
+        rows = st.meta.get("skipped") or []
+    return [{"source": str(r.get("source", "")), "reason": str(r.get("reason", ""))}
+            for r in rows if isinstance(r, dict)]
