@@ -33,6 +33,7 @@ from ....settings import SETTINGS
 from ...engine import _clamp
 from ...model import FACETS, SearchRequest
 from ...query import ParsedQuery, parse, relax
+from ...facets import date_bound
 from ...schema import SECTION_KINDS
 from ..base import BackendError, BackendHit, BackendResult, stable_id
 from . import forms, layout, rank
@@ -42,6 +43,9 @@ from .writer import SphinxGeneration
 REFRESH_SECONDS = 1.0
 ATTEMPTS = 3
 IMPOSSIBLE = object()  # a filter no document can pass
+# Year facets and their attributes: the report's year, the publish date's year, and the
+# timeline's (the report's year, else its publish year).
+YEAR_ATTRS = {"year": "year", "publish_year": "pyear", "timeline": "tyear"}
 
 
 class StaleGeneration(Exception):
@@ -181,6 +185,7 @@ class Search:
         self.m = SETTINGS.index.engine_max_matches
         self.facets = [f for f in FACETS if f != "collection" or collections is not None]
         self.filters = {f: self._filter(f, list(getattr(request, f))) for f in self.facets}
+        self.dates = self._dates()
 
     # ------------------------------------------------------------ conditions
 
@@ -191,9 +196,9 @@ class Search:
             return None
         if facet in layout.CODED:
             return f"h_{facet} IN ({','.join(str(stable_id(v)) for v in selected)})"
-        if facet == "year":
+        if facet in YEAR_ATTRS:
             years = [v for v in selected if v.isdigit() and str(int(v)) == v and int(v) > 0]
-            return f"year IN ({','.join(years)})" if years else IMPOSSIBLE
+            return f"{YEAR_ATTRS[facet]} IN ({','.join(years)})" if years else IMPOSSIBLE
         if facet == "section":
             codes = [str(SECTION_KINDS.index(v)) for v in selected if v in SECTION_KINDS]
             return f"secs IN ({','.join(codes)})" if codes else IMPOSSIBLE
@@ -202,8 +207,21 @@ class Search:
             return f"id IN ({','.join(map(str, ids))})" if ids else IMPOSSIBLE
         raise ValueError(f"unknown facet {facet!r}")
 
+    def _dates(self) -> list[str]:
+        """The publish-date range: restricts every count like a selection, but is no facet
+        (reports without a publish date are outside every range)."""
+        r = self.request
+        if not r.date_from and not r.date_to:
+            return []
+        conds = ["pdate>0"]
+        if r.date_from:
+            conds.append(f"pdate>={date_bound(r.date_from, upper=False)}")
+        if r.date_to:
+            conds.append(f"pdate<={date_bound(r.date_to, upper=True)}")
+        return conds
+
     def _conds(self, parsed: ParsedQuery, skip: str | None) -> list[str] | None:
-        conds = [f"year>={lo} AND year<={hi}" for lo, hi in parsed.years]
+        conds = [f"year>={lo} AND year<={hi}" for lo, hi in parsed.years] + self.dates
         for f, c in self.filters.items():
             if f == skip or c is None:
                 continue
@@ -219,24 +237,47 @@ class Search:
             return None
         return f"SELECT {what} FROM {self.dist}{_where(match, conds)}{tail}"
 
-    def _facet_statements(self, parsed: ParsedQuery, match: str | None) -> list[tuple[str, str, str | None]]:
-        """(facet, value or "", statement) of every facet count."""
+    def _facet_statements(self, parsed: ParsedQuery, match: str | None) -> list[tuple[str, str, str, str | None]]:
+        """(facet, value or "", kind, statement) of every facet count. Kinds: "count" (one
+        number), "by" (value, count rows), and when the search collapses near-duplicates,
+        whose counts then take each group once (as the collapsed total does): "groups"
+        (one row per group) and "by_groups" (value, group rows). Groups are counted from
+        rows because COUNT(DISTINCT) over a distributed index adds up the shards' counts
+        (a group spread over two shards counts twice: measured)."""
         out = []
         limit = SETTINGS.index.engine_max_facet_values
-        group_tail = f" LIMIT 0,{limit} OPTION max_matches={limit}"
+        by_tail = f" LIMIT 0,{limit} OPTION max_matches={limit}"
+        rows_tail = f" LIMIT 0,{self.m} OPTION max_matches={self.m}"
+
+        def scalar(f: str, value: str, m: str | None, conds: list[str] | None) -> None:
+            if self.request.collapse:
+                out.append((f, value, "groups", self._select("grp", m, conds, " GROUP BY grp" + rows_tail)))
+            else:
+                out.append((f, value, "count", self._select("COUNT(*)", m, conds)))
+
         for f in self.facets:
             conds = self._conds(parsed, f)
             if f == "section" and parsed.positive_terms():
                 for kind in SECTION_KINDS:
-                    out.append((f, kind, self._select("COUNT(*)", forms.match_expression(parsed, [kind]), conds)))
+                    scalar(f, kind, forms.match_expression(parsed, [kind]), conds)
             elif f == "collection":
                 for cid, members in (self.collections or {}).items():
                     ids = sorted({stable_id(r) for r in members})
-                    extra = None if conds is None or not ids else conds + [f"id IN ({','.join(map(str, ids))})"]
-                    out.append((f, cid, self._select("COUNT(*)", match, extra)))
+                    scalar(f, cid, match, None if conds is None or not ids else
+                           conds + [f"id IN ({','.join(map(str, ids))})"])
+            elif f == "section" and self.request.collapse:
+                for i, kind in enumerate(SECTION_KINDS):
+                    scalar(f, kind, match, None if conds is None else conds + [f"secs IN ({i})"])
+            elif f == "section":
+                out.append((f, "", "by", self._select("GROUPBY(), COUNT(*)", match, conds, " GROUP BY secs" + by_tail)))
             else:
-                attr = {"section": "secs"}.get(f, f)
-                out.append((f, "", self._select("GROUPBY(), COUNT(*)", match, conds, f" GROUP BY {attr}{group_tail}")))
+                attr = YEAR_ATTRS.get(f, f)
+                if self.request.collapse:
+                    out.append((f, "", "by_groups", self._select(f"{attr}, grp", match, conds,
+                                                                 f" GROUP BY {attr}, grp" + rows_tail)))
+                else:
+                    out.append((f, "", "by", self._select(f"{attr}, COUNT(*)", match, conds,
+                                                          f" GROUP BY {attr}" + by_tail)))
         return out
 
     # ------------------------------------------------------------ running
@@ -253,8 +294,8 @@ class Search:
             # Does the query match at all, facet filters aside (the relaxed retry's test)?
             batch.add("any", self._select("COUNT(*)", match, [f"year>={lo} AND year<={hi}" for lo, hi in parsed.years]))
         batch.add("total", self._select("COUNT(*)", match, conds))
-        facets = self._facet_statements(parsed, match)
-        for i, (_f, _v, sql) in enumerate(facets):
+        facet_stmts = self._facet_statements(parsed, match)
+        for i, (_f, _v, _kind, sql) in enumerate(facet_stmts):
             batch.add(("facet", i), sql)
         needed = rank.counts_needed(parsed, self.sections or None, self.user_dict)
         for c in needed:
@@ -263,13 +304,14 @@ class Search:
         if stats is None:
             row = batch.rows("stats")[0]
             stats = self.b._stats[self.cur] = {"n": int(row[0]), "sums": [int(x or 0) for x in row[1:]]}
-        limit = SETTINGS.index.engine_max_facet_values
-        for i, (f, value, _sql) in enumerate(facets):
-            if not value and len(batch.rows(("facet", i))) >= limit:
-                raise BackendError(f"facet {f} has more than {limit} values (DANGAN_ENGINE_MAX_FACET_VALUES)")
+        for i, (f, _value, kind, _sql) in enumerate(facet_stmts):
+            cap = SETTINGS.index.engine_max_facet_values if kind == "by" else self.m
+            if kind != "count" and len(batch.rows(("facet", i))) >= cap:
+                raise BackendError(f"facet {f}: more than {cap} values or groups to count "
+                                   "(DANGAN_ENGINE_MAX_FACET_VALUES, DANGAN_ENGINE_MAX_MATCHES)")
         return {"parsed": parsed, "match": match, "conds": conds, "stats": stats,
                 "any": batch.count("any"), "total": batch.count("total"),
-                "facets": self._facet_values(facets, [batch.rows(("facet", i)) for i in range(len(facets))]),
+                "facets": self._facet_values(facet_stmts, [batch.rows(("facet", i)) for i in range(len(facet_stmts))]),
                 "df": {c: batch.count(("df", c)) for c in needed}}
 
     def _rows(self, got: dict) -> tuple[list[tuple], dict]:
@@ -301,23 +343,25 @@ class Search:
         batch.run(self.b, self.cur)
         return batch.rows("main"), {c: batch.rows(c) for c in got["df"]}
 
-    def _facet_values(self, facets, results) -> dict[str, list[tuple[str, int]]]:
+    def _facet_values(self, statements, results) -> dict[str, list[tuple[str, int]]]:
         out: dict[str, list[tuple[str, int]]] = {f: [] for f in self.facets}
-        for (f, value, _sql), rows in zip(facets, results):
-            if value or f == "collection":
-                count = int(rows[0][0]) if rows else 0
+        for (f, value, kind, _sql), rows in zip(statements, results):
+            if kind in ("count", "groups"):
+                count = (int(rows[0][0]) if rows else 0) if kind == "count" else len(rows)
                 if count or f == "collection":
                     out[f].append((value, count))
                 continue
-            for key, count in rows:
+            counts: dict[str, int] = {}
+            for key, n in (rows if kind == "by" else [(key, 1) for key, _grp in rows]):
                 if f == "section":
                     key = SECTION_KINDS[int(key)] if 0 <= int(key) < len(SECTION_KINDS) else None
-                elif f == "year":
+                elif f in YEAR_ATTRS:
                     key = str(key) if int(key) else None
                 if key not in (None, ""):
-                    out[f].append((str(key), int(count)))
+                    counts[str(key)] = counts.get(str(key), 0) + int(n)
+            out[f].extend(counts.items())
         for f, pairs in out.items():
-            if f == "year":
+            if f in YEAR_ATTRS:
                 pairs.sort(key=lambda p: p[0], reverse=True)
             else:
                 pairs.sort(key=lambda p: (-p[1], p[0]))

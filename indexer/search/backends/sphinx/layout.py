@@ -36,7 +36,8 @@ LENGTHS = tuple(f"len_{f}" for f in CHAR_FIELDS + WORD_FIELDS)
 # and a 63-bit hash (IN filters: Sphinx 2.2 has no OR in WHERE and no string IN).
 ATTRS = (
     [("rid", "rt_attr_string"), ("ord", "rt_attr_bigint"), ("date", "rt_attr_uint"),
-     ("year", "rt_attr_uint"), ("grp", "rt_attr_bigint"), ("secs", "rt_attr_multi")]
+     ("year", "rt_attr_uint"), ("pdate", "rt_attr_uint"), ("pyear", "rt_attr_uint"), ("tyear", "rt_attr_uint"),
+     ("grp", "rt_attr_bigint"), ("secs", "rt_attr_multi")]
     + [(f, "rt_attr_string") for f in CODED]
     + [(f"h_{f}", "rt_attr_bigint") for f in CODED]
     + [(f, "rt_attr_uint") for f in LENGTHS]

@@ -121,15 +121,14 @@ def order(scores_: np.ndarray, date: np.ndarray, seq: np.ndarray, by_date: bool)
 
 
 def collapse(ranked: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, dict[int, list[int]]]:
-    """Keep the best-ranked member of each near-duplicate group (0: no group); the others
-    are listed under it, in rank order. Positions in, positions out."""
+    """Keep the best-ranked member of each near-duplicate group (a report without
+    near-duplicates is a group of one); the others are listed under it, in rank order.
+    Positions in, positions out."""
     keep = np.ones(len(ranked), dtype=bool)
     dups: dict[int, list[int]] = {}
     leader: dict[int, int] = {}
     for i, pos in enumerate(ranked):
         g = int(groups[pos])
-        if not g:
-            continue
         if g in leader:
             keep[i] = False
             dups[leader[g]].append(int(pos))

@@ -22,7 +22,7 @@ from ..base import AnalyzedDoc, BackendError, stable_id
 from . import forms, layout
 from .client import Cluster, quote
 
-COLUMNS = (["id"] + list(layout.FIELDS) + ["rid", "ord", "date", "year", "grp", "secs"]
+COLUMNS = (["id"] + list(layout.FIELDS) + ["rid", "ord", "date", "year", "pdate", "pyear", "tyear", "grp", "secs"]
            + list(layout.CODED) + [f"h_{f}" for f in layout.CODED] + list(layout.LENGTHS))
 
 
@@ -43,10 +43,15 @@ def row(doc: AnalyzedDoc) -> str:
     fields[layout.ALL_FIELD] = layout.ALL_TOKEN
     year = doc.facets.get("year")
     kinds = sorted({layout.SECTION_KINDS.index(k) for k in doc.section_kinds if k in layout.SECTION_KINDS})
-    values = [str(stable_id(doc.report_id))]
+    year = year if isinstance(year, int) and year > 0 else 0
+    published = doc.date if doc.date % 10000 else 0  # `date` falls back to the year as yyyy0000
+    doc_id = stable_id(doc.report_id)
+    values = [str(doc_id)]
     values += [quote(fields[f]) for f in layout.FIELDS]
-    values += [quote(doc.report_id), str(int(doc.order)), str(int(doc.date)),
-               str(year if isinstance(year, int) and year > 0 else 0), str(group_id(doc.group)),
+    # grp: the near-duplicate group, else the document's own id (a group of one), so that
+    # "one per group" counts and collapses need no special case
+    values += [quote(doc.report_id), str(int(doc.order)), str(int(doc.date)), str(year), str(published),
+               str(published // 10000), str(year or published // 10000), str(group_id(doc.group) or doc_id),
                "(" + ",".join(map(str, kinds)) + ")"]
     coded = [doc.facets.get(f) for f in layout.CODED]
     values += [quote("" if v is None else str(v)) for v in coded]
@@ -116,15 +121,16 @@ class SphinxGeneration:
         return n
 
     def set_groups(self, groups: Mapping[str, list[str]]) -> None:
-        per_shard: list[list[str]] = [[] for _ in self.cluster.shards]
+        """One UPDATE per group and shard (SphinxQL runs only SELECT and SHOW in a
+        multi-statement batch)."""
+        per_shard: list[dict[int, list[int]]] = [{} for _ in self.cluster.shards]
         for rid, members in groups.items():
-            shard = self.shard_of(rid)
-            per_shard[shard].append(f"UPDATE {layout.shard_index(self.slot, shard)} SET grp={group_id(members)} "
-                                    f"WHERE id={stable_id(rid)}")
-        for shard, stmts in enumerate(per_shard):
-            for i in range(0, len(stmts), 500):
+            per_shard[self.shard_of(rid)].setdefault(group_id(members), []).append(stable_id(rid))
+        for shard, by_group in enumerate(per_shard):
+            index = layout.shard_index(self.slot, shard)
+            for gid, ids in by_group.items():
                 for node in self.cluster.shards[shard]:
-                    self.cluster.run(node, stmts[i:i + 500])
+                    self.cluster.run(node, [f"UPDATE {index} SET grp={gid} WHERE id IN ({','.join(map(str, ids))})"])
 
     def commit(self) -> None:
         """Flush every shard (every mirror) and check that each holds what was written,
