@@ -52,6 +52,21 @@ class StaleGeneration(Exception):
     pass
 
 
+@dataclass
+class FacetCount:
+    """One facet count to ask for. Kinds: "count" (one number), "by" (a count per value
+    of ``attr``); when the search collapses near-duplicates, counts take each group once
+    (as the collapsed total does): "groups" (one number: the groups) and "by_groups"
+    (per value of ``attr``: its groups). ``match``/``conds`` None: nothing can match."""
+
+    facet: str
+    value: str
+    kind: str
+    match: str | None
+    conds: list[str] | None
+    attr: str = ""
+
+
 @dataclass(frozen=True)
 class Current:
     slot: str
@@ -237,23 +252,13 @@ class Search:
             return None
         return f"SELECT {what} FROM {self.dist}{_where(match, conds)}{tail}"
 
-    def _facet_statements(self, parsed: ParsedQuery, match: str | None) -> list[tuple[str, str, str, str | None]]:
-        """(facet, value or "", kind, statement) of every facet count. Kinds: "count" (one
-        number), "by" (value, count rows), and when the search collapses near-duplicates,
-        whose counts then take each group once (as the collapsed total does): "groups"
-        (one row per group) and "by_groups" (value, group rows). Groups are counted from
-        rows because COUNT(DISTINCT) over a distributed index adds up the shards' counts
-        (a group spread over two shards counts twice: measured)."""
+    def _facet_counts(self, parsed: ParsedQuery, match: str | None) -> list[FacetCount]:
+        """Every facet count to ask for (see FacetCount)."""
         out = []
-        limit = SETTINGS.index.engine_max_facet_values
-        by_tail = f" LIMIT 0,{limit} OPTION max_matches={limit}"
-        rows_tail = f" LIMIT 0,{self.m} OPTION max_matches={self.m}"
+        collapse = self.request.collapse
 
         def scalar(f: str, value: str, m: str | None, conds: list[str] | None) -> None:
-            if self.request.collapse:
-                out.append((f, value, "groups", self._select("grp", m, conds, " GROUP BY grp" + rows_tail)))
-            else:
-                out.append((f, value, "count", self._select("COUNT(*)", m, conds)))
+            out.append(FacetCount(f, value, "groups" if collapse else "count", m, conds))
 
         for f in self.facets:
             conds = self._conds(parsed, f)
@@ -265,20 +270,36 @@ class Search:
                     ids = sorted({stable_id(r) for r in members})
                     scalar(f, cid, match, None if conds is None or not ids else
                            conds + [f"id IN ({','.join(map(str, ids))})"])
-            elif f == "section" and self.request.collapse:
+            elif f == "section" and collapse:
                 for i, kind in enumerate(SECTION_KINDS):
                     scalar(f, kind, match, None if conds is None else conds + [f"secs IN ({i})"])
-            elif f == "section":
-                out.append((f, "", "by", self._select("GROUPBY(), COUNT(*)", match, conds, " GROUP BY secs" + by_tail)))
             else:
-                attr = YEAR_ATTRS.get(f, f)
-                if self.request.collapse:
-                    out.append((f, "", "by_groups", self._select(f"{attr}, grp", match, conds,
-                                                                 f" GROUP BY {attr}, grp" + rows_tail)))
-                else:
-                    out.append((f, "", "by", self._select(f"{attr}, COUNT(*)", match, conds,
-                                                          f" GROUP BY {attr}" + by_tail)))
+                out.append(FacetCount(f, "", "by_groups" if collapse else "by", match, conds,
+                                      {"section": "secs"}.get(f, YEAR_ATTRS.get(f, f))))
         return out
+
+    def _first(self, c: FacetCount) -> str | None:
+        """The first round trip's statement of a facet count: the count itself, or (for
+        counts taking each near-duplicate group once) how many documents it covers, which
+        sizes the second round trip's statement."""
+        if c.kind == "by":
+            limit = SETTINGS.index.engine_max_facet_values
+            what = "GROUPBY()" if c.attr == "secs" else c.attr
+            return self._select(f"{what}, COUNT(*)", c.match, c.conds,
+                                f" GROUP BY {c.attr} LIMIT 0,{limit} OPTION max_matches={limit}")
+        return self._select("COUNT(*)", c.match, c.conds)
+
+    def _second(self, c: FacetCount, bound: int) -> str | None:
+        """One row per group (per value and group): counted by us, as COUNT(DISTINCT)
+        through a distributed index adds up the shards' counts (a group spread over two
+        shards counts twice: measured)."""
+        if c.kind not in ("groups", "by_groups") or not bound:
+            return None
+        if bound > self.m:
+            raise BackendError(f"facet {c.facet}: {bound} reports to count, more than {self.m} "
+                               "(DANGAN_ENGINE_MAX_MATCHES)")
+        what, by = ("grp", "grp") if c.kind == "groups" else (f"{c.attr}, grp", f"{c.attr}, grp")
+        return self._select(what, c.match, c.conds, f" GROUP BY {by} LIMIT 0,{bound} OPTION max_matches={bound}")
 
     # ------------------------------------------------------------ running
 
@@ -294,9 +315,9 @@ class Search:
             # Does the query match at all, facet filters aside (the relaxed retry's test)?
             batch.add("any", self._select("COUNT(*)", match, [f"year>={lo} AND year<={hi}" for lo, hi in parsed.years]))
         batch.add("total", self._select("COUNT(*)", match, conds))
-        facet_stmts = self._facet_statements(parsed, match)
-        for i, (_f, _v, _kind, sql) in enumerate(facet_stmts):
-            batch.add(("facet", i), sql)
+        facet_counts = self._facet_counts(parsed, match)
+        for i, c in enumerate(facet_counts):
+            batch.add(("facet", i), self._first(c))
         needed = rank.counts_needed(parsed, self.sections or None, self.user_dict)
         for c in needed:
             batch.add(("df", c), f"SELECT COUNT(*) FROM {self.dist}{_where(c.match(), [])}")
@@ -304,29 +325,32 @@ class Search:
         if stats is None:
             row = batch.rows("stats")[0]
             stats = self.b._stats[self.cur] = {"n": int(row[0]), "sums": [int(x or 0) for x in row[1:]]}
-        for i, (f, _value, kind, _sql) in enumerate(facet_stmts):
-            cap = SETTINGS.index.engine_max_facet_values if kind == "by" else self.m
-            if kind != "count" and len(batch.rows(("facet", i))) >= cap:
-                raise BackendError(f"facet {f}: more than {cap} values or groups to count "
-                                   "(DANGAN_ENGINE_MAX_FACET_VALUES, DANGAN_ENGINE_MAX_MATCHES)")
+        limit = SETTINGS.index.engine_max_facet_values
+        for i, c in enumerate(facet_counts):
+            if c.kind == "by" and len(batch.rows(("facet", i))) >= limit:
+                raise BackendError(f"facet {c.facet} has more than {limit} values (DANGAN_ENGINE_MAX_FACET_VALUES)")
         return {"parsed": parsed, "match": match, "conds": conds, "stats": stats,
                 "any": batch.count("any"), "total": batch.count("total"),
-                "facets": self._facet_values(facet_stmts, [batch.rows(("facet", i)) for i in range(len(facet_stmts))]),
+                "facet_counts": facet_counts, "facet_first": [batch.rows(("facet", i)) for i in range(len(facet_counts))],
                 "df": {c: batch.count(("df", c)) for c in needed}}
 
-    def _rows(self, got: dict) -> tuple[list[tuple], dict]:
-        """Second round trip: the matching documents' attributes, and per phrase and word
-        its hits in them (each query sized to what the counts announced)."""
+    def _rows(self, got: dict) -> tuple[list[tuple], dict, dict]:
+        """Second round trip: the matching documents' attributes, per phrase and word its
+        hits in them, and the group rows of facet counts that take each near-duplicate
+        group once (each statement sized to what the counts announced)."""
         parsed, match, conds, total = got["parsed"], got["match"], got["conds"], got["total"]
-        if not total:
-            return [], {}
         if total > self.m:
             raise BackendError(f"the query matches {total} reports, more than the {self.m} one search "
                                "may rank (DANGAN_ENGINE_MAX_MATCHES)")
         batch = Batch()
-        attrs = "id, date, ord, grp, " + ", ".join(layout.LENGTHS)
-        batch.add("main", self._select(attrs, match, conds, f" LIMIT 0,{total} OPTION max_matches={total}, ranker=none"))
-        if parsed.positive_terms():
+        for i, (c, first) in enumerate(zip(got["facet_counts"], got["facet_first"])):
+            bound = int(first[0][0]) if first and c.kind in ("groups", "by_groups") else 0
+            batch.add(("facet", i), self._second(c, bound))
+        if total:
+            attrs = "id, date, ord, grp, " + ", ".join(layout.LENGTHS)
+            batch.add("main", self._select(attrs, match, conds,
+                                           f" LIMIT 0,{total} OPTION max_matches={total}, ranker=none"))
+        if total and parsed.positive_terms():
             for c, df in got["df"].items():
                 if c.word:
                     # The word's hits in the documents the query matches (MAYBE adds no match).
@@ -341,25 +365,28 @@ class Search:
                     batch.add(c, self._select("id, weight()", c.match(), conds,
                                               f" LIMIT 0,{df} OPTION max_matches={df}, ranker=expr('sum(hit_count)')"))
         batch.run(self.b, self.cur)
-        return batch.rows("main"), {c: batch.rows(c) for c in got["df"]}
+        facet_values = self._facet_values(got["facet_counts"], [
+            batch.rows(("facet", i)) if c.kind in ("groups", "by_groups") else got["facet_first"][i]
+            for i, c in enumerate(got["facet_counts"])])
+        return batch.rows("main"), {c: batch.rows(c) for c in got["df"]}, facet_values
 
-    def _facet_values(self, statements, results) -> dict[str, list[tuple[str, int]]]:
+    def _facet_values(self, counts: list[FacetCount], results) -> dict[str, list[tuple[str, int]]]:
         out: dict[str, list[tuple[str, int]]] = {f: [] for f in self.facets}
-        for (f, value, kind, _sql), rows in zip(statements, results):
-            if kind in ("count", "groups"):
-                count = (int(rows[0][0]) if rows else 0) if kind == "count" else len(rows)
-                if count or f == "collection":
-                    out[f].append((value, count))
+        for c, rows in zip(counts, results):
+            if c.kind in ("count", "groups"):
+                count = (int(rows[0][0]) if rows else 0) if c.kind == "count" else len(rows)
+                if count or c.facet == "collection":
+                    out[c.facet].append((c.value, count))
                 continue
-            counts: dict[str, int] = {}
-            for key, n in (rows if kind == "by" else [(key, 1) for key, _grp in rows]):
-                if f == "section":
+            values: dict[str, int] = {}
+            for key, n in (rows if c.kind == "by" else [(key, 1) for key, _grp in rows]):
+                if c.facet == "section":
                     key = SECTION_KINDS[int(key)] if 0 <= int(key) < len(SECTION_KINDS) else None
-                elif f in YEAR_ATTRS:
+                elif c.facet in YEAR_ATTRS:
                     key = str(key) if int(key) else None
                 if key not in (None, ""):
-                    counts[str(key)] = counts.get(str(key), 0) + int(n)
-            out[f].extend(counts.items())
+                    values[str(key)] = values.get(str(key), 0) + int(n)
+            out[c.facet].extend(values.items())
         for f, pairs in out.items():
             if f in YEAR_ATTRS:
                 pairs.sort(key=lambda p: p[0], reverse=True)
@@ -377,7 +404,7 @@ class Search:
                 if retry["any"]:
                     got, relaxed = retry, True
         parsed = got["parsed"]
-        main, hits_rows = self._rows(got)
+        main, hits_rows, facet_values = self._rows(got)
         ranked, scores, dups, ids = self._rank(parsed, main, hits_rows, got["df"], got["stats"])
         start = (self.request.page - 1) * self.request.per_page
         page = ranked[start:start + self.request.per_page]
@@ -385,7 +412,7 @@ class Search:
         rid = self._report_ids(wanted)
         hits = [BackendHit(rid[int(ids[p])], round(float(scores[p]), 4),
                            [rid[int(ids[d])] for d in dups.get(int(p), [])]) for p in page]
-        return BackendResult(total=int(len(ranked)), hits=hits, facets=got["facets"],
+        return BackendResult(total=int(len(ranked)), hits=hits, facets=facet_values,
                              understood=parsed.understood(), relaxed=relaxed)
 
     def _rank(self, parsed: ParsedQuery, main: list[tuple], hits_rows: dict, df: dict, stats: dict):
