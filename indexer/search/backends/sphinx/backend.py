@@ -9,8 +9,9 @@ batch of statements ending with a read of the current record:
    restricted to that kind's text), each phrase's and word's document frequency, and the
    generation's statistics (live documents, length sums) when not cached;
 2. rows, each statement sized by what the counts announced: the matching documents with
-   the attributes ranking needs (date, order, duplicate group, field lengths), and per
-   phrase and per word its hits in each document;
+   the attributes ranking needs (date, order, duplicate group, field lengths), per
+   phrase and per word its hits in each document, and the group rows of the facet counts
+   that take each near-duplicate group once (collapsed searches);
 3. the report ids of the page's documents and their collapsed duplicates.
 
 Ranking, tie-breaks and collapsing are our own code's (rank.py). If the current record
