@@ -20,12 +20,71 @@ from dataclasses import dataclass, field
 class ExtractSettings:
     """Thresholds of the extraction passes (indexer/extract/)."""
 
+    # --- decode: codec choice and binary/undecodable input (decode.py)
+    meta_scan_bytes: int = 16_384  # bytes at the start of a page searched for <meta charset>
+    max_inflated_bytes: int = 20 * 1024 * 1024  # a gzip-compressed page may inflate to this much
+    binary_sample_bytes: int = 65_536  # bytes sampled to tell a binary file from text
+    max_control_share: float = 0.01  # control bytes beyond this share make a file binary
+    max_replacement_share: float = 0.001  # undecodable bytes a declared codec may leave (a truncated page)
+    min_plausible_share: float = 0.85  # share of everyday characters among the ideographs of a right reading
+    min_readable_share: float = 0.6  # below this share no codec reads the bytes (random data): undecodable
+    min_judged_ideographs: int = 50  # ideographs needed before the shares above are judged
+    min_valid_utf8_share: float = 0.5  # share of non-ASCII bytes in valid UTF-8 for a damaged UTF-8 page
+
+    # --- mojibake: garbled spans inside a decoded page (mojibake.py)
+    mojibake_max_shift: int = 3  # leading bytes dropped to realign a shifted span
+    mojibake_context_after: int = 8  # characters after a span re-read with it
+    mojibake_context_before: int = 4  # characters before a span re-read with it
+    mojibake_gap: int = 4  # odd characters this close belong to one span
+    mojibake_min_odd: float = 1.5  # evidence weight of a span worth a repair attempt
+    mojibake_min_drop: float = 2.5  # evidence weight needed to drop a span no round trip explains
+    mojibake_certain_weight: float = 3.0  # weight of ASCII debris that is garbage wherever it stands
+    mojibake_max_span_chars: int = 60  # a longer run of odd characters is another script
+    mojibake_max_spans: int = 100  # more suspicious spans on a page: its own script, left alone
+    mojibake_min_natural: float = 0.6  # share of a repair in dictionary word pairs
+    mojibake_common_single_freq: int = 20_000  # jieba frequency of a character common as a word of its own
+    mojibake_line_scan: int = 4000  # characters either side of a span considered
+    mojibake_min_hits: int = 3  # ideographs in word pairs a repair needs
+
+    # --- main block of an HTML page (chrome_html.py)
+    max_link_density: float = 0.3  # a paragraph more linked than this weighs nothing
+    main_block_share: float = 0.8  # descend into the child holding this share of the text
+    dominant_share: float = 0.6  # ... or this share when the rest is chatter (short paragraphs)
+    chatter_mean_ratio: float = 0.5  # chatter: paragraphs shorter than this part of the best child's
+    lone_paragraph_share: float = 0.9  # a sibling is a lone paragraph when this much of it is prose
+    heading_similarity: float = 0.6  # an h1-h3 this close to <title> (bigram F1) is the main heading
+    title_line_similarity: float = 0.9  # a plain line this close to <title> is the heading too
+    plain_min_lines: int = 8  # a page without prose is a document with this many plain lines
+    plain_min_cjk: int = 150  # ... and this many Chinese characters in them
+    thread_min_stamps: int = 3  # dated bylines that make a thread of comments
+    thread_paragraphs_per_stamp: int = 3  # a thread has a byline for at most this many paragraphs
+    thread_article_cjk: int = 100  # prose beside a thread that makes it an article's comments
+    max_tag_chars: int = 8192  # a longer start tag keeps only its first attributes (parser bomb)
+    max_tag_attributes: int = 64  # attributes such a tag keeps
+
+    # --- line selection, HTML blocks and text-dump lines alike (chrome_lines.py)
+    repeat_similarity: float = 0.7  # bigram F1 at which two lines are one title spelt twice
+    link_line_density: float = 0.5  # a line this linked is a link, unless it reads as text
+    max_prose_link_density: float = 0.7  # a sentence more linked than this is a link
+    min_body_cjk: int = 60  # less prose than this is no report (a chrome-only page)
+
+    # --- script (script.py): mixed when the minority script holds this share of the
+    # characters that exist in one script only (a stray leftover character is not enough)
+    script_mixed_share: float = 0.02
+
 
 @dataclass(frozen=True)
 class BudgetSettings:
     """Hard limits per input page, in `dangan extract` and `dangan index build` alike."""
 
-    page_timeout_s: float = 120.0  # wall time for one page's extraction and analysis
+    # Wall time for one page's extraction and analysis; a worker over it is killed and
+    # the page becomes a `timeout` skip. Normal pages take milliseconds, 5 MB about 10 s.
+    page_timeout_s: float = 120.0
+    # Growth of a worker's address space allowed for one page (RLIMIT_AS over its size
+    # at start); past it the page becomes a `too_large` skip.
+    page_memory_mb: int = 1024
+    # Pages (files, zip members, WARC records) above this are skipped unread (`too_large`).
+    page_max_bytes: int = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -37,6 +96,32 @@ class IndexSettings:
     segment_chars: int = 8_000_000
     # Decoded posting arrays kept per generation, in MiB (an LRU).
     term_cache_mb: int = 1024
+    # `index update` refuses (without --force) to delete more than this share of the
+    # index's reports: a truncated archive or an unmounted folder looks like deletions.
+    max_delete_share: float = 0.5
+    # A writer lock held on behalf of a dead process (by its dying workers) is waited
+    # for this long before giving up.
+    lock_stale_wait_s: float = 10.0
+    # Characters of a report's text per compressed block of the document store: a
+    # snippet decompresses the one or two blocks its window lies in.
+    store_block_chars: int = 1024
+    # Query expansion (regional wording, synonyms): alternatives per typed term, and the
+    # weight of an alternative's score next to what was typed.
+    max_expansions: int = 8
+    alternative_weight: float = 0.8
+    # Relaxation ladder: punctuation characters allowed between two characters of a phrase
+    # (second step), and how far apart the words of a phrase may be (third step: the
+    # phrase's length plus this many characters).
+    loose_max_gap: int = 3
+    near_slack: int = 12
+    # Longest phrase (characters) the punctuation step is tried on, and most words the
+    # near step checks: longer ones go on to the next step (bounded query time).
+    loose_max_chars: int = 48
+    near_max_words: int = 12
+    # Did-you-mean: offered when what was typed finds fewer reports than this; at most
+    # this many candidate corrections are tried against the index per query.
+    suggest_below: int = 3
+    suggest_candidates: int = 8
     # Cluster backend (indexer/search/backends/sphinx): connection and query time limits,
     # the most matches one query may rank exactly (over it the query fails with a message),
     # and the documents sent per INSERT.
@@ -86,6 +171,11 @@ class ServeSettings:
     login_address_failures: int = 20
     login_window_s: int = 900
     login_lock_s: int = 900
+
+    # Server processes sharing the port (0: one per CPU), each with `threads` threads:
+    # one process runs one search at a time for most of its length (the interpreter
+    # lock), so cores need processes.
+    serve_processes: int = 0
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def test_blog_style_article_with_tags_share_and_script_inside_content():
     clean = clean_page(page(html))
     assert list(clean.lines) == [P1, "一、工作开展情况", P2, "二、存在的问题", P3, P4]
     assert clean.url == "https://www.gongwen.example/a/123.html"
-    assert clean.site == "www.gongwen.example"
+    assert clean.site == "gongwen.example"
     assert clean.publish_date == "2024-03-05"
     assert "广告" not in joined(clean) and "隐藏" not in joined(clean)
 
@@ -176,7 +176,7 @@ def test_relative_canonical_is_resolved_against_the_warc_url():
     <h1>某局工作总结</h1><p>{P1}</p><p>{P2}</p></body></html>"""
     clean = clean_page(page(html, url="http://www.a.example/list/88.html?from=x"))
     assert clean.url == "http://www.a.example/wz/88.html"
-    assert clean.site == "www.a.example"
+    assert clean.site == "a.example"
 
 
 def _squeeze(text: str) -> str:
@@ -269,3 +269,175 @@ def test_article_hidden_until_a_script_shows_it_is_kept():
     <div style="display:none">热门下载 某镇工作总结</div></body></html>"""
     clean = clean_page(page(html))
     assert list(clean.lines) == [P1, P2]
+
+
+NEWS = ("市气象台今天发布消息，受强冷空气影响，本周后期全市将出现明显降温和大风天气，最低气温可降至零下五度，"
+        "请市民注意防寒保暖，出行时关注道路结冰情况，农业部门做好设施大棚的加固工作。")
+
+
+@pytest.mark.parametrize("before", [
+    '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">\n\n\n',
+    "<!-- saved from url=(0042)http://www.a.example/ -->\n",
+])
+def test_markup_before_html_and_unclosed_tags_in_head_keep_the_body(before):
+    # an unknown tag left open in the head (its end tag misspelt) makes libxml2 nest the
+    # whole <body> inside <head>
+    html = f"""{before}<html><head><title>某局工作总结-某某网</title>
+    <meta http-equiv="Content-Type" content="text/html; charset=gb2312">
+    <cms:include_style> </cms_include>
+    </head>
+    <body><div class="nav"><a>首页</a> | <a>新闻</a> | <a>论坛</a></div>
+    <h1>某局工作总结</h1><div class="text"><p>{P1}</p><p>{P2}</p></div></body></html>"""
+    clean = clean_page(page(html))
+    assert clean.heading == "某局工作总结"
+    assert list(clean.lines) == [P1, P2]
+
+
+def test_one_paragraph_story_is_content():
+    html = f"""<html><head><title>全市本周后期明显降温_某某新闻网</title></head><body>
+    <div class="nav"><a>首页</a> | <a>本地</a> | <a>天气</a></div>
+    <div class="article"><h1>全市本周后期明显降温</h1><div class="info">2024-01-08 09:12 来源：某某新闻网</div>
+    <div class="body"><p>{NEWS}</p></div></div></body></html>"""
+    assert clean_page(page(html)).lines == (NEWS,)
+
+
+def test_story_under_its_heading_wins_over_a_longer_teaser_stream():
+    teasers = "".join(
+        f'<li class="item"><h4><a href="/n/{i}.html">其他新闻标题第{i}条</a></h4><p>{P1 if i % 2 else P3}{P2}</p></li>'
+        for i in range(6))
+    html = f"""<html><head><title>全市本周后期明显降温_某某新闻网</title></head><body>
+    <div class="top"><ul class="stream">{teasers[:200]}</ul></div>
+    <div class="col"><article><header><h1>全市本周后期明显降温</h1><div>某某新闻网 2024年1月8日</div></header>
+    <div class="body"><p>{NEWS}</p><p>{P4}</p></div></article>
+    <div class="more"><h2>你可能还想看</h2><ul class="stream">{teasers}</ul></div></div></body></html>"""
+    assert clean_page(page(html)).lines == (NEWS, P4)
+
+
+def test_a_story_that_opens_with_its_title_is_not_a_teaser_of_itself():
+    story = f"【全市本周后期明显降温】{NEWS}"
+    html = f"""<html><head><title>全市本周后期明显降温</title></head><body>
+    <h1>全市本周后期明显降温</h1><div class="c"><p>{story}</p></div></body></html>"""
+    assert clean_page(page(html)).lines == (story,)
+
+
+def test_closing_sentence_and_signature_end_the_body():
+    html = f"""<html><head><title>关于做好冬季防寒工作的通知</title></head><body><h1>关于做好冬季防寒工作的通知</h1>
+    <div class="c"><p>{P1}</p><p>{P2}</p><p>特此通知。</p><p>某某县人民政府办公室</p><p>2023年12月1日</p></div>
+    <div class="f">发布时间：2023-12-02 浏览次数：88</div></body></html>"""
+    assert clean_page(page(html)).lines == (P1, P2, "特此通知。", "某某县人民政府办公室", "2023年12月1日")
+
+
+def test_short_last_sentence_is_body_but_a_labelled_signature_is_not():
+    html = f"""<html><body><h1>某局工作总结</h1><div class="c"><p>{P1}</p><p>{P2}</p>
+    <p>全年共开展培训十二次。</p><p>签名：材料写作，重在积累。</p></div></body></html>"""
+    assert clean_page(page(html)).lines == (P1, P2, "全年共开展培训十二次。")
+
+
+def test_title_line_without_a_document_noun_anchors_the_article():
+    html = f"""<html><head><title>多地迎来降温 市民添衣出行(图)</title></head><body><table><tr><td>
+    <div class="nav"><a>首页</a> | <a>新闻</a></div>
+    <table><tr><td><b>多地迎来降温 市民添衣出行(图)</b></td></tr></table>
+    <p>{NEWS}</p><p>{P4}</p></td>
+    <td><p>{P1}</p><p>{P2}</p><p>{P3}</p></td></tr></table></body></html>"""
+    clean = clean_page(page(html))
+    assert clean.heading == "多地迎来降温 市民添衣出行(图)"
+    assert clean.lines == (NEWS, P4)
+
+
+def test_a_mostly_linked_sentence_is_a_link():
+    html = f"""<html><body><h1>某局工作总结</h1><div class="c"><p>{P1}</p><p>{P2}</p>
+    <p>·<a href="/1.html">[图集]某市举行迎新春文艺演出，各界群众踊跃参加，场面热烈</a>(新闻)</p><p>{P3}</p></div></body></html>"""
+    assert clean_page(page(html)).lines == (P1, P2, P3)
+
+
+def test_a_lead_paragraph_beside_the_text_block_is_kept():
+    html = f"""<html><head><title>全市本周后期明显降温</title></head><body><article>
+    <h1>全市本周后期明显降温</h1><p class="date">2024-01-08</p><p class="lead">{NEWS}</p>
+    <div class="body">{"".join(f"<p>{x}</p>" for x in (P1, P2, P3, P4) * 2)}</div></article>
+    <div class="side"><p>热门：某镇工作总结……</p></div></body></html>"""
+    assert clean_page(page(html)).lines == (NEWS, *(P1, P2, P3, P4) * 2)
+
+
+def test_contents_page_without_prose_is_a_document():
+    toc = [("城乡融合发展的理论逻辑与实践路径", "王某某"), ("基层治理现代化的三重维度", "李某;赵某"),
+           ("数字政府建设中的数据共享机制研究", "陈某某"), ("新时代乡村人才振兴的制度保障", "刘某"),
+           ("公共文化服务均等化的政策演进", "张某;周某"), ("区域协调发展战略的空间布局", "孙某某"),
+           ("全球价值链视角下的产业升级路径分析", "吴某"), ("生态环境治理中的多元主体协同机制", "郑某;钱某"),
+           ("共同富裕目标下的收入分配制度改革", "冯某某"), ("基本公共服务标准化建设的地方实践", "何某")]
+    rows = "".join(f"<p>{t}</p><p>{a}</p>" for t, a in toc)
+    html = f"""<html><head><title>某某学报2023年第2期</title></head><body>
+    <ul class="nav"><li><a>首页</a></li><li><a>期刊</a></li><li><a>关于我们</a></li></ul>
+    <div class="main"><div class="left"><h3>《某某学报》2023年第2期</h3><p>目录</p>{rows}</div>
+    <div class="right"><h3>往期</h3><ul><li><a>2023年第1期</a></li><li><a>2022年第6期</a></li></ul></div></div>
+    </body></html>"""
+    clean = clean_page(page(html))
+    assert clean.lines == ("目录", *[x for pair in toc for x in pair])
+
+
+def test_reader_comments_outweighing_the_post_are_not_content():
+    comments = "".join(
+        f'<h4>#{i}楼 网友{i} 2023-05-{10 + i} 1{i}:2{i}</h4><p>{(P2, P3, P4)[i % 3][: 30 + i]}</p>' for i in range(12))
+    html = f"""<html><body><div class="top"><h1><a href="/">某某的博客</a></h1></div>
+    <div class="main"><div class="post"><h2><a href="/p/1">入住新博客</a></h2><p>{P1}</p><p>{P2}</p>
+    <p class="foot">发表于 2023年05月09日 12:40 阅读(88)</p></div>
+    <div class="feedback"><h3>评论</h3>{comments}</div></div></body></html>"""
+    assert clean_page(page(html)).lines == (P1, P2)
+
+
+def test_forum_thread_alone_on_its_page_keeps_its_posts():
+    posts = "".join(f'<div class="post"><p>作者：网友{i} 发表于 2023-05-{10 + i} 10:0{i}</p><p>{p}</p></div>'
+                    for i, p in enumerate((P1, P2, P3, P4)))
+    html = f"""<html><head><title>关于意识形态工作的讨论</title></head><body>
+    <h1>关于意识形态工作的讨论</h1><div class="thread">{posts}</div></body></html>"""
+    lines = clean_page(page(html)).lines
+    assert all(p in lines for p in (P1, P2, P3, P4))
+
+
+def test_loose_text_before_the_text_block_is_kept():
+    body = "".join(f"<p>{x}</p>" for x in (P1, P2, P3, P4) * 2)
+    html = f"""<html><body><center><h3>某局工作总结</h3><a>回复</a> | <a>关闭</a>
+    <table><tr><td><hr>{NEWS}<font>{body}</font><center>本贴由某某于2023年5月1日发表</center></td></tr></table>
+    </center></body></html>"""
+    assert clean_page(page(html)).lines == (NEWS, *(P1, P2, P3, P4) * 2)
+
+
+def test_a_tag_with_200000_attributes_is_cut_down_before_parsing():
+    from indexer.extract.chrome_html import _parse, _shrink_huge_tags
+
+    attrs = " ".join(f'data-a{i}="x"' for i in range(200_000))
+    html = f"""<html><body><div class="c" {attrs}><h1>某局工作总结</h1><p>{P1}</p><p>{P2}</p></div>
+    <img src="data:image/png;base64,{'A' * 20000}"></body></html>"""
+    shrunk = _shrink_huge_tags(html)
+    div = _parse(shrunk).find(".//div")
+    assert div.get("class") == "c" and len(div.attrib) <= 64
+    assert not _parse(shrunk).find(".//img").get("src")  # a huge data: URI goes too
+    assert clean_page(page(html)).lines == (P1, P2)
+
+
+def test_frameset_page_reads_its_noframes_text():
+    html = f"""<html><head><title>某局工作总结</title></head><frameset rows="80,*">
+    <frame src="top.html"><frame src="main.html">
+    <noframes><body><h1>某局工作总结</h1><p>{P1}</p><p>{P2}</p></body></noframes></frameset></html>"""
+    assert clean_page(page(html)).lines == (P1, P2)
+
+
+def test_frameset_without_text_says_where_the_text_is():
+    html = """<html><head><title>某局</title></head><frameset cols="20%,*">
+    <frame src="menu.html"><frame src="content/2023.html"></frameset></html>"""
+    with pytest.raises(ExtractError) as err:
+        clean_page(page(html))
+    assert err.value.reason.startswith("no_content") and "content/2023.html" in err.value.reason
+
+
+def test_unclosed_paragraphs_and_br_text_in_a_layout_table():
+    html = f"""<html><head><title>某局工作总结</title><body><table><tr><td width=150><a>首页</a><br><a>新闻</a>
+    <td>某局工作总结<br><br>{P1}<br>{P2}<p>{P3}<p>{P4}<br><br>上一篇：某镇工作总结</table>"""
+    assert clean_page(page(html)).lines == (P1, P2, P3, P4)
+
+
+def test_a_first_paragraph_that_opens_with_the_subject_named_in_the_title_is_kept():
+    lead = "某某高新技术产业开发区，隶属某某新区，简称某某高新区，为省级高新技术产业开发区，规划用地总面积九百余公顷。"
+    html = f"""<html><head><title>某某高新技术产业开发区</title></head><body>
+    <h1>某某高新技术产业开发区</h1><div class="lemma"><div class="summary">{lead}</div>
+    <div class="para"><p>{P1}</p><p>{P2}</p></div></div></body></html>"""
+    assert clean_page(page(html)).lines == (lead, P1, P2)

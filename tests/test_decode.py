@@ -155,3 +155,29 @@ def test_plausibility_looks_past_a_long_head():
     data = f"<html><head><meta charset='gb2312'>{script}</head><body><p>{TRAD * 3}</p></body></html>"
     d = decode_page(page(data.encode("big5")))
     assert d.encoding == "big5hkscs" and TRAD in d.text
+
+
+@pytest.mark.parametrize("declared", [None, "gb2312"])
+def test_a_run_of_stray_bytes_does_not_change_a_utf8_page_codec(declared):
+    rng = random.Random(7)
+    junk = bytes(rng.randrange(0x80, 0x100) for _ in range(400))
+    body = html(TEXT * 3, meta=declared).encode("utf-8")
+    at = body.index(TEXT.encode("utf-8")) + 30
+    d = decode_page(page(body[:at] + junk + body[at:]))
+    assert d.encoding == "utf-8"
+    assert TEXT[12:] in d.text  # the text after the junk run reads as it was written
+    assert any("undecodable bytes replaced" in w for w in d.warnings)
+
+
+@pytest.mark.parametrize("hint", ["html", "txt", None])
+def test_random_high_bytes_are_undecodable_not_a_report(hint):
+    rng = random.Random(3)
+    data = bytes(rng.randrange(0x80, 0x100) for _ in range(100_000))
+    with pytest.raises(ExtractError) as err:
+        decode_page(page(data, hint=hint))
+    assert err.value.reason.startswith("undecodable")
+
+
+def test_gbk_and_big5_pages_are_not_taken_for_damaged_utf8():
+    assert decode_page(page(html(TEXT * 5).encode("gb18030"))).encoding == "gb18030"
+    assert decode_page(page(html(TRAD * 5).encode("big5"))).encoding == "big5hkscs"

@@ -61,25 +61,34 @@ def test_atomic_swap_under_concurrent_readers(tmp_path, fast_refresh):
     assert errors == []
     assert set(totals) <= {5, 7} and totals  # always a whole generation, never a mix
     assert ids(index) == sorted(r["report_id"] for r in v2)  # picked up without reopening
-    # a reader that kept the old state still answers from it
-    with old_state.lock:
-        assert old_state.searcher.doc_count() == 5
+    # a reader that kept the old state still answers from it (its generation's files
+    # were removed by later builds: the memory mappings keep them readable)
+    assert int(old_state.cols.live.sum()) == 5
+    assert engine._search(old_state, SearchRequest(q="内容", per_page=100, collapse=False), None).total == 5
+    assert old_state.store.report(0)["body"].startswith("第一版内容")
     gens = [p for p in root.iterdir() if p.name.startswith("gen-")]
     assert len(gens) <= 2  # current + previous only
     index.close()
 
 
-def test_interrupted_build_leaves_old_index(tmp_path):
+def test_refused_build_leaves_old_index_and_bad_lines_are_skips(tmp_path):
     root = build_index(tmp_path, [report("a1", "原有内容")])
     before = (root / "current").resolve()
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps(report("x1", "新内容"), ensure_ascii=False) + "\n{not json\n", encoding="utf-8")
-    with pytest.raises(ValueError):
+    bad.write_text("{not json\n[1, 2]\n", encoding="utf-8")
+    with pytest.raises(build.BuildRefused, match="nothing to index") as refused:
         build.build([str(bad)], root, jobs=0)
+    assert [s["reason"].split(":")[0] for s in refused.value.summary.skipped] == ["bad_record"] * 2
     assert (root / "current").resolve() == before
     assert not list(root.glob("*.partial"))
     with open_index(root) as index:
         assert ids(index) == ["a1"]
+    # one bad line never stops a build: it is a skip record, the rest is indexed
+    bad.write_text(json.dumps(report("x1", "新内容"), ensure_ascii=False) + "\n{not json\n", encoding="utf-8")
+    summary = build.build([str(bad)], root, jobs=0)
+    assert [s["source"] for s in summary.skipped] == [f"{bad}:2"]
+    with open_index(root) as index:
+        assert ids(index) == ["x1"]
 
 
 @pytest.mark.parametrize("jobs", [0, 2])  # in process; worker processes writing segments
@@ -97,11 +106,10 @@ def test_incremental_update_add_change_delete(tmp_path, fast_refresh, jobs):
     new_gen = store.current_generation(root)
     assert new_gen != old_state.gen
     # the old segments' files (Whoosh's and the character view's) are shared, not copied
-    chars = [n for n in old_files if n.endswith(".chars")]
-    assert chars and all((new_gen / n).stat().st_ino == old_files[n] for n in chars)
+    chars = [n for n in old_files if n.endswith((".chars", ".docs"))]
+    assert len(chars) >= 2 and all((new_gen / n).stat().st_ino == old_files[n] for n in chars)
     # and the old generation still answers as it did (readers holding it are unaffected)
-    with old_state.lock:
-        assert old_state.searcher.doc_count() == 3
+    assert engine._search(old_state, SearchRequest(q="页面", per_page=100, collapse=False), None).total == 3
     assert {p.name: p.stat().st_ino for p in old_state.gen.iterdir()} == old_files
     assert (summary.added_pages, summary.changed_pages, summary.unchanged_pages, summary.deleted_pages) == (1, 1, 1, 1)
     assert summary.reports == 3
@@ -207,3 +215,13 @@ def test_default_location_is_per_user(monkeypatch, tmp_path):
     assert store.default_index_dir() == Path(tmp_path) / "dangan" / "index"
     monkeypatch.setenv("DANGAN_INDEX", "/x/y")
     assert store.default_index_dir() == Path("/x/y")
+
+
+def test_segment_file_of_another_layout_is_refused_with_rebuild_message(tmp_path):
+    root = build_index(tmp_path, [report("a1", "原有内容", "pa.html")])
+    gen = store.current_generation(root)
+    docs = next(gen.glob("*.docs"))
+    data = docs.read_bytes()
+    docs.write_bytes(b"DGDOCS00" + data[8:])  # as a file of an older store format would start
+    with pytest.raises(store.NoIndex, match="rebuild"):
+        open_index(root)

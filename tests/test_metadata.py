@@ -91,3 +91,18 @@ def test_unit_type_from_the_body_when_the_title_names_no_unit():
     assert (meta.unit_name, meta.unit_type, meta.year) == (None, "乡镇街道", 2023)
     assert extract_metadata("意識形態工作總結", "一年來，我局認真落實。").unit_type == "政府部门"
     assert extract_metadata("意识形态工作总结", "今年以来，全县认真落实。").unit_type is None
+
+
+def test_headlines_name_no_issuing_unit():
+    for headline in ("苹果称美国反垄断诉讼应被驳回", "多数夫妻生活有名无实 日本无性婚姻问题严重(图)",
+                     "李强在新疆调研时强调 彰显特色优势", "悲壮！布伦森遭遇左手骨折 第三节受伤提前离场",
+                     "法国总统访问中国科学院", "网易娱乐"):
+        assert unit_name(headline) is None, headline
+        assert extract_metadata(headline, "正文第一段。").unit_name is None, headline
+
+
+def test_signature_names_the_unit_when_the_title_does_not():
+    body = "今年以来，我局认真落实意识形态工作责任制。\n特此报告。\n某某县交通运输局\n2023年12月1日"
+    meta = extract_metadata("关于2023年意识形态工作的报告", body)
+    assert (meta.unit_name, meta.unit_type) == ("某某县交通运输局", "政府部门")
+    assert extract_metadata("关于2023年意识形态工作的报告", "正文。\n我们的体会\n2023年12月1日").unit_name is None

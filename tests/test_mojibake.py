@@ -22,17 +22,32 @@ def garble(span: str, written: str, read_as: str, shift: int = 0) -> str:
     return raw.decode(read_as, errors="replace").replace("\ufffd", "?")
 
 
-def test_seed_000_shifted_gbk_span_is_repaired():
+def test_seed_000_garbled_spans_leave_no_garbage():
     text = SEED_000.read_text(encoding="utf-8")
-    line = text.split("\n")[1]
-    assert "∫韵率切" in line  # the garbled intro sentence of the real scraped page
+    lines = text.split("\n")
+    assert "∫韵率切" in lines[1]  # the garbled intro sentence of the real scraped page
+    assert lines[44].startswith("?20xx年") and "工作?,F將有關" in lines[44]  # 。現 lost
     fixed, warnings = repair_mojibake(text)
-    fixed_line = fixed.split("\n")[1]
-    assert "∫" not in fixed_line and "ㄟ" not in fixed_line
-    assert "以下是小編" in fixed_line and "交通運輸局2023年" in fixed_line
-    assert len(warnings) == 1 and warnings[0].startswith("line 2: mojibake repaired")
+    fixed_lines = fixed.split("\n")
+    # bytes were lost inside the intro's span: the best reading (以下是小編枕的) is partial
+    # garbage, so the span goes
+    assert not set("∫ㄟ【幷淼枕") & set(fixed_lines[1])
+    assert fixed_lines[1].endswith("輸局2023年落實意識形態工作情況報告五篇,僅供參考,希望能夠幫助到大家。")
+    assert fixed_lines[44].startswith("20xx年局") and "扎實做好意識形態工作將有關情況匯報如下" in fixed_lines[44]
+    assert [w.split(":")[0] for w in warnings] == ["line 2", "line 45", "line 45"]
+    assert all("dropped" in w for w in warnings)
     # every other line is untouched
-    assert fixed.split("\n")[:1] + fixed.split("\n")[2:] == text.split("\n")[:1] + text.split("\n")[2:]
+    changed = [n for n, (a, b) in enumerate(zip(lines, fixed_lines)) if a != b]
+    assert changed == [1, 44]
+
+
+@pytest.mark.parametrize("text, want", [
+    ("扎實做好意識形態工作?,F將有關情況匯報如下", "扎實做好意識形態工作將有關情況匯報如下"),
+    ("?20xx年局意識形態工作情況總結報告", "20xx年局意識形態工作情況總結報告"),
+])
+def test_ascii_debris_of_lost_characters_is_dropped(text, want):
+    fixed, warnings = repair_mojibake(f"{SIMP}\n{text}\n{SIMP}")
+    assert fixed == f"{SIMP}\n{want}\n{SIMP}" and len(warnings) == 1
 
 
 @pytest.mark.parametrize("original,written,read_as,a,b", [
@@ -89,6 +104,7 @@ def test_unexplained_garbage_is_dropped():
     "第1季度完成率达到95%，同比增长3.5个百分点（见附表①②）。Ⅰ类、Ⅱ类问题均已整改。",
     "Copyright © 2008-2023 版权所有 京ICP备12345678号 · 网站地图",
     "你知道吗？这是为什么？",
+    "你知道吗?这是为什么?我们来看?A计划。",
     "",
 ])
 def test_real_text_is_left_alone(text):

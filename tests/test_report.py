@@ -68,6 +68,17 @@ def test_script_detection():
     assert detect_script("今年以來，我局认真落實意識形態工作責任制，干部關于学習。") == "mixed"
 
 
+def test_traditional_text_with_characters_both_scripts_use_is_hant():
+    # 台, 里, 群, 吃, 才, 只 are Simplified in OpenCC's s2t table but ordinary Traditional
+    # (Taiwan, Hong Kong) writing too
+    text = ("台北市政府今年以來深入社區，走訪群眾，了解大家吃住行的困難，才發現里長反映的問題只是一部分，"
+            "各機關將持續改進服務，讓市民感受到實實在在的變化。")
+    assert detect_script(text) == "hant"
+    # a stray leftover Simplified character in a long Traditional report does not make it mixed
+    assert detect_script(text * 4 + "并") == "hant"
+    assert detect_script("今年以来，我局认真落实意识形态工作责任制，组织学习讨论。" * 8 + "邀请台湾學者讲座。") == "hans"
+
+
 def _bigram_f1(a: str, b: str) -> float:
     ga, gb = Counter(a[i:i + 2] for i in range(len(a) - 1)), Counter(b[i:i + 2] for i in range(len(b) - 1))
     overlap = sum((ga & gb).values())

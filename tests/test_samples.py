@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -104,10 +105,21 @@ def test_warc_and_zip_sources(extracted):
     assert any(s.endswith("community-pages.zip!jinqiao/2023-zongjie.html") for s in sources)
     warc = [r for r in extracted if r["source"].endswith("county-crawl.warc.gz!http://www.qingsong.example/scjg/2024/zongjie.html")]
     assert warc and warc[0]["url"] == "http://www.qingsong.example/scjg/2024/zongjie.html"
-    assert warc[0]["site"] == "www.qingsong.example"
+    assert warc[0]["site"] == "qingsong.example"
 
 
 def test_seed_000_mojibake_is_reported(extracted):
     reports = [r for r in extracted if _name(r["source"]) == "000_723c5804201ed456.txt"]
-    assert all(any("mojibake repaired" in w for w in r["warnings"]) for r in reports)
-    assert not any("∫" in r["body"] for r in reports)
+    assert reports and all(any(w.startswith("line 45: mojibake dropped") for w in r["warnings"]) for r in reports)
+    # no garbled remnant in any body (the ?,F of a lost 。現 included)
+    assert not any(re.search(r"[∫ㄟ枕?]|,F", r["body"]) for r in reports)
+
+
+def test_traditional_seed_pages_are_hant(extracted):
+    # 000 keeps a few characters that OpenCC lists as Simplified only (并, 恒) among
+    # thousands of Traditional ones; 003 is plain Traditional
+    for name in ("000_723c5804201ed456.txt", "003_0d1cd47ed3852840.txt"):
+        scripts = {r["script"] for r in extracted if r["type"] == "report" and _name(r["source"]) == name}
+        assert scripts == {"hant"}, name
+    big5 = [r for r in extracted if r["type"] == "report" and _name(r["source"]) == "zhengxie-big5.html"]
+    assert big5 and big5[0]["script"] == "hant"

@@ -306,7 +306,8 @@ def test_highlight_alignment_when_normalization_changes_length():
     original = "㈠加強意識形態工作。㈡清華大學<培訓>"
     form, offsets = analysis.index_form_with_offsets(original)
     assert len(form) != len(original)  # ㈠ → (一): the offset map is not the identity
-    html, spans = snippets.render(original, form, offsets, ["意识形态", "华大", "清华大学"])
+    source = snippets.TextSource(original, form, offsets)
+    html, spans = snippets.render(source, snippets.find_spans(form, ["意识形态", "华大", "清华大学"]))
     assert "<mark>意識形態</mark>" in html
     assert "<mark>清華大學</mark>" in html  # overlapping terms: one mark
     assert "&lt;培訓&gt;" in html and "㈡" in html

@@ -3,11 +3,11 @@ pages, to keep the run short). Relevance is defined by substring, so on a subset
 relevant sets are the judged sets restricted to it. Skips when ../shared is absent."""
 from __future__ import annotations
 
-import hashlib
 import json
 
 import pytest
 
+import search_answers
 from indexer.search import SearchRequest, open_index, search
 from test_search_support import build_index
 
@@ -16,23 +16,7 @@ PAGES = 90
 
 def gold_reports(shared_dir, pages: int | None = PAGES) -> list[dict]:
     """The gold reports of the first `pages` dev pages (all with None) as index input."""
-    reports = []
-    with open(shared_dir / "corpus" / "dev" / "gold.jsonl", encoding="utf-8") as fh:
-        for line in list(fh)[:pages]:
-            page = json.loads(line)
-            for part, r in enumerate(page.get("reports", []), 1):
-                reports.append({
-                    "type": "report", "report_id": r["report_id"], "source": page["path"], "part": part,
-                    "url": page.get("url"), "site": page.get("site"), "page_title": page.get("page_title"),
-                    "title": r.get("title"), "unit_name": r.get("unit_name"), "unit_type": r.get("unit_type"),
-                    "year": r.get("year"), "genre": r.get("genre"), "publish_date": page.get("publish_date"),
-                    "script": page.get("script") or "hans", "encoding": page.get("encoding") or "utf-8",
-                    "sections": [{"heading": s["heading"], "level": 1, "kind": s["kind"], "text": s["text"]}
-                                 for s in r["sections"]],
-                    "body": r["body"], "content_hash": hashlib.sha1(r["body"].encode()).hexdigest(),
-                    "warnings": [],
-                })
-    return reports
+    return search_answers.gold_reports(shared_dir / "corpus" / "dev" / "gold.jsonl", pages)
 
 
 @pytest.mark.corpus

@@ -109,6 +109,7 @@ def test_section_counts_agree_with_brute_force():
     from indexer.search.execute import SectionRanges
 
     rng = np.random.default_rng(3)
+    gstart = np.arange(8) * 101  # documents of 100 positions and the unused one after each
     for _ in range(200):
         rows = []
         for doc in range(6):  # non-overlapping ranges per document, as sections are
@@ -116,34 +117,32 @@ def test_section_counts_agree_with_brute_force():
             for _ in range(int(rng.integers(0, 5))):
                 start = at + int(rng.integers(0, 10))
                 end = start + int(rng.integers(0, 25))
-                rows.append((doc, start, end, int(rng.integers(0, 6))))
+                rows.append((doc, gstart[doc] + start, gstart[doc] + end, int(rng.integers(0, 6))))
                 at = end
         if not rows:
             continue
         sr = SectionRanges.__new__(SectionRanges)
         arr = np.array(rows, dtype=np.int64)
-        sr.keys = (arr[:, 0] << 32) | arr[:, 1]
-        sr.doc, sr.start, sr.end, sr.kind = arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3]
+        sr.set(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3])
         size = int(rng.choice([3, 300]))  # fewer occurrences than ranges, and more
-        occ = np.unique((rng.integers(0, 7, size) << 32) | rng.integers(0, 100, size))
+        occ = np.unique(rng.integers(0, 7 * 101, size))
         klen = int(rng.integers(1, 6))
-        want = [sum(1 for o in occ.tolist() if o >> 32 == d and a <= (o & 0xFFFFFFFF) and (o & 0xFFFFFFFF) + klen <= b)
-                for d, a, b, _k in rows]
+        want = [sum(1 for o in occ.tolist() if a <= o and o + klen <= b) for _d, a, b, _k in rows]
         assert sr.counts(occ, klen).tolist() == want
 
 
 @pytest.mark.parametrize("jobs", [0, 1])  # segments written in this process, or by a worker
 def test_character_view_matches_brute_force(tmp_path, monkeypatch, jobs):
     """Token postings (whole and partial reads), single characters and phrases read from
-    the memory-mapped character view are exactly the occurrences in the stored keys,
-    over several segments."""
+    the packed character view are exactly the occurrences in the stored keys, and the
+    word view holds each report's word counts, over several segments."""
     import numpy as np
 
     from indexer.search import build as build_mod
-    from indexer.search import execute, open_index
-    from indexer.search.schema import unpack_blob
+    from indexer.search import charindex, execute, open_index
 
     monkeypatch.setattr(build_mod, "SEGMENT_CHARS", 3000)  # several segments per writer
+    monkeypatch.setattr(charindex, "BLOCK", 4)  # several skip blocks per list
     phrases = ["意识形态工作", "形态工作责任", "意识形态责任制"]
     reports = [make_report(f"r{i:03d}", f"报告{i}", [("总体情况", f"第{i}次{phrases[i % 3]}会议，工作"
                                                      + "意识" * (i % 4)),
@@ -154,42 +153,86 @@ def test_character_view_matches_brute_force(tmp_path, monkeypatch, jobs):
     with open_index(root) as index:
         st = index.state()
         post = st.executor.post
-        assert len(post.chars) > 2
-        bodies = [analysis.key_of_form(unpack_blob(st.searcher.stored_fields(d)["blob"])["norm"])
-                  for d in range(st.cols.n)]
+        assert len(post.segs) > 2
+        bodies = [analysis.key(st.store.report(d)["body"]) for d in range(st.cols.n)]
+        gstart = post.gstart["body_c"]
+        assert np.array_equal(np.diff(gstart), [len(b) + 1 for b in bodies])
 
         def brute(k: str) -> np.ndarray:
             want = []
             for doc, body in enumerate(bodies):
                 at = body.find(k)
                 while at >= 0:
-                    want.append((doc << 32) | at)
+                    want.append(gstart[doc] + at)
                     at = body.find(k, at + 1)
             return np.array(sorted(want), dtype=np.int64)
 
-        for token in ("意识", "形态", "工作", "责任"):
+        docs = np.array([3, 5, 6, 150, 290], dtype=np.int64)
+        for token in ("意识", "形态", "工作", "责任", "会议"):
             keys = post.keys("body_c", token)
             assert np.array_equal(keys, brute(token))
             assert post.frequency("body_c", token) == len(keys)
-            docs = np.array([3, 5, 290], dtype=np.int64)
-            post.cache.clear()
-            post.cached_bytes = 0
+            in_docs = keys[np.isin(np.searchsorted(gstart, keys, "right") - 1, docs)]
+            assert np.array_equal(post.docs_of("body_c", keys), np.unique(np.searchsorted(gstart, keys, "right") - 1))
+            post.clear_cache()
+            monkeypatch.setattr(execute, "PARTIAL_READ_RATIO", 0)
             part = post.keys_within("body_c", token, docs)
             assert not post.cached("body_c", token)  # a partial read, not cached
-            assert np.array_equal(part, keys[np.isin(keys >> 32, docs)])
+            assert np.array_equal(part, in_docs), token
+            monkeypatch.setattr(execute, "PARTIAL_READ_RATIO", 64)
         for ch in ("意", "制", "会"):
             assert np.array_equal(post.prefix_keys("body_c", ch), brute(ch))
-        # the word view's copy holds what Whoosh holds
-        reader = st.searcher.reader()
         for word in ("意识形态", "工作", "会议", "责任制"):
-            docs, tf = post.term("body_w", word)
-            want = sorted((d, int(w)) for d, w in reader.postings("body_w", word).items_as("weight"))
-            assert list(zip(docs.tolist(), tf.tolist())) == want and want, word
+            docs_w, tf = post.term("body_w", word)
+            want = [(d, n) for d, b in enumerate(bodies) if (n := analysis.word_counts(b).get(word))]
+            assert list(zip(docs_w.tolist(), tf.tolist())) == want and want, word
+            assert post.word_frequency("body_w", word) == len(want)
         assert len(post.term("body_w", "没有这个词")[0]) == 0
-        post.cache.clear()
-        post.cached_bytes = 0
-        for k in ("意识形态工作", "形态工作责任", "意识形态责任制", "态工作", "意识意识", "责任制"):
+        post.clear_cache()
+        for k in ("意识形态工作", "形态工作责任", "意识形态责任制", "态工作", "意识意识", "责任制", "议第"):
             assert np.array_equal(execute.occurrence_keys(post, "body_c", k), brute(k)), k
+        # per-document counts of occurrences, however many they are
+        occ = brute("意识")
+        want_docs, want_tf = np.unique(np.searchsorted(gstart, occ, "right") - 1, return_counts=True)
+        for part in (occ, occ[:3]):
+            d, tf = post.doc_counts("body_c", part)
+            wd, wt = np.unique(np.searchsorted(gstart, part, "right") - 1, return_counts=True)
+            assert np.array_equal(d, wd) and np.array_equal(tf, wt)
+        assert len(want_docs) and want_tf.max() > 1
+
+
+@pytest.mark.parametrize("chunk", [50, 1 << 20])  # lists packed a few at a time, or all at once
+def test_packed_lists_round_trip(monkeypatch, chunk):
+    """Packed lists decode to what was packed: whole, or only inside given ranges, at
+    every bit width (0 to 32), with one-value and empty lists among them."""
+    import numpy as np
+
+    from indexer.search import charindex
+
+    monkeypatch.setattr(charindex, "PACK_CHUNK", chunk)
+    rng = np.random.default_rng(11)
+    lists = [np.zeros(0, np.int64), np.array([7]), np.array([0]), np.array([2**32 - 1]),
+             np.arange(300) * 3, np.cumsum(rng.integers(0, 2**20, 1000)), np.array([5, 5 + 2**31])]
+    lists += [np.cumsum(rng.integers(1, 2 << int(rng.integers(0, 16)), int(rng.integers(1, 700))))
+              for _ in range(40)]  # strictly ascending, like positions and documents
+    counts = np.array([len(x) for x in lists])
+    for block in (4, 128):
+        packed = charindex.pack(np.concatenate(lists), counts, delta=True, block=block)
+        plain = charindex.pack(np.concatenate(lists), counts, delta=False)
+        dl = charindex.PackedLists(packed, "", block)
+        pl = charindex.PackedLists(plain, "", block)
+        for t, want in enumerate(lists):
+            assert dl.count(t) == len(want)
+            assert dl.decode(t).tolist() == want.tolist()
+            assert pl.values(t).tolist() == want.tolist()
+            if not len(want):
+                continue
+            edges = np.unique(rng.integers(int(want[0]) - 5, int(want[-1]) + 5, 8))
+            lo, hi = edges[:-1:2], edges[1::2]
+            n = min(len(lo), len(hi))
+            lo, hi = lo[:n], hi[:n]
+            inside = want[np.array([any(a <= v < b for a, b in zip(lo, hi)) for v in want.tolist()], dtype=bool)]
+            assert dl.decode_within(t, lo, hi).tolist() == inside.tolist()
 
 
 def test_charindex_segment_round_trip(tmp_path):
@@ -210,16 +253,18 @@ def test_charindex_segment_round_trip(tmp_path):
         keys[doc] = k
         builder.add(doc, "body_c", k)
     path = tmp_path / "MAIN_x.chars"
-    builder.write(path)
-    seg = charindex.SegmentChars(path)
+    builder.write(path, 61)
+    seg = charindex.SegmentPostings(path)
+    dstart = seg.dstart["body_c"].astype(np.int64)
+    assert np.array_equal(np.diff(dstart), [len(keys.get(d, "")) + 1 for d in range(61)])
     tokens = {k[i:i + 2] for k in keys.values() for i in range(len(k))} | {"识a", "zz"}
     for token in tokens:
-        want = sorted(((d + 7) << 32) | i for d, k in keys.items() for i in range(len(k))
-                      if k[i:i + 2] == token)
-        a, b = seg.term_postings("body_c", charindex.token_code(token))
-        assert seg.keys("body_c", a, b, 7).tolist() == want, token
-        assert seg.occurrences("body_c", a, b) == len(want)
+        want = sorted(int(dstart[d]) + i for d, k in keys.items() for i in range(len(k)) if k[i:i + 2] == token)
+        t = seg.slot("body_c", charindex.token_code(token))
+        assert seg.positions("body_c", t).tolist() == want, token
+        assert seg.count("body_c", t) == len(want)
         wanted = np.array([1, 2, 30, 59])
-        assert seg.keys_within("body_c", a, b, 7, wanted).tolist() == [
-            w for w in want if (w >> 32) - 7 in wanted.tolist()]
-    assert seg.term_postings("title_c", charindex.token_code("意识")) == (0, 0)
+        assert seg.positions_within("body_c", t, wanted).tolist() == [
+            w for w in want if any(dstart[d] <= w < dstart[d + 1] for d in wanted)]
+    assert seg.slot("title_c", charindex.token_code("意识")) == -1
+    assert seg.positions("title_c", -1).tolist() == []

@@ -134,3 +134,19 @@ def test_clean_title_drops_a_leading_field_label():
 
     assert clean_title("標題：柏壩區人民檢察院2025年述職報告") == "柏壩區人民檢察院2025年述職報告"
     assert clean_title("标题: 某局2021年意识形态工作总结范文") == "某局2021年意识形态工作总结"
+
+
+def test_markers_numbered_above_999_still_split():
+    lines = ["以下是汇编的全部报告。"]
+    for i in range(1, 1003):
+        marker = f"【篇{i}】" if i % 2 else f"【{i}】"  # 【11】 after 【篇十】, as some sites number
+        lines += [f"{marker}某局第{i}号意识形态工作总结", *BODY_A]
+    chunks = split_reports(page(lines, heading="意识形态工作总结汇编"))
+    assert len(chunks) == 1002
+    assert chunks[999].title == "某局第1000号意识形态工作总结" and chunks[999].lines == tuple(BODY_A)
+
+
+def test_a_footnote_number_in_square_brackets_is_no_marker():
+    chunks = split_reports(page(["[1]某局2020年工作总结", *BODY_A, "[2]某局2021年工作总结", *BODY_B],
+                                heading="某局2022年工作总结"))
+    assert len(chunks) == 1

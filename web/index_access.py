@@ -11,7 +11,7 @@ import threading
 from flask import current_app
 
 from indexer.search import open_index
-from indexer.search.store import NoIndex
+from indexer.search.store import EmptyIndex, IndexUnusable, NoIndex
 
 
 class IndexUnavailable(Exception):
@@ -32,6 +32,10 @@ def shared_index():
         if index is None:
             try:
                 index = open_index(path)
+            except EmptyIndex as exc:
+                raise IndexUnavailable("索引中还没有任何报告，请稍后再试。") from exc
+            except IndexUnusable as exc:
+                raise IndexUnavailable("索引无法打开（已损坏或版本不符），请管理员重建索引。") from exc
             except NoIndex as exc:
                 raise IndexUnavailable(f"索引尚未建立：{exc}") from exc
             except OSError as exc:

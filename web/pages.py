@@ -39,6 +39,10 @@ FACET_LABELS = {
 }
 SCRIPT_LABELS = {"hans": "简体", "hant": "繁体", "mixed": "简繁混合"}
 SORT_LABELS = {"relevance": "按相关度", "date": "按日期"}
+# The relaxation ladder's steps (indexer/search/ladder.py), as the notice above results says them.
+RELAXED_LABELS = {"punctuation": "以下是忽略标点后包含这些字的结果",
+                  "near": "以下是包含所有词语、且词语彼此靠近的结果",
+                  "words": "以下是包含所有词语的结果"}
 SIDEBAR_SKIP = ("timeline",)  # shown as the timeline chart, not as a list
 FACETS_SHOWN = 12  # values shown before "more" in the sidebar
 VERSIONS_PER_HIT = 5  # collapsed copies listed under a result
@@ -58,6 +62,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.jinja_env.globals.update(
         facet_label=facet_label, value_label=value_label, SCRIPT_LABELS=SCRIPT_LABELS,
+        RELAXED_LABELS=RELAXED_LABELS,
         page_url=url, display_title=cite.display_title, part_label=cite.part_label,
         search_state=state_args,
     )
@@ -294,16 +299,14 @@ def original_page(fmt: str, report_id: str):
     return render_template("original.html", report=report, original=original)
 
 
-def _source_roots() -> list[Path]:
-    """Where a relative source path may be found: the working directory, the index's
-    parent (an index built next to its archive) and an optional DANGAN_SOURCE_ROOT."""
-    roots = [Path.cwd()]
-    index = current_app.config.get("DANGAN_INDEX")
-    if index:
-        roots.append(Path(index).resolve().parent)
+def _source_roots() -> list:
+    """Where originals may be read: the archive roots the index was built from (recorded
+    in it), and an optional DANGAN_SOURCE_ROOT (e.g. for an index built from `dangan
+    extract` output). `reading` never opens a file outside them."""
+    roots = list(shared_index().state().meta.get("roots") or [])
     extra = current_app.config.get("DANGAN_SOURCE_ROOT")
     if extra:
-        roots.insert(0, Path(extra))
+        roots.append(Path(extra))
     return roots
 
 
@@ -368,6 +371,10 @@ HELP_SYNTAX = [
     ("title:工作总结", "只在标题中查找。"),
     ("unit:宣传部", "只在单位名称中查找。"),
     ("year:2019..2023", "年份范围；year:2020 表示单一年份。"),
+    ("網路安全", "台湾、香港用语与大陆用语互相查找（网络/網路、信息/資訊、通过/透過），并列出“也搜索了”，可以关闭。"),
+    ("消息据彭", "找不到完整短语时，依次放宽：忽略标点（消息，据彭）→ 各词相互靠近 → 各词都出现，并注明用了哪一步。"),
+    ("-18万元", "只有单独的、后面还有其他检索词的“-词”才表示排除；数字前的减号和单独粘贴的文字按原文查找。"),
+    ("ysxt", "拼音（yishixingtai）、拼音首字母或同音错字（意识形太）会给出“您是不是要找”的建议链接，不会自动替换。"),
 ]
 
 

@@ -116,34 +116,13 @@ def version_titles(index, get_report, ids: list[str], limit: int = 20) -> list[d
 
 # --- extracted vs original -------------------------------------------------------------
 
-def _locate(source: str, roots: list[Path]) -> Path | None:
-    path = Path(source)
-    if path.is_absolute():
-        return path if path.is_file() else None
-    for root in roots:
-        candidate = root / path
-        if candidate.is_file():
-            return candidate
-    return None
+def _read_raw(source: str, roots: list):
+    """The RawPage of `source` read again through `indexer.extract.sources.read_source`,
+    which only opens files inside the archive roots: None when it is no longer there, a
+    Skip when it is unreadable or outside the roots."""
+    from indexer.extract.sources import read_source
 
-
-def _read_raw(source: str, roots: list[Path]):
-    """The RawPage of `source` read again through `indexer.extract.sources` (files, zip members,
-    WARC records); None when it is no longer reachable, a Skip when unreadable."""
-    from indexer.extract.model import Skip
-    from indexer.extract.sources import iter_raw_pages
-
-    container, sep, inner = source.partition("!")
-    located = _locate(container, roots)
-    if located is None:
-        return None
-    if not sep and located.stat().st_size > MAX_ORIGINAL_BYTES:
-        return Skip(source, "too_large")
-    for item in iter_raw_pages([str(located)]):
-        item_inner = item.source.partition("!")[2]
-        if item_inner == inner:
-            return item
-    return None
+    return read_source(source, roots, max_bytes=MAX_ORIGINAL_BYTES)
 
 
 def _visible_lines(text: str, fmt: str) -> list[str]:
@@ -172,7 +151,8 @@ def original_text(report: dict, search_roots: list[Path]) -> dict:
         result["reason"] = "原始文件已不在原处，无法对照。"
         return result
     if not hasattr(raw, "data"):  # a Skip: the reader refused the file again
-        result["reason"] = f"无法读取原始文件（{raw.reason}）。"
+        result["reason"] = ("原始文件不在本索引的档案目录内，不予显示。" if raw.reason.startswith("outside_root")
+                            else f"无法读取原始文件（{raw.reason}）。")
         return result
     try:
         from indexer.extract.decode import decode_page

@@ -1,157 +1,74 @@
 """`dangan extract PATH... [--out FILE.jsonl] [--jobs N]`: pages -> JSONL reports.
 
-Pages are extracted in a process pool; `imap` keeps input order, so the output is the
-same whatever --jobs is. Output goes to a temporary file next to --out and is renamed
-into place only when the run completed: a failed run never leaves a half-written file.
+Pages go through the one ingestion runner (`indexer.extract.runner`): worker processes,
+each page under the time and memory budgets of the settings; results come back in input
+order, so the output is the same whatever --jobs is. Output goes to a temporary file next
+to --out and is renamed into place only when the run completed: a failed run never leaves
+a half-written file.
 """
 from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
-import multiprocessing
-from multiprocessing import Pool
-from typing import IO, Iterable, Iterator
+from typing import IO, Iterable
 
 import click
 
+from ..extract import runner
 from ..extract.model import RawPage, Skip
-from ..settings import SETTINGS
 from ..extract.sources import iter_raw_pages
-
-# A page that takes longer than this is pathological (parser blow-up): skip it rather
-# than stall the run. Normal pages take milliseconds; a 5 MB page about a second.
-PAGE_TIMEOUT_S = SETTINGS.budgets.page_timeout_s
-_CHUNKSIZE = 4  # small: pages vary from 0 bytes to 20 MB, keep the workers balanced
-
-
-class _PageTimeout(BaseException):
-    """Not an Exception: the pipeline's catch-all must not swallow it mid-page."""
-
-
-def _on_alarm(signum, frame):  # noqa: ARG001 - signal handler signature
-    raise _PageTimeout()
-
-
-def _init_worker() -> None:
-    # Ctrl-C is handled once, by the parent; workers just stop with the pool.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+from ..settings import SETTINGS, BudgetSettings
 
 
 def process(item: RawPage | Skip) -> tuple[list[str], int, list[str]]:
-    """One input -> (JSON lines, reports written, skip reasons). Never raises."""
+    """One input -> (JSON lines, reports written, skip reasons). Runs in a worker."""
     if isinstance(item, Skip):
-        return [_dumps(item.to_json())], 0, [item.reason]
+        return skipped(item, item.reason)
     from ..extract.pipeline import extract_page
 
-    # Signals work in the main thread only (a caller may run extraction in a thread).
-    use_alarm = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
-    if use_alarm:
-        previous = signal.signal(signal.SIGALRM, _on_alarm)
-        signal.alarm(max(1, int(PAGE_TIMEOUT_S)))
-    try:
-        result = extract_page(item)
-    except _PageTimeout:
-        result = Skip(item.source, f"timeout: extraction took over {PAGE_TIMEOUT_S} s")
-    except RecursionError:
-        result = Skip(item.source, "too_deep: document nesting exceeds the parser's limits")
-    except Exception as exc:  # noqa: BLE001 - one bad page must never stop the run
-        result = Skip(item.source, f"error: {type(exc).__name__}: {exc}")
-    finally:
-        if use_alarm:
-            signal.alarm(0)
-            signal.signal(signal.SIGALRM, previous)
+    result = extract_page(item)
     if isinstance(result, Skip):
-        return [_dumps(result.to_json())], 0, [result.reason]
+        return skipped(item, result.reason)
     return [_dumps(r.to_json()) for r in result], len(result), []
 
 
-_WARM_UP_PAGE = (
-    "<html><head><meta charset='utf-8'><title>某局2023年意识形态工作总结</title></head><body>"
-    "<div>首页 &gt; 工作总结</div><h1>某局2023年意识形态工作总结</h1>"
-    "<p>今年以来，局党组認真落實意識形態工作責任制，鍦ㄥ共閮ㄥ钩现将有关情况报告如下：</p>"
-    "<p>一、主要工作</p><p>（一）加强组织领导。全年专题研究意识形态工作4次。</p>"
-    "<p>二、存在问题</p><p>理论学习还不够深入。</p><p>三、下一步打算</p><p>继续加强理论武装。</p>"
-    "<div>Copyright 2024 版权所有</div></body></html>"
-).encode("utf-8")
-
-
-def _warm_up() -> None:
-    """Build the pipeline's lazy tables (OpenCC, jieba, codec sets) once, in the parent.
-
-    Forked workers inherit them instead of each spending seconds building its own.
-    """
-    from ..extract.pipeline import extract_page
-
-    extract_page(RawPage(source="warm-up", identity="warm-up", data=_WARM_UP_PAGE, format_hint="html"))
+def skipped(item: RawPage | Skip, reason: str) -> tuple[list[str], int, list[str]]:
+    """The output of an input that ends as a skip record (also: its worker was killed)."""
+    return [_dumps(Skip(item.source, reason).to_json())], 0, [reason]
 
 
 def _dumps(obj: dict) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    line = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate somewhere: escape it, keep the line valid
+        line = json.dumps(obj, ensure_ascii=True, separators=(",", ":"))
+    return line
 
 
-def run_extract(paths: Iterable[str], out: IO[str], jobs: int, progress: bool = False) -> dict:
+def run_extract(paths: Iterable[str], out: IO[str], jobs: int, progress: bool = False,
+                budgets: BudgetSettings | None = None) -> dict:
     """Extract every page under `paths` into `out` (JSONL); return the run's counts."""
     started = time.monotonic()
     counts = {"files": 0, "reports": 0, "skipped": Counter()}
-    items = iter_raw_pages(paths)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(unit="page", file=sys.stderr, dynamic_ncols=True)
-
-    def consume(results: Iterator[tuple[list[str], int, list[str]]]) -> None:
-        for lines, n_reports, reasons in results:
-            counts["files"] += 1
-            counts["reports"] += n_reports
-            for reason in reasons:
-                counts["skipped"][reason.split(":", 1)[0]] += 1
-            for line in lines:
-                out.write(line)
-                out.write("\n")
-            if bar is not None:
-                bar.update(1)
-
-    try:
-        if jobs <= 1:
-            consume(map(process, items))
-        else:
-            # Pool.imap's feeder thread would read the whole input ahead into the task
-            # queue (gigabytes on a big archive); a semaphore keeps a bounded window of
-            # pages in flight, released as results come back in order.
-            window = threading.BoundedSemaphore(jobs * _CHUNKSIZE * 4)
-            stop = threading.Event()  # set when we stop early (Ctrl-C, write error)
-
-            def throttled() -> Iterator[RawPage | Skip]:
-                for item in items:
-                    # Poll, never block for good: the pool's shutdown joins this thread.
-                    while not window.acquire(timeout=0.2):
-                        if stop.is_set():
-                            return
-                    yield item
-
-            def released(results):
-                for result in results:
-                    window.release()
-                    yield result
-
-            if multiprocessing.get_start_method() == "fork":
-                _warm_up()
-            with Pool(jobs, initializer=_init_worker) as pool:
-                try:
-                    consume(released(pool.imap(process, throttled(), chunksize=_CHUNKSIZE)))
-                finally:
-                    stop.set()
-    finally:
-        if bar is not None:
-            bar.close()
+    stats = runner.RunStats()
+    runner.warm_up()
+    for _item, (lines, n_reports, reasons) in runner.run(
+            iter_raw_pages(paths), process, jobs, skipped, budgets=budgets or SETTINGS.budgets,
+            progress=progress, stats=stats):
+        counts["files"] += 1
+        counts["reports"] += n_reports
+        for reason in reasons:
+            counts["skipped"][reason.split(":", 1)[0]] += 1
+        for line in lines:
+            out.write(line)
+            out.write("\n")
     counts["seconds"] = round(time.monotonic() - started, 2)
+    counts["slowest"] = stats.slowest
     return counts
 
 
@@ -162,7 +79,9 @@ def _summary(counts: dict) -> str:
     rate = counts["files"] / secs if secs else 0.0
     return (f"dangan extract: {counts['files']} files, {counts['reports']} reports, "
             f"{sum(skipped.values())} skipped" + (f" ({by_reason})" if by_reason else "")
-            + f", {secs:.2f} s ({rate:.1f} files/s)")
+            + f", {secs:.2f} s ({rate:.1f} files/s)"
+            + (f"; slowest page {counts['slowest'][0][0]:.1f} s ({counts['slowest'][0][1]})"
+               if counts.get("slowest") else ""))
 
 
 def register(cli: click.Group) -> None:

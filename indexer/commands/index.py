@@ -1,6 +1,7 @@
 """`dangan index build|update|stats`, `dangan search`, `dangan serve`.
 
-Exit codes: 0 success; 1 failure (nothing could be indexed, or an unexpected error);
+Exit codes: 0 success; 1 failure (the new index was refused: nothing to index, ids clash,
+too many deletions, failed validation; or an unexpected error);
 2 bad usage (click); 3 another writer holds the index lock; 4 no index at the location.
 """
 from __future__ import annotations
@@ -35,7 +36,8 @@ def _emit(data: dict, as_json: bool, lines: list[str]) -> None:
             click.echo(line)
 
 
-def _write(kind: str, sources, index_dir, jobs, user_dict, as_json) -> None:
+def _write(kind: str, sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty=False,
+           force=False) -> None:
     from indexer.search import build as builder
     from indexer.search.store import IndexLocked
 
@@ -43,21 +45,37 @@ def _write(kind: str, sources, index_dir, jobs, user_dict, as_json) -> None:
     run = builder.build if kind == "build" else builder.update
     try:
         summary = run([str(s) for s in sources], root, jobs=jobs, user_dict=user_dict,
-                      progress=sys.stderr.isatty() and not as_json)
+                      progress=sys.stderr.isatty() and not as_json, synonyms=synonyms,
+                      allow_empty=allow_empty, force=force)
     except IndexLocked as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
+    except builder.BuildRefused as exc:
+        if as_json:
+            click.echo(json.dumps({**exc.summary.to_json(), "error": str(exc)}, ensure_ascii=False))
+        click.echo(f"error: {exc}", err=True)
+        click.echo(_skip_line(exc.summary), err=True)
+        sys.exit(EXIT_FAILED)
     data = summary.to_json()
     lines = [
         f"{kind}: {summary.reports} reports in index {root} ({summary.generation})",
         f"  pages processed {summary.pages} (added {summary.added_pages}, changed "
         f"{summary.changed_pages}, unchanged {summary.unchanged_pages}, deleted {summary.deleted_pages})",
-        f"  skipped {len(summary.skipped)}, near-duplicate groups {summary.duplicate_groups}, "
-        f"{summary.seconds:.1f} s ({data['pages_per_s']} pages/s)",
-    ] + [f"  skipped {s['source']}: {s['reason']}" for s in summary.skipped[:20]]
+        f"  near-duplicate groups {summary.duplicate_groups}, {summary.seconds:.1f} s ({data['pages_per_s']} pages/s)"
+        + (f"; slowest page {summary.slowest_pages[0]['seconds']:.1f} s ({summary.slowest_pages[0]['source']})"
+           if summary.slowest_pages else ""),
+        _skip_line(summary),
+    ]
     _emit(data, as_json, lines)
-    if summary.reports == 0 and summary.pages > 0:
-        sys.exit(EXIT_FAILED)  # every page was skipped: nothing searchable was produced
+
+
+def _skip_line(summary) -> str:
+    """Counts by reason; the full list is in the file named (`--json` has it too)."""
+    counts = summary.skip_counts()
+    if not counts:
+        return "  skipped 0"
+    by_reason = ", ".join(f"{reason} {n}" for reason, n in counts.items())
+    return f"  skipped {len(summary.skipped)} ({by_reason}); every skip with its reason: {summary.skipped_file}"
 
 
 def register(cli: click.Group) -> None:
@@ -69,10 +87,19 @@ def register(cli: click.Group) -> None:
         click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True)),
         _index_option,
         click.option("--jobs", "-j", type=click.IntRange(0, 64), default=2, show_default=True,
-                     help="Worker processes for extraction and analysis (0: in process)."),
+                     help="Worker processes for extraction and analysis, and as many segment "
+                          "writers (0: one worker, segments written in this process)."),
         click.option("--user-dict", type=click.Path(exists=True, dir_okay=False),
                      help="Extra jieba dictionary (word [freq] [tag] per line)."),
-        click.option("--json", "as_json", is_flag=True, help="Print a JSON summary."),
+        click.option("--synonyms", type=click.Path(exists=True, dir_okay=False),
+                     help="Synonyms a librarian maintains, searched as query expansion "
+                          "(one group a line: A = B = C, or A => B)."),
+        click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (with every skip)."),
+        click.option("--allow-empty", is_flag=True,
+                     help="Publish the new index even when it holds no report."),
+        click.option("--force", is_flag=True,
+                     help="Publish an update even when it deletes more than max_delete_share "
+                          "(DANGAN_MAX_DELETE_SHARE, default 0.5) of the reports."),
     ]
 
     def with_common(f):
@@ -82,16 +109,16 @@ def register(cli: click.Group) -> None:
 
     @index_group.command("build")
     @with_common
-    def build_cmd(sources, index_dir, jobs, user_dict, as_json):
+    def build_cmd(sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty, force):
         """Full build of SOURCE... (archives, folders, or `dangan extract` .jsonl) into a
-        fresh generation, swapped in atomically when complete."""
-        _write("build", sources, index_dir, jobs, user_dict, as_json)
+        fresh generation, swapped in atomically once it validated."""
+        _write("build", sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty, force)
 
     @index_group.command("update")
     @with_common
-    def update_cmd(sources, index_dir, jobs, user_dict, as_json):
+    def update_cmd(sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty, force):
         """Incremental update: add new and changed pages, delete vanished ones."""
-        _write("update", sources, index_dir, jobs, user_dict, as_json)
+        _write("update", sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty, force)
 
     @index_group.command("stats")
     @_index_option
@@ -110,6 +137,8 @@ def register(cli: click.Group) -> None:
         with index:
             data = index_stats(index)
         lines = [f"{k}: {v}" for k, v in data.items() if not isinstance(v, dict)]
+        lines.append("size by component:")
+        lines += [f"  {part}: {n / 2**20:.1f} MiB" for part, n in data.get("size_by_component", {}).items()]
         for facet, values in data.get("facets", {}).items():
             shown = ", ".join(f"{v} {c}" for v, c in list(values.items())[:12])
             lines.append(f"{facet}: {shown}")
@@ -129,9 +158,11 @@ def register(cli: click.Group) -> None:
     @click.option("--per-page", type=click.IntRange(1, 100), default=10, show_default=True)
     @click.option("--collapse/--no-collapse", default=True, show_default=True,
                   help="Fold near-duplicates into their best hit.")
+    @click.option("--expand/--no-expand", default=True, show_default=True,
+                  help="Also search regional wording (网络/網路) and the index's synonyms.")
     @click.option("--json", "as_json", is_flag=True)
     def search_cmd(query, index_dir, unit_type, section, year, genre, site, script, sort, page,
-                   per_page, collapse, as_json):
+                   per_page, collapse, expand, as_json):
         """Search the index (same syntax as the web: "phrase", OR, -term, title:, year:2019..2023)."""
         import re
 
@@ -144,14 +175,18 @@ def register(cli: click.Group) -> None:
             sys.exit(EXIT_NO_INDEX)
         req = SearchRequest(q=" ".join(query), unit_type=list(unit_type), section=list(section),
                             year=list(year), genre=list(genre), site=list(site), script=list(script),
-                            sort=sort, page=page, per_page=per_page, collapse=collapse)
+                            sort=sort, page=page, per_page=per_page, collapse=collapse, expand=expand)
         with index:
             resp = search(index, req)
         if as_json:
             click.echo(json.dumps(resp.to_json(), ensure_ascii=False))
             return
         click.echo(f"{resp.total} reports for {resp.understood or '(all)'}"
-                   + (" (relaxed to all words)" if resp.relaxed else ""))
+                   + (f" (relaxed: {resp.relaxed})" if resp.relaxed else ""))
+        if resp.expansions:
+            click.echo(f"also searched: {', '.join(resp.expansions)} (--no-expand to turn off)")
+        for s in resp.suggestions:
+            click.echo(f"did you mean: {s.q} ({s.total} reports)")
         for i, hit in enumerate(resp.results, (page - 1) * per_page + 1):
             snippet = re.sub(r"</?mark>", "", hit.snippet).replace("\n", " ")
             from html import unescape
@@ -166,29 +201,45 @@ def register(cli: click.Group) -> None:
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True)
     @click.option("--threads", type=click.IntRange(1, 256), default=None,
-                  help="Worker threads [default: DANGAN_THREADS, 8].")
+                  help="Worker threads per process [default: DANGAN_THREADS, 8].")
+    @click.option("--processes", type=click.IntRange(0, 64), default=None,
+                  help="Server processes sharing the port, 0: one per CPU [default: DANGAN_SERVE_PROCESSES, 0].")
     @click.option("--public-url", default=None,
                   help="Public base URL for absolute links (feeds, OpenSearch, citations) "
                        "[default: DANGAN_PUBLIC_URL, else http://HOST:PORT].")
-    def serve_cmd(index_dir, host, port, threads, public_url):
-        """Serve the web app and JSON API under waitress (a production WSGI server).
+    def serve_cmd(index_dir, host, port, threads, processes, public_url):
+        """Serve the web app and JSON API under waitress (a production WSGI server), in
+        several processes so that searches use every core.
 
         Limits (connections, idle timeout, proxy) come from the settings: DANGAN_CONNECTION_LIMIT,
         DANGAN_CHANNEL_TIMEOUT_S, DANGAN_TRUSTED_PROXY … (see the README)."""
         import dataclasses
 
+        from indexer.commands.serving import bind, serve
         from indexer.settings import SETTINGS
         from web import create_app
-        from web.server import make_server
 
         root = _resolve(index_dir)
         settings = SETTINGS.serve if threads is None else dataclasses.replace(SETTINGS.serve, threads=threads)
+        processes = settings.serve_processes if processes is None else processes
         # The socket is bound first (with --port 0 the system picks the port), the app made
-        # once the address, part of its public URL, is known.
-        server = make_server(lambda environ, start: app(environ, start), host, port, settings)
-        port = getattr(server, "effective_port", port)
+        # (in each server process) once the address, part of its public URL, is known.
+        sock = bind(host, port)
+        port = sock.getsockname()[1]
         base = public_url or settings.public_url or f"http://{host}:{port}"
-        app = create_app({"DANGAN_INDEX": str(root), "DANGAN_PUBLIC_URL": base})
-        click.echo(f"serving index {root} on http://{host}:{port}/ "
-                   f"({settings.threads} threads, at most {settings.connection_limit} connections)", err=True)
-        server.run()
+
+        def make_app():
+            from web.index_access import IndexUnavailable, shared_index
+
+            app = create_app({"DANGAN_INDEX": str(root), "DANGAN_PUBLIC_URL": base})
+            with app.app_context():
+                try:
+                    shared_index()  # each process opens the index now, not in its first request
+                except IndexUnavailable:
+                    pass  # shown to readers; opened once it exists
+            return app
+
+        click.echo(f"serving index {root} on http://{host}:{port}/ ({processes or 'one per CPU'} processes, "
+                   f"{settings.threads} threads each, at most {settings.connection_limit} connections each)",
+                   err=True)
+        serve(make_app, sock, settings, processes)

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import lines as L
+from ..settings import SETTINGS
 
 
 @dataclass
@@ -75,22 +76,22 @@ class Selection:
     title_line: str | None = None  # the outermost repeat of the heading (a dump's title line)
 
 
-_REPEAT_SIM = 0.7
-_MIN_BODY_CJK = 60  # less prose than this is not a report (chrome-only page)
 
 
-def _is_teaser(item: Item, titles: list[str]) -> bool:
+_OPENING = 8  # characters that identify a paragraph's opening
+
+
+def _is_teaser(item: Item, titles: dict[int, set[str]], openings: set[str]) -> bool:
+    """A line that opens with one of the titles (grouped by length) and goes on with text
+    shown elsewhere: cut off with …, or the opening of another line of the page (a first
+    paragraph that names its subject, 某某开发区，隶属…, is no teaser)."""
     if item.marker or item.heading_start:
         return False
     sq = item.sq
-    for t in titles:
-        if t and sq.startswith(t) and len(sq) >= len(t) + 4:
-            return True
+    for size, group in titles.items():
+        if len(sq) >= size + 4 and sq[:size] in group:
+            return L.is_cut_off(item.f) or sq[size:size + _OPENING] in openings
     return False
-
-
-def _cut_off(f: str) -> bool:
-    return f.rstrip().endswith(("...", "…"))
 
 
 def _short_runs(
@@ -112,7 +113,7 @@ def _short_runs(
         for k in range(i, j):
             if items[k].title_like:
                 sq = items[k].sq
-                if not any(L.bigram_f1(sq, t) >= _REPEAT_SIM for t in seen):
+                if not any(L.bigram_f1(sq, t) >= SETTINGS.extract.repeat_similarity for t in seen):
                     seen.append(sq)
         n_titles = len(seen)
         if n_titles >= 2 or (j - i >= 3 and not titles_only):
@@ -122,7 +123,7 @@ def _short_runs(
     return out
 
 
-_END_CUES = ("cue", "label", "weak", "menu", "meta")
+_END_CUES = ("cue", "label", "weak", "cta", "menu", "meta")
 # chrome that closes an article (an inline "recommended" link does not)
 _END_RE = re.compile(
     r"上一篇|下一篇|上一页|下一页|分享|展开|全文|评论|留言|相关|猜你|热门|下载|收藏|举报|编辑|版权|"
@@ -189,6 +190,39 @@ def _trim_tail(items: list[Item], cue: list, drop: list[bool], first: int, last:
             last -= 1
 
 
+def _thread_start(items: list[Item], drop: list[bool], first: int, last: int) -> int | None:
+    """Where a thread of comments starts below the body: the first dated byline (a short
+    line with a clock time) after which bylines keep coming, one for every few
+    paragraphs, with prose of the article's own above it."""
+    stamps = [i for i in range(first + 1, last + 1) if L.is_stamp(items[i].f)]
+    for k, at in enumerate(stamps):
+        rest = stamps[k:]
+        paragraphs = sum(1 for i in range(at, last + 1) if not drop[i] and items[i].prose)
+        above = sum(L.cjk_count(items[i].f) for i in range(first, at) if not drop[i] and items[i].prose)
+        cfg = SETTINGS.extract
+        if (len(rest) >= cfg.thread_min_stamps and len(rest) * cfg.thread_paragraphs_per_stamp >= paragraphs
+                and above >= cfg.min_body_cjk):
+            return at
+    return None
+
+
+def _closing(items: list[Item], drop: list[bool], last: int) -> int:
+    """The body's end moved over its closing lines: short sentences (特此报告。) and a
+    signature, i.e. the issuing unit's name and a bare date (the date is dropped as
+    publish info until then)."""
+    n = len(items)
+    while last + 1 < n and not drop[last + 1] and L.is_sentence(items[last + 1].f):
+        last += 1
+    k = last + 1
+    if k < n and not drop[k] and items[k].short_plain and not items[k].cue and 2 <= L.cjk_count(items[k].f) <= 30:
+        k += 1  # the unit's name
+    if k < n and L.is_bare_date(items[k].f):
+        for j in range(last + 1, k + 1):
+            drop[j] = False
+        last = k
+    return last
+
+
 def _split_run_in_title(items: list[Item], hint: str | None) -> list[Item]:
     """`Title  First sentence of the body…` on one line: split off the title when it
     repeats the page's title (the hint, or a title-like line above it)."""
@@ -202,7 +236,7 @@ def _split_run_in_title(items: list[Item], hint: str | None) -> list[Item]:
                 if not L.is_title_like(L.fold(head)) or not L.is_prose(L.fold(rest)):
                     continue
                 hsq = L.squeeze(head)
-                if any(L.bigram_f1(hsq, t) >= _REPEAT_SIM for t in titles):
+                if any(L.bigram_f1(hsq, t) >= SETTINGS.extract.repeat_similarity for t in titles):
                     return items[:i] + [Item(head), Item(rest)] + items[i + 1 :]
             return items
         if it.title_like:
@@ -219,7 +253,8 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
         cue[i] = it.cue
         # a line mostly made of links is a link list, unless it reads as text (keyword
         # links inside a sentence or a heading)
-        linky = it.link_density >= 0.5 and not (it.prose or it.heading_start or it.marker)
+        linky = it.link_density >= SETTINGS.extract.link_line_density and not (
+            (it.prose and it.link_density < SETTINGS.extract.max_prose_link_density) or it.heading_start or it.marker)
         if cue[i] or linky:
             drop[i] = True
 
@@ -229,7 +264,7 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
     # prose above the page title (a site blurb, an unmarked teaser) is not the body
     for i in _stray_prose(items, drop):
         drop[i] = True
-    pre_end = next((i for i in range(n) if prose(i) and not _cut_off(items[i].f)), n)
+    pre_end = next((i for i in range(n) if prose(i) and not L.is_cut_off(items[i].f)), n)
     first_marker = next((i for i in range(n) if items[i].marker), n)
     head_end = min(pre_end, first_marker)  # the page heading comes before any 【篇N】
     # lists of short lines before the body (navigation, columns) hold no heading
@@ -262,7 +297,8 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
             if drop[i] or items[i].marker:
                 continue
             sq = items[i].sq
-            if i < head_end and len(sq) <= 2 * len(hsq) + 10 and L.bigram_f1(sq, hsq) >= _REPEAT_SIM:
+            repeat = L.bigram_f1(sq, hsq) >= SETTINGS.extract.repeat_similarity
+            if i < head_end and len(sq) <= 2 * len(hsq) + 10 and repeat:
                 drop[i] = True
                 if inner is None:
                     outer = items[i].text
@@ -279,9 +315,16 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
                 titles.append(t)
 
     # --- teasers (title + start of body, or a line cut off with …) before the body ---------
-    titles = [t for t in titles if len(t) >= 6]
-    for i in range(n):
-        if not drop[i] and (_is_teaser(items[i], titles) or (i < pre_end and _cut_off(items[i].f))):
+    by_size: dict[int, set[str]] = {}
+    for t in titles:
+        if len(t) >= 6:
+            by_size.setdefault(len(t), set()).add(t)
+    openings = {it.sq[:_OPENING] for it in items if len(it.sq) >= _OPENING}
+    teasers = {i for i in range(n) if not drop[i] and (
+        _is_teaser(items[i], by_size, openings) or (i < pre_end and L.is_cut_off(items[i].f)))}
+    # a teaser stands for a body elsewhere on the page: the only prose is the body itself
+    if any(prose(i) for i in range(n) if i not in teasers):
+        for i in teasers:
             drop[i] = True
     # a summary box that repeats the opening of the next paragraph
     for i in range(min(pre_end + 1, n)):
@@ -293,12 +336,23 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
     first_prose = next((i for i in range(n) if prose(i)), None)
     if first_prose is None:
         return Selection((), heading, tuple(it.text for it in items), outer)
-    last_prose = _trim_tail(items, cue, drop, first_prose, max(i for i in range(n) if prose(i)))
+    # the body ends at its last whole paragraph: teasers cut off with … after it, and a
+    # thread of dated comments under it, are not the body
+    last_prose = max((i for i in range(n) if prose(i) and not L.is_cut_off(items[i].f)), default=first_prose)
+    thread = _thread_start(items, drop, first_prose, last_prose)
+    if thread is not None:
+        last_prose = max(i for i in range(first_prose, thread) if prose(i))
+    last_prose = _trim_tail(items, cue, drop, first_prose, last_prose)
+    last_prose = _closing(items, drop, last_prose)
     body_cjk = [L.cjk_count(items[i].f) for i in range(n) if prose(i)]
-    if sum(body_cjk) < _MIN_BODY_CJK or (len(body_cjk) < 2 and sum(body_cjk) < 200):
+    if sum(body_cjk) < SETTINGS.extract.min_body_cjk:
         return Selection((), heading, tuple(it.text for it in items), outer)
 
     # --- region: headings and markers may precede the first prose line -------------------
+    # short whole sentences right above it open the body (斯诺克球王的人生何其精彩!)
+    while first_prose > 0 and not drop[first_prose - 1] and L.is_sentence(items[first_prose - 1].f) \
+            and not items[first_prose - 1].title_like:
+        first_prose -= 1
     seen_marker = False
     for i in range(first_prose):
         if items[i].marker:
@@ -306,7 +360,7 @@ def select(items: list[Item], heading_hint: str | None = None, join_broken: bool
             continue
         keep = (items[i].heading_start and not L.is_menu(items[i].f)) or (
             seen_marker and i > 0 and items[i - 1].marker
-        )
+        ) or L.is_document_number(items[i].f)
         if not keep:
             drop[i] = True
     for i in range(last_prose + 1, n):

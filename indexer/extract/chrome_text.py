@@ -4,7 +4,7 @@ from __future__ import annotations
 from . import lines as L
 from .chrome_lines import Item, select
 from .model import CleanPage, DecodedPage, ExtractError
-from .site import site_from_page
+from .site import site_from_page, site_from_url
 
 
 def clean_text(decoded: DecodedPage) -> CleanPage:
@@ -25,14 +25,6 @@ def clean_text(decoded: DecodedPage) -> CleanPage:
         page_title=page_title,
         publish_date=date,
         url=decoded.raw.url,
-        site=_host(decoded.raw.url) or site_from_page(None, raw_lines[-12:]),
+        site=site_from_url(decoded.raw.url) or site_from_page([], None, raw_lines[-12:]),
         warnings=decoded.warnings,
     )
-
-
-def _host(url: str | None) -> str | None:
-    if not url:
-        return None
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).hostname

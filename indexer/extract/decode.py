@@ -23,6 +23,7 @@ import zlib
 
 from .model import DecodedPage, ExtractError, Format, RawPage
 from .mojibake import repair_mojibake
+from ..settings import SETTINGS
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: it starts with the same bytes
@@ -47,7 +48,6 @@ _WEB_LABELS = {
     "unicode-1-1-utf-8": "utf-8", "unicode11utf8": "utf-8", "unicode20utf8": "utf-8", "x-unicode20utf8": "utf-8",
 }
 
-_META_SCAN_BYTES = 16384  # meta tags belong in <head>; some sites put a lot before them
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
@@ -63,12 +63,7 @@ _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
 _MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"%PDF-", b"PK\x03\x04",
           b"\x7fELF", b"Rar!", b"7z\xbc\xaf", b"\xd0\xcf\x11\xe0", b"OggS", b"wOFF")
 _GZIP = b"\x1f\x8b"
-_MAX_INFLATED = 20 * 1024 * 1024
-_BINARY_SAMPLE = 65536
-_MAX_CONTROL_SHARE = 0.01
-# Tolerated damage in a declared codec: a truncated page or a stray byte, not garbage.
-_MAX_REPLACEMENT_SHARE = 0.001
-_MIN_PLAUSIBLE = 0.85  # share of common characters among the CJK ideographs decoded
+_ASCII_BYTES = bytes(range(128))
 
 
 def canonical_codec(label: str | None) -> str | None:
@@ -140,9 +135,9 @@ def _chinese_score(text: str, sample: int = 3000) -> int:
 def is_binary(data: bytes) -> bool:
     if data.startswith(_MAGIC):
         return True
-    sample = data[:_BINARY_SAMPLE]
+    sample = data[:SETTINGS.extract.binary_sample_bytes]
     controls = len(sample) - len(sample.translate(None, _CONTROL))
-    return controls > _MAX_CONTROL_SHARE * len(sample)
+    return controls > SETTINGS.extract.max_control_share * len(sample)
 
 
 def _try(data: bytes, codec: str) -> str | None:
@@ -155,7 +150,7 @@ def _try(data: bytes, codec: str) -> str | None:
         return None
     text = data.decode(codec, errors="replace")
     bad = text.count("\ufffd")
-    if bad <= max(2, _MAX_REPLACEMENT_SHARE * len(text)):
+    if bad <= max(2, SETTINGS.extract.max_replacement_share * len(text)):
         return text
     return None
 
@@ -166,7 +161,7 @@ def _xml_encoding(data: bytes) -> str | None:
 
 
 def _meta_charset(data: bytes) -> str | None:
-    m = _META_CHARSET.search(data[:_META_SCAN_BYTES])
+    m = _META_CHARSET.search(data[:SETTINGS.extract.meta_scan_bytes])
     return m.group(1).decode("ascii", "replace") if m else None
 
 
@@ -204,6 +199,9 @@ def choose_codec(raw: RawPage) -> tuple[str, str]:
         return "utf-8", data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    damaged = _damaged_utf8(data)
+    if damaged is not None:  # a bad byte run in a UTF-8 page does not change its codec
+        return "utf-8", damaged
     declared = [canonical_codec(raw.declared_charset), canonical_codec(_meta_charset(data)),
                 canonical_codec(_xml_encoding(data))]
     tried: list[tuple[float, str, str]] = []
@@ -213,7 +211,7 @@ def choose_codec(raw: RawPage) -> tuple[str, str]:
         text = _try(data, codec)
         if text is None:
             continue
-        if plausibility(text) >= _MIN_PLAUSIBLE:
+        if plausibility(text) >= SETTINGS.extract.min_plausible_share:
             return codec, text
         tried.append((float(_chinese_score(text)), codec, text))
     # Detection: every codec that decodes, ranked by how much everyday Chinese it yields
@@ -231,8 +229,30 @@ def choose_codec(raw: RawPage) -> tuple[str, str]:
             tried.append((float(_chinese_score(text) - 4 * text.count("\ufffd")), codec, text))
     if tried:
         best = max(tried, key=lambda t: t[0])  # max keeps the first of equal scores
+        common, total = _ideograph_counts(best[2], 3000)
+        if total >= SETTINGS.extract.min_judged_ideographs and common < SETTINGS.extract.min_readable_share * total:
+            raise ExtractError(f"undecodable: no codec gives readable text (best {best[1]}: "
+                               f"{common} of {total} ideographs in everyday use)")
         return best[1], best[2]
     raise ExtractError("undecodable: no codec decodes these bytes")
+
+
+def _damaged_utf8(data: bytes) -> str | None:
+    """The text of a UTF-8 page with some bad bytes (a pasted binary run, a truncated
+    character): most of its non-ASCII bytes form valid UTF-8 and read as everyday
+    Chinese. GBK or Big5 bytes seldom form valid UTF-8, random bytes read as rare
+    characters: both give None."""
+    high = len(data.translate(None, _ASCII_BYTES))
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    valid = len(text.encode("utf-8")) - 3 * bad - (len(data) - high)
+    common, total = _ideograph_counts(text, 3000)
+    cfg = SETTINGS.extract
+    if valid < cfg.min_valid_utf8_share * high or total < cfg.min_judged_ideographs:
+        return None
+    if common < cfg.min_plausible_share * total:
+        return None
+    return text
 
 
 def sniff_format(text: str, hint: Format | None) -> Format:
@@ -248,11 +268,11 @@ def _gunzip(data: bytes) -> bytes:
     """Pages saved with their gzip Content-Encoding: inflate, bounded (gzip bombs)."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        out = inflater.decompress(data, _MAX_INFLATED + 1)
+        out = inflater.decompress(data, SETTINGS.extract.max_inflated_bytes + 1)
     except zlib.error as exc:
         raise ExtractError(f"binary: broken gzip data ({exc})") from exc
-    if len(out) > _MAX_INFLATED:
-        raise ExtractError(f"too_large: inflates to over {_MAX_INFLATED} bytes")
+    if len(out) > SETTINGS.extract.max_inflated_bytes:
+        raise ExtractError(f"too_large: inflates to over {SETTINGS.extract.max_inflated_bytes} bytes")
     if not out and not inflater.eof:
         raise ExtractError("binary: truncated gzip data")
     return out  # a truncated stream still gives the page's beginning
@@ -270,7 +290,7 @@ def decode_page(raw: RawPage) -> DecodedPage:
     if not data.startswith(tuple(bom for bom, _ in _BOMS)) and is_binary(data):  # UTF-16/32 hold NULs
         raise ExtractError("binary: not a text document")
     codec, text = choose_codec(raw)
-    if not _LETTER.search(text, 0, _BINARY_SAMPLE):
+    if not _LETTER.search(text, 0, SETTINGS.extract.binary_sample_bytes):
         raise ExtractError("binary: no text")
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     if "\ufffd" in text:

@@ -102,6 +102,46 @@ def is_prose(f: str) -> bool:
     return n >= 20 and _CLAUSE_PUNCT.search(f) is not None and n >= 0.5 * len(f.replace(" ", ""))
 
 
+_FULL_STOP = re.compile(r"[。!?][\"'”’」』)）]?$")
+
+
+def is_sentence(f: str) -> bool:
+    """A short line that reads as one full sentence (prose too short for is_prose)."""
+    s = f.strip()
+    n = cjk_count(s)
+    return (n >= 4 and n >= 0.5 * len(s.replace(" ", "")) and _FULL_STOP.search(s) is not None
+            and not _LABELLED.match(s))
+
+
+_LABELLED = re.compile(r"^[^,:;!?。]{1,6}:")  # "签名: …", "备注: …": a labelled field
+
+
+_CN_DIGIT = "〇零○一二三四五六七八九十"
+_BARE_DATE = re.compile(
+    rf"(?:(?:19|20)\d{{2}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日"
+    rf"|[二][{_CN_DIGIT}]{{3}}年[{_CN_DIGIT}]{{1,2}}月[{_CN_DIGIT}]{{1,3}}日"
+    rf"|(?:19|20)\d{{2}}[-/.]\d{{1,2}}[-/.]\d{{1,2}})"
+)
+
+
+_DOCUMENT_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[(【]\s*(?:19|20)\d{2}\s*[〕\])】]\s*\d{1,4}\s*号")
+
+
+def is_document_number(f: str) -> bool:
+    """A line that is only an official document's number (发文字号: 某政发〔2023〕5号)."""
+    return _DOCUMENT_NUMBER.fullmatch(f.strip()) is not None
+
+
+def is_bare_date(f: str) -> bool:
+    """A line that is only a date (the date under a signed document)."""
+    return _BARE_DATE.fullmatch(f.strip()) is not None
+
+
+def is_cut_off(f: str) -> bool:
+    """A line cut off with an ellipsis: a teaser or summary of text shown elsewhere."""
+    return f.rstrip().endswith(("...", "…"))
+
+
 def ends_sentence(f: str) -> bool:
     return f.rstrip().endswith(_TERMINAL)
 
@@ -186,6 +226,14 @@ _LABEL = re.compile(
 )
 
 
+# calls to action: open or download the app, read on elsewhere, follow the account; a
+# short line ending in a link arrow (更多 >>, 阅读原文 ›) is one whatever its words
+_CALL_TO_ACTION = re.compile(
+    r"(?:打开|下载|安装|前往|使用)\s*(?:app|客户端|应用)|(?:app|客户端)\s*(?:内|中|里)?\s*(?:打开|阅读|查看|观看|收听)|"
+    r"阅读体验|体验更佳|点击(?:上方|下方|这里|此处|查看|阅读|进入|关注|收听|观看|播放|领取|获取)|点此|戳这里|"
+    r"阅读原文|查看原文|长按(?:识别|扫描|关注)|关注(?:公众号|微信号|我们)|(?:>>|»|›|→|▶|↓{2,})\s*$",
+    re.I,
+)
 # cues that body sentences may contain: only short lines carrying them are chrome
 _WEAK = re.compile(
     r"扫一扫|二维码|扫码|关注我们|打赏|点赞|收藏|举报|返回顶部|返回首页|返回列表|打印本页|"
@@ -218,6 +266,8 @@ def chrome_cue(f: str) -> str | None:
         return "meta"
     if len(s) <= 40 and _WEAK.search(s) and not s.endswith("。"):
         return "weak"
+    if len(s) <= 40 and _CALL_TO_ACTION.search(s) and not s.endswith("。"):
+        return "cta"
     if cjk_count(s) == 0 and len(s) < 60:
         return "no_chinese"
     if len(s) <= 14 and _LABEL.match(s):
@@ -231,6 +281,15 @@ def chrome_cue(f: str) -> str | None:
 
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})")
 _DATE_CUE = re.compile(r"(发布|更新|上传|发表|时间|日期|发布于|pub|date|time)", re.I)
+
+
+_STAMP = re.compile(r"(?:(?:19|20)\d{2}\s*[-/年.]\s*)?\d{1,2}\s*[-/月.]\s*\d{1,2}\s*日?\s*\d{1,2}:\d{2}")
+
+
+def is_stamp(f: str) -> bool:
+    """A short line carrying a date and a clock time: the byline of a post or comment."""
+    s = f.strip()
+    return len(s) <= 80 and not is_prose(s) and _STAMP.search(s) is not None
 
 
 def find_date(f: str, need_cue: bool = True) -> str | None:

@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..normalize import normalize, normalize_with_offsets
+from .lines import is_bare_date
 
 UNIT_TYPES = ("乡镇街道", "村社区", "党委部门", "政府部门", "人大政协", "政法机关", "事业单位",
               "国有企业", "群团组织")
@@ -111,7 +112,11 @@ class Metadata:
 
 
 def unit_name(title: str | None) -> str | None:
-    """The unit at the start of the title, as written (spaces removed)."""
+    """The unit at the start of the title, as written (spaces removed).
+
+    Only a name that the title delimits (关于, a year, the genre … follows it) and that
+    ends like a unit (局, 镇, 公司 …: it has a unit type) is one: a news headline names no
+    issuing unit."""
     if not title:
         return None
     raw = title.strip()
@@ -121,14 +126,30 @@ def unit_name(title: str | None) -> str | None:
     if lead:
         start = lead.end()
     m = _UNIT_END.search(norm, start)
-    end = m.start() if m else len(norm)
-    if end <= start:
+    if m is None or m.start() <= start:
         return None
-    name = raw[offsets[start]:offsets[end]]
+    name = raw[offsets[start]:offsets[m.start()]]
     name = re.sub(r"\s+", "", name).strip("，,、:：-—_")
     if len(name) < 2 and name not in ("乡", "镇", "村"):
         return None
-    return name or None
+    if _NOT_IN_NAME.search(normalize(name)) or unit_type(name) is None:
+        return None
+    return name
+
+
+# punctuation a unit's name never holds: the "name" is part of a sentence
+_NOT_IN_NAME = re.compile(r"[,.;:!?\"'“”‘’]")
+
+
+def signature_unit(body: str) -> str | None:
+    """The unit that signs the report: the line above the date at its end."""
+    lines = [ln.strip() for ln in body.strip().split("\n")[-3:]]
+    for i in range(len(lines) - 1, 0, -1):
+        if is_bare_date(lines[i]):
+            name = re.sub(r"\s+", "", lines[i - 1])
+            if 2 <= len(name) <= 30 and not _NOT_IN_NAME.search(normalize(name)) and unit_type(name):
+                return name
+    return None
 
 
 def unit_type(name: str | None) -> str | None:
@@ -199,7 +220,7 @@ def body_unit_type(body: str) -> str | None:
 
 
 def extract_metadata(title: str | None, body: str = "") -> Metadata:
-    name = unit_name(title)
+    name = unit_name(title) or signature_unit(body)
     year = title_year(title)
     kind = genre(title)
     if year is None and kind in _DATED_IN_BODY and not (title and _PLACEHOLDER_YEAR.search(title)):

@@ -28,6 +28,7 @@ import re
 from collections import Counter
 
 from ..normalize import t2s_char_table
+from ..settings import SETTINGS
 
 # (codec that misread the bytes, codec the bytes were written in)
 _ROUND_TRIPS = (
@@ -39,16 +40,6 @@ _ROUND_TRIPS = (
     ("cp1252", "utf-8"),
     ("latin-1", "utf-8"),
 )
-_MAX_SHIFT = 3  # leading bytes to drop: a lost lead byte shifts everything after it
-_CONTEXT = 4  # garbled spans often start/end with ordinary-looking characters...
-_CONTEXT_AFTER = 8  # ...especially after the last odd one, before the bytes realign
-_GAP = 4  # odd characters at most this far apart belong to the same span
-_MIN_ODD = 1.5  # weight of odd characters (see _weight) worth a repair attempt
-_MIN_DROP = 2.5  # weight needed to drop a span that no codec round trip explains
-_MAX_SPAN_CHARS = 60
-_MAX_SPANS = 100  # per page; beyond this the "odd" characters are the page's own script
-_MIN_NATURAL = 0.6  # share of characters in known word pairs a repair must reach
-_MAX_LINE_SCAN = 4000  # characters either side considered around a span
 
 # cp1252 punctuation that never occurs in Chinese text (the typical å·¥ä½œ debris)
 _CP1252_DEBRIS = "€‚ƒ„†‡ˆ‰Š‹ŒŽ˜™š›œžŸ"
@@ -74,12 +65,19 @@ def known_ideographs() -> frozenset[str]:
     return frozenset(gb2312 | big5 | traditional)
 
 
+_CERTAIN_DEBRIS = r"(?<=[\u3400-\u9fff])\?[,.;:!'][A-Za-z]?(?=[\u3400-\u9fff])|^\?(?=[\u3400-\u9fff0-9])"
+_CERTAIN_DEBRIS_IN_TEXT = re.compile(_CERTAIN_DEBRIS, re.M)
+
+
 @functools.lru_cache(maxsize=1)
 def _odd_pattern() -> re.Pattern[str]:
     """Odd characters and ASCII debris next to them (see _odd_class for the first)."""
     # ASCII debris: a ? (lost byte) next to non-ASCII text, a lone letter or symbol
-    # wedged between non-ASCII characters or ?s (a byte read as ASCII mid-character).
-    debris = (r"(?<=[^\x00-\x7f])\?|(?<=[^\x00-\x7f].)\?|\?(?=[^\x00-\x7f])"
+    # wedged between non-ASCII characters or ?s (a byte read as ASCII mid-character);
+    # first the certain kinds: a ? with a stray mark and letter between two ideographs
+    # (工作?,F將: 。現 lost), a ? opening a line.
+    debris = (_CERTAIN_DEBRIS
+              + r"|(?<=[^\x00-\x7f])\?|(?<=[^\x00-\x7f].)\?|\?(?=[^\x00-\x7f])"
               r"|(?<=[^\x00-\x7f?])[A-Za-z@~^`|\\](?=[^\x00-\x7f?])"
               r"|(?<=\?)[A-Za-z@~^`|\\](?=[?\u0080-\uffff])|(?<=[\u0080-\uffff])[A-Za-z@~^`|\\](?=\?)")
     return re.compile(_odd_class().pattern + "|" + debris)
@@ -114,25 +112,52 @@ def _odd_class() -> re.Pattern[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _word_bigrams() -> frozenset[str]:
-    """Adjacent character pairs inside dictionary words: what real Chinese is made of."""
+def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
+    """From jieba's dictionary: adjacent character pairs inside its words (what real
+    Chinese is made of) and the single characters common as words of their own (的, 是)."""
     import jieba
 
     path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
     pairs: set[str] = set()
+    singles: set[str] = set()
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             word, _, rest = line.partition(" ")
             freq = rest.split(" ", 1)[0]
+            if not freq.isdigit():
+                continue
             # Rare entries include scraping debris themselves; common words are clean.
-            if len(word) > 1 and freq.isdigit() and int(freq) >= 3:
+            if len(word) > 1 and int(freq) >= 3:
                 pairs.update(word[i:i + 2] for i in range(len(word) - 1))
-    return frozenset(pairs)
+            elif len(word) == 1 and int(freq) >= SETTINGS.extract.mojibake_common_single_freq:
+                singles.add(word)
+    return frozenset(pairs), frozenset(singles)
 
 
-def _weight(ch: str) -> float:
+def _word_bigrams() -> frozenset[str]:
+    return _dictionary()[0]
+
+
+def unexplained(text: str) -> int:
+    """Ideographs that neither form a dictionary word with a neighbour nor are a common
+    word by themselves: in a repaired span, the mark of bytes read at the wrong place."""
+    bigrams, singles = _dictionary()
+    folded = text.translate(t2s_char_table())
+    out = 0
+    for i, ch in enumerate(folded):
+        if not _is_ideograph(ch) or ch in singles:
+            continue
+        if not (folded[max(0, i - 1):i + 1] in bigrams or folded[i:i + 2] in bigrams):
+            out += 1
+    return out
+
+
+def _weight(ch: str, at: int = -1) -> float:
     """Evidence of garbling: a rare ideograph or a ? is weak (names use rare characters,
-    questions end in ?), kana, box drawing, U+FFFD and the like are strong."""
+    questions end in ?), kana, box drawing, U+FFFD and the like are strong, and so is
+    certain ASCII debris (a ? with a stray mark and letter, a ? opening a line: `at` 0)."""
+    if len(ch) > 1 or (ch == "?" and at == 0):
+        return SETTINGS.extract.mojibake_certain_weight
     return 0.5 if ch.isascii() or _is_ideograph(ch) else 1.0
 
 
@@ -164,12 +189,15 @@ def _is_ideograph(ch: str) -> bool:
 
 
 def _decode_candidates(window: str):
-    """(text, lost, method): the window re-read through each plausible codec round trip.
+    """(text, lost, method, garbled): the window re-read through each plausible codec
+    round trip.
 
     A ? or U+FFFD in a garbled span stands for bytes the first wrong decoding lost; the
     alignment after it is unknown, so the pieces between them are re-read separately,
     each with the byte shift that reads best. Lost bytes cannot come back: they are
-    dropped and counted in `lost`.
+    dropped and counted in `lost`. `garbled` counts the characters inside a piece that no
+    word explains (see `unexplained`; a piece's first and last character may be half of
+    a word whose other half was lost).
     """
     pieces = [p for p in re.split("[?\ufffd]+", window) if p]
     lost = len(window) - sum(map(len, pieces))
@@ -182,8 +210,9 @@ def _decode_candidates(window: str):
         text = "".join(t for t, _, _ in out)
         if text:
             shifts = sorted({shift for _, shift, _ in out if shift})
+            garbled = sum(unexplained(t[1:-1]) for t, _, _ in out)
             yield text, lost + sum(bad for _, _, bad in out), (
-                f"{wrong}→{right}" + (f" shift {','.join(map(str, shifts))}" if shifts else ""))
+                f"{wrong}→{right}" + (f" shift {','.join(map(str, shifts))}" if shifts else "")), garbled
 
 
 @functools.lru_cache(maxsize=4096)  # windows around one span share most of their pieces
@@ -192,7 +221,7 @@ def _read_piece(data: bytes, codec: str) -> tuple[str, int, int]:
     best: tuple[float, str, int, int] | None = None
     # Shift 0 of a same-codec round trip is the text itself: right for the sound pieces
     # of a window, and never a repair on its own (see the gain test in _best_repair).
-    for shift in range(_MAX_SHIFT + 1):
+    for shift in range(SETTINGS.extract.mojibake_max_shift + 1):
         part = data[shift:]
         if not part:
             break
@@ -209,7 +238,6 @@ def _read_piece(data: bytes, codec: str) -> tuple[str, int, int]:
 # What a repaired span may contain: ideographs, ASCII letters/digits and the punctuation
 # of Chinese prose. A candidate with anything else (÷, ﹝, box drawing) is still garbage.
 _REPAIRED = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9A-Za-z%.,:;()\-，。、；：？！“”‘’（）《》〈〉【】—…·\s]*")
-_MIN_HITS = 3  # ideographs in dictionary pairs: shorter readings are too easily accidental
 
 
 _JUNK = re.compile(r"[A-Za-z?~^`|\\{}\[\]@#$&*_<>=+\ufffd]")
@@ -220,13 +248,14 @@ def _best_repair(line: str, s: int, e: int) -> tuple[int, int, str, str] | None:
     base_hits, base_total = naturalness(line[s:e])
     base = base_hits / base_total if base_total else 0.0
     best: tuple[float, int, int, str, str] | None = None
-    for a in range(max(0, s - _CONTEXT), s + 1):
-        for b in range(e, min(len(line), e + _CONTEXT_AFTER) + 1):
-            for text, lost, method in _decode_candidates(line[a:b]):
-                if _odd_weight(text) or not _REPAIRED.fullmatch(text):
+    for a in range(max(0, s - SETTINGS.extract.mojibake_context_before), s + 1):
+        for b in range(e, min(len(line), e + SETTINGS.extract.mojibake_context_after) + 1):
+            for text, lost, method, garbled in _decode_candidates(line[a:b]):
+                # partial garbage (小编枕的 for 小编整理的) is no repair
+                if garbled or _odd_weight(text) or not _REPAIRED.fullmatch(text):
                     continue
                 hits, total = naturalness(text)
-                if hits < _MIN_HITS or hits / total < _MIN_NATURAL:
+                if hits < SETTINGS.extract.mojibake_min_hits or hits / total < SETTINGS.extract.mojibake_min_natural:
                     continue
                 # A repair reads better than the odd span and brings characters back;
                 # sound text around a stray symbol, re-read as itself, is not a repair.
@@ -254,17 +283,18 @@ _MARKUP = re.compile("[<>]")
 def _spans(line: str) -> list[tuple[int, int, float]]:
     """Clusters of odd characters on one line: (start, end, weight)."""
     spans: list[list] = []
+    cfg = SETTINGS.extract
     for m in _odd_pattern().finditer(line):
-        w = _weight(m.group())
+        w = _weight(m.group(), m.start())
         # A span never reaches across markup: dropping it must not take a tag along.
-        if spans and m.start() - spans[-1][1] <= _GAP and not _MARKUP.search(line, spans[-1][1], m.start()):
+        if spans and m.start() - spans[-1][1] <= cfg.mojibake_gap and not _MARKUP.search(line, spans[-1][1], m.start()):
             spans[-1][1] = m.end()
             spans[-1][2] += w
         else:
             spans.append([m.start(), m.end(), w])
     # A garbled span is a phrase or two; a long run of "odd" characters is text in
     # another script (Japanese kana, a box-drawn table): never ours to rewrite.
-    return [(s, e, w) for s, e, w in spans if w >= _MIN_ODD and e - s <= _MAX_SPAN_CHARS]
+    return [(s, e, w) for s, e, w in spans if w >= cfg.mojibake_min_odd and e - s <= cfg.mojibake_max_span_chars]
 
 
 def repair_line(line: str) -> tuple[str, list[str]]:
@@ -275,15 +305,15 @@ def repair_line(line: str) -> tuple[str, list[str]]:
     for s, e, w in _spans(line):
         if s < pos:  # already covered by the previous repair's window
             continue
-        lo = max(pos, s - _MAX_LINE_SCAN)
-        seg = line[lo:min(len(line), e + _MAX_LINE_SCAN)]
+        lo = max(pos, s - SETTINGS.extract.mojibake_line_scan)
+        seg = line[lo:min(len(line), e + SETTINGS.extract.mojibake_line_scan)]
         fix = _best_repair(seg, s - lo, e - lo)
         if fix:
             a, b, text, method = fix
             a, b = a + lo, b + lo
             out.append(line[pos:a] + text)
             notes.append(f"mojibake repaired at {a} ({method}): {line[a:b]!r} -> {text!r}")
-        elif w >= _MIN_DROP:
+        elif w >= SETTINGS.extract.mojibake_min_drop:
             a, b = s, e
             out.append(line[pos:a])
             notes.append(f"mojibake dropped at {a}: {line[a:b]!r}")
@@ -297,12 +327,13 @@ def repair_line(line: str) -> tuple[str, list[str]]:
 def repair_mojibake(text: str) -> tuple[str, list[str]]:
     """Text with garbled spans repaired or dropped, and a warning per span."""
     odd = _odd_class()
-    if not odd.search(text):
+    if not odd.search(text) and not _CERTAIN_DEBRIS_IN_TEXT.search(text):
         return text, []
     lines = text.split("\n")
-    suspects = [(n, spans) for n, line in enumerate(lines) if odd.search(line) and (spans := _spans(line))]
+    suspects = [(n, spans) for n, line in enumerate(lines)
+                if (odd.search(line) or _CERTAIN_DEBRIS_IN_TEXT.search(line)) and (spans := _spans(line))]
     count = sum(len(spans) for _, spans in suspects)
-    if count > _MAX_SPANS:
+    if count > SETTINGS.extract.mojibake_max_spans:
         # Mojibake is a few spans in a page; this many odd clusters means another
         # language or script throughout (or a page of garbage): not ours to rewrite.
         return text, [f"mojibake: {count} suspicious spans, too many to be mojibake; left as is"]

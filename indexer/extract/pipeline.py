@@ -1,25 +1,52 @@
-"""Compose the extraction stages for one input document.
+"""The extraction passes, in the one order they run, for one input document.
 
-Pure: bytes in (a RawPage), reports or a skip record out. Any failure of one page becomes
-a Skip with a reason, so one bad file never stops a run.
+Pure: bytes in (a RawPage), reports or a skip record out. Each pass is a pure function of
+the previous pass's output (plain dataclasses of model.py); any failure of one page
+becomes a Skip with a reason, so one bad file never stops a run.
+
+    pass           in -> out                        modules
+    decode         RawPage -> DecodedPage           decode.py (BOM, HTTP/WARC charset, <meta>,
+                                                    detection; damaged UTF-8; binary and
+                                                    undecodable input), mojibake.py
+    strip_chrome   DecodedPage -> CleanPage         chrome.py, then for HTML chrome_html.py:
+                                                      parse (tolerant: markup before <html>,
+                                                      unclosed tags, framesets, bombs)
+                                                      -> drop invisible and furniture
+                                                      -> main heading -> paragraph blocks
+                                                      -> main block (prose after the heading,
+                                                         text/link density, comment threads)
+                                                      -> line selection (chrome_lines.py,
+                                                         lines.py) -> prose-less fallback;
+                                                    for text dumps chrome_text.py; site.py
+    split          CleanPage -> [ReportChunk]       split.py (【篇N】 markers, titles)
+    report         CleanPage, ReportChunk -> Report report.py: sections.py, metadata.py,
+                                                    script.py (once per page), ids and hashes
+
+Thresholds: `indexer.settings.SETTINGS.extract` (ExtractSettings).
 """
 from __future__ import annotations
 
 from .chrome import clean_page
 from .decode import decode_page
-from .model import ExtractError, RawPage, Report, Skip
-from .report import build_report
+from .model import CleanPage, ExtractError, RawPage, Report, ReportChunk, Skip
+from .report import build_report, page_script
 from .split import split_reports
+
+
+def build_reports(clean: CleanPage, chunks: list[ReportChunk]) -> list[Report]:
+    """The report pass: one record per chunk, the page's script computed once."""
+    if not chunks:
+        raise ExtractError("no_content: no report text found (chrome only)")
+    script = page_script(clean)
+    return [build_report(clean, chunk, script) for chunk in chunks]
 
 
 def extract_page(raw: RawPage) -> list[Report] | Skip:
     try:
-        decoded = decode_page(raw)
-        clean = clean_page(decoded)
-        chunks = split_reports(clean)
-        if not chunks:
-            raise ExtractError("no_content: no report text found (chrome only)")
-        return [build_report(clean, chunk) for chunk in chunks]
+        decoded = decode_page(raw)  # decode
+        clean = clean_page(decoded)  # strip_chrome
+        chunks = split_reports(clean)  # split
+        return build_reports(clean, chunks)  # report
     except ExtractError as exc:
         return Skip(raw.source, exc.reason)
     except RecursionError:

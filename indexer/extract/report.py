@@ -19,13 +19,18 @@ def content_hash(body: str) -> str:
     return hashlib.sha256(normalize(body).encode("utf-8")).hexdigest()
 
 
-def build_report(clean: CleanPage, chunk: ReportChunk) -> Report:
+def page_script(clean: CleanPage) -> str:
+    """Script is a property of the page: a partly converted page may show its leftover
+    Simplified words in one report only."""
+    return detect_script("\n".join(filter(None, (clean.heading, *clean.lines))))
+
+
+def build_report(clean: CleanPage, chunk: ReportChunk, script: str | None = None) -> Report:
+    """The record of one chunk; `script` is the page's (page_script), computed once per
+    page by the caller of a page with many reports."""
     body = "\n".join(chunk.lines)
     raw = clean.decoded.raw
     meta = extract_metadata(chunk.title, body)
-    # Script is a property of the page: a partly converted page may show its leftover
-    # Simplified words in one report only.
-    page_text = "\n".join(filter(None, (clean.heading, *clean.lines)))
     return Report(
         report_id=make_report_id(raw.identity, chunk.part),
         source=raw.source,
@@ -39,7 +44,7 @@ def build_report(clean: CleanPage, chunk: ReportChunk) -> Report:
         year=meta.year,
         genre=meta.genre,
         publish_date=clean.publish_date,
-        script=detect_script(page_text),
+        script=script or page_script(clean),
         encoding=clean.decoded.encoding,
         sections=parse_sections(chunk.lines),
         body=body,

@@ -1,37 +1,49 @@
 """Which script a text is written in: hans (Simplified), hant (Traditional) or mixed.
 
-Counts characters that mark one script: a character marks Simplified when OpenCC's
-Simplified→Traditional table maps it only to other characters (关→關), and Traditional
-when the Traditional→Simplified table does (關→关). Characters valid in both scripts
-(干, 后 in some words, 于 …) map to themselves as one option and mark nothing.
+Counts the characters that exist in one script only, by OpenCC's tables:
 
-"mixed" is a Traditional text that kept some Simplified words (干部, 关于 …), the usual
-result of a partial conversion; a Simplified text with a stray Traditional character (a
-quoted name) stays hans, so that direction needs a real share before it counts.
+- Simplified-only: OpenCC's Simplified→Traditional table always changes it (关→關), and no
+  table ever gives it as a Traditional form (not a value of STCharacters, TWVariants or
+  HKVariants, not a key of TSCharacters): so 台, 吃, 群, 里, which Traditional text in
+  Taiwan and Hong Kong writes too, do not count;
+- Traditional-only: the Traditional→Simplified table always changes it (關→关), and no
+  table gives it as a Simplified form.
+
+Characters valid in both scripts (干, 后, 于 …) mark nothing. The text is mixed when the
+minority script holds at least `script_mixed_share` of the marked characters, otherwise
+it is the majority's: a Traditional report with a stray 并 is hant, a Simplified one
+quoting a Traditional name is hans.
 """
 from __future__ import annotations
 
 import functools
+
 from ..normalize import opencc_characters
-
-# Simplified marks in a Traditional text: this many make it mixed (one can be a slip).
-_MIN_SIMPLIFIED_IN_HANT = 2
-# Traditional marks in a Simplified text: this share of the marks makes it mixed.
-_MIXED_SHARE_IN_HANS = 0.05
-
-
-def _marks(table: str) -> frozenset[str]:
-    """Characters the table maps only to other characters (never to themselves)."""
-    return frozenset(k for k, v in opencc_characters(table).items() if k not in v)
+from ..settings import SETTINGS
 
 
 @functools.lru_cache(maxsize=1)
 def _tables() -> tuple[frozenset[str], frozenset[str]]:
-    return _marks("STCharacters.txt"), _marks("TSCharacters.txt")
+    """(Simplified-only characters, Traditional-only characters)."""
+    st = opencc_characters("STCharacters.txt")
+    ts = opencc_characters("TSCharacters.txt")
+    traditional_forms = set(ts)
+    simplified_forms = set(st)
+    for values in st.values():
+        traditional_forms.update(values)
+    for table in (opencc_characters("TWVariants.txt"), opencc_characters("HKVariants.txt")):
+        traditional_forms.update(table)  # OpenCC's Traditional -> the regional form
+        for values in table.values():
+            traditional_forms.update(values)
+    for values in ts.values():
+        simplified_forms.update(values)
+    simplified_only = frozenset(k for k, v in st.items() if k not in v and k not in traditional_forms)
+    traditional_only = frozenset(k for k, v in ts.items() if k not in v and k not in simplified_forms)
+    return simplified_only, traditional_only
 
 
 def script_counts(text: str) -> tuple[int, int]:
-    """(Simplified marks, Traditional marks) in text."""
+    """(Simplified-only characters, Traditional-only characters) in text."""
     hans, hant = _tables()
     s = t = 0
     for ch in text:
@@ -42,11 +54,8 @@ def script_counts(text: str) -> tuple[int, int]:
     return s, t
 
 
-@functools.lru_cache(maxsize=8)  # build_report asks once per report of the same page
 def detect_script(text: str) -> str:
     s, t = script_counts(text)
-    if t > s:
-        return "mixed" if s >= _MIN_SIMPLIFIED_IN_HANT else "hant"
-    if t and t / (s + t) >= _MIXED_SHARE_IN_HANS:
+    if min(s, t) >= SETTINGS.extract.script_mixed_share * (s + t) and min(s, t) > 0:
         return "mixed"
-    return "hans"
+    return "hant" if t > s else "hans"

@@ -4,36 +4,53 @@ This is the only extraction module that touches the file system. Everything it f
 ends as a RawPage or as a Skip with a reason, in a deterministic order (folders sorted,
 archive members in archive order), so two runs over the same input give the same output.
 
+Roots. Every path given (a folder or a file) is an archive *root* (`plan_roots`). A root
+has an identity, the first part of the identity of every page under it:
+- its name (a folder's resolved name, a file's base name): the usual, single-root case;
+- when another root of the run (or one recorded in the index, `recorded`) already has
+  that name: the name with as many parent folders as make it unique (``b/pages`` beside
+  ``pages``). A root recorded in the index keeps its recorded identity, so the ids of an
+  unchanged archive never change when other archives are added.
+A root given twice, or inside another root of the run, is read once (a skip says so).
+
 Identities (used for stable report ids) never contain machine-specific paths:
-- a file given directly: its base name;
-- a file inside a folder given as PATH: ``<folder name>/<path relative to the folder>``;
+- a file given directly: ``<root identity>``;
+- a file inside a folder: ``<root identity>/<path relative to the folder>``;
 - a zip member: ``<zip identity>!<member path>``;
-- a WARC record: its target URL.
+- a WARC record: its target URL (one page per URL: of several captures, the latest wins
+  and the others become ``superseded`` skips).
+
+Reading stays inside the roots: a symbolic link in a folder that points outside it is a
+skip, symlinked folders are not followed, and `read_source` (reading a page again, e.g.
+for the web's "original" view) only opens files inside the roots it is given.
+File names that are not valid UTF-8 appear with ``\\xNN`` escapes in sources and
+identities (`display_path`); `fs_path` turns such a source back into the real path.
 """
 from __future__ import annotations
 
-import gzip
 import os
 import re
 import stat
 import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..settings import SETTINGS
 from .model import Format, RawPage, Skip
-
-# Pages above this are skipped unread: a real report page is well under 1 MB, and a
-# bound keeps one hostile file from exhausting a worker's memory. 5 MB pages still pass.
-MAX_PAGE_BYTES = 20 * 1024 * 1024
 
 HTML_EXTENSIONS = {".html", ".htm", ".shtml", ".xhtml", ".php", ".asp", ".aspx", ".jsp"}
 TEXT_EXTENSIONS = {".txt"}
 WARC_SUFFIXES = (".warc", ".warc.gz")
+WEB_SCHEMES = ("http:", "https:")
 
 # Enough of a document's start to recognise HTML markup without reading the whole file.
 _SNIFF_BYTES = 4096
 _HTML_SNIFF = re.compile(rb"<\s*(!doctype\s+html|html|head|body|meta|title|div|p|table)[\s>/]", re.I)
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
+_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 
 
 def format_hint_for(name: str) -> Format | None:
@@ -70,60 +87,198 @@ def _accept(name: str, head: bytes) -> tuple[bool, Format | None]:
     return False, None
 
 
-def iter_raw_pages(paths: Iterable[str | os.PathLike],
-                   max_bytes: int = MAX_PAGE_BYTES) -> Iterator[RawPage | Skip]:
+def display_path(path: str) -> str:
+    """A path as text: bytes of the name that are not UTF-8 become ``\\xNN`` (Python
+    keeps them as lone surrogates, which cannot be written as UTF-8)."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def fs_path(source: str) -> str:
+    """The file-system path of a source written by `display_path` (the inverse)."""
+    if "\\x" not in source:
+        return source
+    return _ESCAPED_BYTE.sub(lambda m: chr(0xDC00 + int(m.group(1), 16)), source)
+
+
+# ---------------------------------------------------------------- roots
+
+
+@dataclass(frozen=True)
+class Root:
+    """One path given to a run: where it is, how it was given, what identifies it."""
+
+    given: str  # as given (display form), the prefix of its pages' sources
+    path: str  # resolved absolute path (display form)
+    identity: str  # first part of its pages' identities
+    is_dir: bool
+
+    def to_json(self) -> dict:
+        return {"given": self.given, "path": self.path, "identity": self.identity}
+
+
+def _base_identity(given: str, resolved: str, is_dir: bool) -> str:
+    if is_dir:
+        return Path(resolved).name or "root"
+    return Path(given).name or Path(resolved).name or "root"
+
+
+def _unique_identity(base: str, resolved: str, taken: set[str]) -> str:
+    """`base`, else `base` under as many parent folder names as make it unique."""
+    if base not in taken:
+        return base
+    parents = [p for p in Path(resolved).parent.parts if p not in ("/", "")]
+    for n in range(1, len(parents) + 1):
+        candidate = "/".join([*parents[-n:], base])
+        if candidate not in taken:
+            return candidate
+    import hashlib
+
+    return f"{base}@{hashlib.sha1(resolved.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
+
+
+def plan_roots(paths: Iterable[str | os.PathLike], recorded: dict[str, str] | None = None
+               ) -> tuple[list[Root], list[Skip]]:
+    """The roots of a run, with unique identities; skips for paths given twice, inside
+    another root, or missing. `recorded`: resolved path -> identity of an earlier build
+    (such a root keeps its identity; an archive that moved takes its name's)."""
+    recorded = dict(recorded or {})
+    given = [os.fspath(p) for p in paths]
+    skips: list[Skip] = []
+    resolved_of = {g: os.path.realpath(g) for g in given if os.path.lexists(g)}
+    kept: list[tuple[str, str]] = []  # (given, resolved), in order
+    seen: dict[str, str] = {}
+    for g in given:
+        shown = display_path(g)
+        if g not in resolved_of:
+            skips.append(Skip(shown, "unreadable: no such file or directory"))
+            continue
+        resolved = resolved_of[g]
+        if resolved in seen:
+            skips.append(Skip(shown, f"duplicate_input: the same as {seen[resolved]}"))
+            continue
+        outer = next((x for x in given if x in resolved_of and resolved_of[x] != resolved
+                      and os.path.isdir(resolved_of[x])
+                      and resolved.startswith(resolved_of[x].rstrip(os.sep) + os.sep)), None)
+        if outer is not None:
+            skips.append(Skip(shown, f"duplicate_input: inside {display_path(outer)}, read from there"))
+            continue
+        seen[resolved] = shown
+        kept.append((g, resolved))
+    # Recorded identities first, so that a root seen before keeps its identity whatever
+    # was added beside it; then the others: their name, made unique.
+    identity: dict[str, str] = {}
+    for _g, resolved in kept:
+        if resolved in recorded and recorded[resolved] not in identity.values():
+            identity[resolved] = recorded[resolved]
+    for g, resolved in kept:
+        if resolved not in identity:
+            base = display_path(_base_identity(g, resolved, os.path.isdir(g)))
+            identity[resolved] = _unique_identity(base, display_path(resolved), set(identity.values()))
+    roots = [Root(display_path(g), display_path(resolved), identity[resolved], os.path.isdir(g))
+             for g, resolved in kept]
+    return roots, skips
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A file to read: where it is, how it appears in records."""
+
+    path: str  # file-system path (may hold surrogates)
+    source: str
+    identity: str
+
+
+def iter_raw_pages(paths: Iterable[str | os.PathLike], max_bytes: int | None = None,
+                   recorded: dict[str, str] | None = None,
+                   roots: list[Root] | None = None) -> Iterator[RawPage | Skip]:
     """Every document under the given paths, in a deterministic order.
 
-    Documents over `max_bytes` become Skip("too_large") without being read whole.
+    Documents over `max_bytes` (default: the page_max_bytes setting) become
+    Skip("too_large") without being read whole. `roots`: already planned (`plan_roots`).
     """
-    for path in paths:
-        yield from _iter_path(str(path), max_bytes)
+    cap = SETTINGS.budgets.page_max_bytes if max_bytes is None else max_bytes
+    if roots is None:
+        roots, skips = plan_roots(paths, recorded)
+        yield from skips
+    # A first walk finds the WARCs: which capture of a URL wins depends on all of them.
+    warcs = [e for root in roots for e in _expand(root) if isinstance(e, _Entry) and _is_warc(e.path)]
+    winners = _latest_captures(warcs) if warcs else {}
+    for root in roots:
+        for entry in _expand(root):
+            if isinstance(entry, Skip):
+                yield entry
+            else:
+                yield from _iter_file(entry, cap, winners)
 
 
-def _iter_path(path: str, cap: int) -> Iterator[RawPage | Skip]:
-    p = Path(path)
-    if p.is_dir():
-        root_name = p.resolve().name or "root"
-        for file in _walk(p):
-            rel = file.relative_to(p).as_posix()
-            yield from _iter_file(str(p / rel), f"{root_name}/{rel}", cap)
-    elif p.exists():
-        yield from _iter_file(path, p.name, cap)
-    else:
-        yield Skip(path, "unreadable: no such file or directory")
+def _expand(root: Root) -> Iterator[_Entry | Skip]:
+    path = fs_path(root.given)
+    if not root.is_dir:
+        yield _Entry(path, root.given, root.identity)
+        return
+    yield from _walk(path, root)
 
 
-def _walk(folder: Path) -> Iterator[Path]:
-    """Files under folder, sorted by path, without following symlinked folders (no loops)."""
-    files = [Path(dirpath) / name
-             for dirpath, _dirs, filenames in os.walk(folder, followlinks=False)
-             for name in filenames]
-    yield from sorted(files, key=lambda f: f.relative_to(folder).as_posix())
+def _walk(folder: str, root: Root) -> Iterator[_Entry | Skip]:
+    """Files under folder, sorted by path. Symlinked folders are not followed (loops,
+    escapes); a symlinked file must stay inside the root; unreadable folders are skips."""
+    inside = fs_path(root.path).rstrip(os.sep) + os.sep
+    found: list[tuple[str, _Entry | Skip]] = []
+
+    def on_error(exc: OSError) -> None:
+        where = display_path(exc.filename or folder)
+        found.append((os.path.relpath(exc.filename or folder, folder), Skip(where, f"unreadable: {exc.strerror or exc}")))
+
+    for dirpath, dirs, filenames in os.walk(folder, followlinks=False, onerror=on_error):
+        for name in dirs:
+            full = os.path.join(dirpath, name)
+            if os.path.islink(full):
+                rel = os.path.relpath(full, folder)
+                found.append((rel, Skip(display_path(full), "unsupported: symbolic link to a folder (not followed)")))
+        for name in filenames:
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, folder)
+            if os.path.islink(full):
+                target = os.path.realpath(full)
+                if not target.startswith(inside):
+                    found.append((rel, Skip(display_path(full), "outside_root: symbolic link to a file outside the archive folder")))
+                    continue
+            rel_shown = display_path(rel).replace(os.sep, "/")
+            found.append((rel, _Entry(full, str(Path(root.given) / rel_shown), f"{root.identity}/{rel_shown}")))
+    found.sort(key=lambda pair: display_path(pair[0]).replace(os.sep, "/"))
+    for _rel, entry in found:
+        yield entry
 
 
-def _iter_file(source: str, identity: str, cap: int) -> Iterator[RawPage | Skip]:
-    name = os.path.basename(source)
+def _iter_file(entry: _Entry, cap: int, winners: dict) -> Iterator[RawPage | Skip]:
+    name = os.path.basename(entry.path)
     try:
         if _is_zip(name):
-            yield from _iter_zip(source, identity, cap)
+            yield from _iter_zip(entry, cap)
             return
         if _is_warc(name):
-            yield from _iter_warc(source, identity, cap)
+            yield from _iter_warc(entry, cap, winners)
             return
-        st = os.stat(source)
+        st = os.stat(entry.path)
         if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
-            yield Skip(source, "unsupported: not a regular file")
+            yield Skip(entry.source, "unsupported: not a regular file")
             return
-        size = st.st_size
-        if size > cap:
-            yield Skip(source, f"too_large: {size} bytes (limit {cap})")
+        if st.st_size > cap:
+            yield Skip(entry.source, f"too_large: {st.st_size} bytes (limit {cap})")
             return
-        with open(source, "rb") as fh:
+        with open(entry.path, "rb") as fh:
             data = fh.read(cap + 1)
     except OSError as exc:
-        yield Skip(source, f"unreadable: {exc.strerror or exc}")
+        yield Skip(entry.source, f"unreadable: {exc.strerror or exc}")
         return
-    yield from _page(source, identity, name, data, cap)
+    yield from _page(entry.source, entry.identity, display_path(name), data, cap)
 
 
 def _page(source: str, identity: str, name: str, data: bytes, cap: int) -> Iterator[RawPage | Skip]:
@@ -148,19 +303,19 @@ def _member_name(info: zipfile.ZipInfo) -> str:
         return info.filename
 
 
-def _iter_zip(source: str, identity: str, cap: int) -> Iterator[RawPage | Skip]:
+def _iter_zip(entry: _Entry, cap: int) -> Iterator[RawPage | Skip]:
     try:
-        zf = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, OSError) as exc:
-        yield Skip(source, f"bad_archive: {exc}")
+        zf = zipfile.ZipFile(entry.path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, UnicodeDecodeError) as exc:
+        yield Skip(entry.source, f"bad_archive: {exc}")
         return
     with zf:
         for info in zf.infolist():
             if info.is_dir():
                 continue
-            inner = _member_name(info)
-            member_source = f"{source}!{inner}"
-            member_identity = f"{identity}!{inner}"
+            inner = display_path(_member_name(info))
+            member_source = f"{entry.source}!{inner}"
+            member_identity = f"{entry.identity}!{inner}"
             if _is_zip(inner) or _is_warc(inner):
                 # Nested containers are not unpacked: say so rather than drop them.
                 yield Skip(member_source, "unsupported: nested archive")
@@ -172,7 +327,8 @@ def _iter_zip(source: str, identity: str, cap: int) -> Iterator[RawPage | Skip]:
                 with zf.open(info) as fh:
                     # Read one byte past the cap: the header's size can lie (zip bombs).
                     data = fh.read(cap + 1)
-            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, NotImplementedError) as exc:
+            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, NotImplementedError,
+                    ValueError, zipfile.LargeZipFile) as exc:
                 # RuntimeError: encrypted member; NotImplementedError: unknown compression
                 yield Skip(member_source, f"unreadable: {exc}")
                 continue
@@ -184,46 +340,201 @@ def _charset_of(content_type: str | None) -> str | None:
     return m.group(1) if m else None
 
 
-def _iter_warc(source: str, identity: str, cap: int) -> Iterator[RawPage | Skip]:
-    from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
+# ---------------------------------------------------------------- WARC
 
+
+def _capture_time(record) -> datetime | None:
+    raw = (record.rec_headers.get_header("WARC-Date") or "").strip()
     try:
-        with open(source, "rb") as fh:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+_EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)
+
+
+def _latest_captures(warcs: list[_Entry]) -> dict[str, tuple]:
+    """URL -> (capture time, WARC index, record index, WARC source) of the capture of
+    that URL to keep: the latest (by WARC-Date, then by position) over all WARCs of the
+    run. Read with headers only; unreadable files are reported when read for real."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    winners: dict[str, tuple] = {}
+    for w, entry in enumerate(warcs):
+        try:
+            with open(entry.path, "rb") as fh:
+                for n, record in enumerate(ArchiveIterator(fh, no_record_parse=True)):
+                    if record.rec_type not in ("response", "resource"):
+                        continue
+                    url = record.rec_headers.get_header("WARC-Target-URI")
+                    if not url:
+                        continue
+                    key = (_capture_time(record) or _EPOCH, w, n)
+                    if url not in winners or key > winners[url][:3]:
+                        winners[url] = (*key, entry.source)
+        except Exception:  # noqa: BLE001 - the real read reports the damage as a skip
+            continue
+    return winners
+
+
+def _iter_warc(entry: _Entry, cap: int, winners: dict) -> Iterator[RawPage | Skip]:
+    from warcio.archiveiterator import ArchiveIterator
+
+    source = entry.source
+    try:
+        size = os.path.getsize(entry.path)
+        with open(entry.path, "rb") as fh:
+            records = ArchiveIterator(fh, no_record_parse=True)
+            n = -1
             try:
-                for n, record in enumerate(ArchiveIterator(fh)):
-                    item = _warc_record(source, record, cap, fallback_identity=f"{identity}#{n}")
+                for n, record in enumerate(records):
+                    item = _warc_record(entry, n, record, cap, winners)
                     if item is not None:
                         yield item
-            except (ArchiveLoadFailed, gzip.BadGzipFile, EOFError, ValueError, OSError) as exc:
-                yield Skip(source, f"bad_archive: {exc}")
+            except Exception as exc:  # noqa: BLE001 - warcio fails in many ways on damage
+                yield Skip(source, f"bad_archive: record {n + 2} and after could not be read "
+                                   f"({type(exc).__name__}: {exc})"[:300])
+                return
+            end = records.offset
+            if end < size and _has_data(fh, end):
+                yield Skip(source, f"bad_archive: truncated or damaged after record {n + 1} "
+                                   f"({size - end} bytes at offset {end} could not be read)")
     except OSError as exc:
         yield Skip(source, f"unreadable: {exc.strerror or exc}")
 
 
-def _warc_record(source: str, record, cap: int, fallback_identity: str) -> RawPage | Skip | None:
-    """A response/resource record as a page; other record types are not documents."""
+def _has_data(fh, offset: int) -> bool:
+    """Anything but padding (blank lines, zero bytes) from `offset` to the end?"""
+    fh.seek(offset)
+    while chunk := fh.read(1 << 16):
+        if chunk.strip(b"\r\n\t \x00"):
+            return True
+    return False
+
+
+def _http_part(record):
+    """Parse the HTTP status line and headers of a response record (warcio leaves them
+    alone for records read with no_record_parse)."""
+    from warcio.statusandheaders import StatusAndHeadersParser
+
+    return StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1"], verify=False).parse(record.raw_stream)
+
+
+def _warc_record(entry: _Entry, n: int, record, cap: int, winners: dict) -> RawPage | Skip | None:
+    """A response/resource record as a page (or a skip); other record types (request,
+    metadata, warcinfo, revisit) are not documents."""
     if record.rec_type not in ("response", "resource"):
         return None
     url = record.rec_headers.get_header("WARC-Target-URI") or ""
-    member_source = f"{source}!{url}"
-    if record.rec_type == "response":
-        if record.http_headers is None:  # e.g. dns: records
-            return None
-        status = record.http_headers.get_statuscode() or ""
-        if not status.startswith("2"):
-            return Skip(member_source, f"http_status: {status}")
-        content_type = record.http_headers.get_header("Content-Type") or ""
-    else:
-        content_type = record.rec_headers.get_header("Content-Type") or ""
-    mime = content_type.split(";")[0].strip().lower()
-    if mime and mime not in ("text/html", "application/xhtml+xml", "text/plain"):
-        return Skip(member_source, f"unsupported: content type {mime}")
-    data = record.content_stream().read(cap + 1)
-    if len(data) > cap:
-        return Skip(member_source, f"too_large: over {cap} bytes")
+    member_source = f"{entry.source}!{url or f'#{n + 1}'}"
+    if not url:
+        return Skip(member_source, f"bad_record: {record.rec_type} record {n + 1} has no WARC-Target-URI")
+    scheme = _SCHEME.match(url)
+    if record.rec_type == "response" and not url.lower().startswith(WEB_SCHEMES):
+        what = scheme.group(1).lower() + ":" if scheme else "no scheme"
+        return Skip(member_source, f"unsupported: not a web page URL ({what})")
+    if scheme and scheme.group(1).lower() in ("javascript", "data", "about", "mailto", "dns"):
+        return Skip(member_source, f"unsupported: not a web page URL ({scheme.group(1).lower()}:)")
+    winner = winners.get(url)
+    if winner is not None and (winner[3], winner[2]) != (entry.source, n):
+        return Skip(member_source, f"superseded: a later capture of this URL is kept "
+                                   f"({winner[0].isoformat() if winner[0] != _EPOCH else 'undated'}, {winner[3]})")
+    try:
+        if record.rec_type == "response":
+            record.http_headers = _http_part(record)
+            status = record.http_headers.get_statuscode() or ""
+            if not status.startswith("2"):
+                return Skip(member_source, f"http_status: {status}")
+            content_type = record.http_headers.get_header("Content-Type") or ""
+        else:
+            content_type = record.rec_headers.get_header("Content-Type") or ""
+        mime = content_type.split(";")[0].strip().lower()
+        if mime and mime not in ("text/html", "application/xhtml+xml", "text/plain"):
+            return Skip(member_source, f"unsupported: content type {mime}")
+        data = record.content_stream().read(cap + 1)
+        if len(data) > cap:
+            return Skip(member_source, f"too_large: over {cap} bytes")
+        missing = _unread_declared_bytes(record)
+    except Exception as exc:  # noqa: BLE001 - a damaged record is one skip, not a failed run
+        return Skip(member_source, f"bad_record: {type(exc).__name__}: {exc}"[:300])
+    if missing:
+        return Skip(member_source, f"truncated: record ends {missing} bytes before its declared length")
     hint: Format | None = "txt" if mime == "text/plain" else ("html" if mime else None)
     if hint is None and looks_like_html(data):
         hint = "html"
-    return RawPage(source=member_source, identity=url or fallback_identity, data=data, url=url or None,
+    return RawPage(source=member_source, identity=url, data=data, url=url,
                    declared_charset=_charset_of(content_type), format_hint=hint)
+
+
+def _unread_declared_bytes(record) -> int:
+    """Bytes the record declared (Content-Length) but the file does not hold."""
+    stream = record.raw_stream
+    while stream.read(1 << 16):
+        pass
+    return max(0, getattr(stream, "limit", 0) or 0)
+
+
+# ---------------------------------------------------------------- reading a page again
+
+
+def read_source(source: str, roots: Iterable[Root | dict | os.PathLike], max_bytes: int | None = None
+                ) -> RawPage | Skip | None:
+    """The page `source` (as recorded in a report) read again, but only from inside the
+    given archive roots (`Root`s, their JSON as recorded in an index, or folders): a Skip
+    ``outside_root`` when no root holds the path, None when it is gone, a Skip when it is
+    there but cannot be read. Symbolic links and ``..`` are resolved before the check, so
+    a record naming ``/etc/passwd`` or ``archive/../../secret`` reads nothing."""
+    cap = SETTINGS.budgets.page_max_bytes if max_bytes is None else max_bytes
+    container, sep, inner = source.partition("!")
+    for root in map(_as_root, roots):
+        path = _inside(container, root)
+        if path is None:
+            continue
+        if not os.path.exists(path):
+            return None
+        name = os.path.basename(path)
+        entry = _Entry(path, container, root.identity)
+        if not sep:
+            return next(iter(_iter_file(entry, cap, {})), None)
+        if not (_is_zip(name) or _is_warc(name)):
+            return None
+        for item in _iter_file(entry, cap, {}):
+            if item.source.partition("!")[2] == inner:
+                return item
+        return None
+    return Skip(source, "outside_root: not inside the archive folders the index was built from")
+
+
+def _as_root(root) -> Root:
+    if isinstance(root, Root):
+        return root
+    if isinstance(root, dict):
+        path = root["path"]
+        return Root(root.get("given") or path, path, root.get("identity", ""), os.path.isdir(fs_path(path)))
+    path = os.path.realpath(os.fspath(root))  # a folder: sources relative to it, or inside it
+    return Root(".", display_path(path), "", True)
+
+
+def _inside(container: str, root: Root) -> str | None:
+    """The real path `container` names when it is inside `root` (it may not exist), else
+    None."""
+    from pathlib import PurePath
+
+    base = os.path.realpath(fs_path(root.path))
+    rel = None
+    for prefix in (root.given, root.path):
+        if os.path.isabs(container) != os.path.isabs(prefix):
+            continue
+        try:
+            rel = PurePath(container).relative_to(PurePath(prefix))
+            break
+        except ValueError:
+            continue
+    if rel is None:
+        return None
+    real = os.path.realpath(os.path.join(base, fs_path(str(rel)))) if rel.parts else base
+    if not root.is_dir:
+        return real if real == base else None
+    return real if real.startswith(base.rstrip(os.sep) + os.sep) else None

@@ -22,14 +22,16 @@ from .model import CleanPage, ReportChunk
 from ..normalize import normalize, normalize_with_offsets
 
 _NUMERAL = "一二三四五六七八九十"
-_NUM = rf"[{_NUMERAL}\d]{{1,3}}"
+_NUM = rf"(?:[{_NUMERAL}]{{1,3}}|\d{{1,6}})"  # 篇一 … 篇九十九, 篇1 … 篇999999
 # On normalize()d text: 【】 -> [], （） -> (), 範文 -> 范文, full-width digits -> ASCII.
 _MARKER = re.compile(
-    rf"^\s*(?P<open>[\[(<])?\s*(?:第\s*(?P<a>{_NUM})\s*篇|篇\s*(?P<b>{_NUM})|(?:范文|例文|范例|样文|文章|精选)\s*(?P<c>{_NUM}))"
+    rf"^\s*(?P<open>[\[(<])?\s*(?:第\s*(?P<a>{_NUM})\s*篇|篇\s*(?P<b>{_NUM})|(?:范文|例文|范例|样文|文章|精选)\s*(?P<c>{_NUM})"
+    rf"|(?<=\[)(?P<d>\d{{1,6}})(?=\s*\]))"
     rf"\s*(?P<close>[\])>])?\s*[:.,]?\s*(?P<rest>.*)$"
 )
-# Every marker has one of these within its first few characters, in either script.
-_MARKER_HINT = re.compile(r"篇|范文|範文|例文|範例|范例|样文|樣文|文章|精选|精選")
+# Every marker has one of these within its first few characters, in either script; a
+# bare number counts only in 【】 (【11】 after 【篇十】), never in [] (a footnote).
+_MARKER_HINT = re.compile(r"篇|范文|範文|例文|範例|范例|样文|樣文|文章|精选|精選|^\s*【\s*\d")
 _MARKER_SPAN = 12
 _GENRE_END = re.compile(r"(?:报告|总结|汇报|述职|材料|发言|讲话|方案|意见|通知|范文|例文|小结|体会|心得)\s*$")
 _SENTENCE = re.compile(r"[.!?;]")
@@ -77,7 +79,9 @@ def _marker(line: str) -> tuple[int, str, bool] | None:
     m = _MARKER.match(norm)
     if not m:
         return None
-    n = _num(m.group("a") or m.group("b") or m.group("c"))
+    if m.group("d") and not raw.lstrip().startswith("【"):
+        return None
+    n = _num(m.group("a") or m.group("b") or m.group("c") or m.group("d"))
     if n is None:
         return None
     bracketed = bool(m.group("open") and m.group("close"))

@@ -13,7 +13,8 @@
   20x faster, same dictionary semantics), for ranking only.
 
 The tokenizer is built once per process and per dictionary set (the shipped domain
-dictionary plus an optional user dictionary); `dictionary_version` fingerprints both
+dictionary, jieba's own words in index form where that differs — `data/fold_words.txt`,
+产业链 → 产业炼 — and an optional user dictionary); `dictionary_version` fingerprints them
 so an index records which words it was built with.
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from ..normalize import normalize, normalize_with_offsets
 
 DOMAIN_DICT = Path(__file__).resolve().parent.parent / "data" / "dangan_dict.txt"
+FOLD_WORDS = DOMAIN_DICT.with_name("fold_words.txt")
 
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 _SPACE = re.compile(r"\s+")
@@ -58,6 +60,16 @@ def key_of_form(form: str) -> str:
     return _SPACE.sub("", form)
 
 
+def wordy(ch: str) -> bool:
+    """A letter, digit or CJK character (not punctuation or a symbol)."""
+    return bool(_WORDY.match(ch))
+
+
+def strip_punctuation(k: str) -> str:
+    """A key without its punctuation and symbols (the ladder's second step)."""
+    return "".join(_WORDY.findall(k))
+
+
 def phrase_tokens(k: str) -> list[str]:
     """Tokens a query key must match at consecutive positions (len(k) >= 2)."""
     return [k[i:i + 2] for i in range(len(k) - 1)]
@@ -80,9 +92,25 @@ def read_dictionary(path: Path) -> list[tuple[str, int | None, str | None]]:
 def dictionary_version(user_dict: str | None = None) -> str:
     """Fingerprint of the dictionaries: changes when any entry changes."""
     digest = hashlib.sha1(DOMAIN_DICT.read_bytes())
+    digest.update(b"\0" + FOLD_WORDS.read_bytes())
     if user_dict:
         digest.update(b"\0" + Path(user_dict).read_bytes())
     return digest.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=2)
+def dictionary_words(user_dict: str | None = None) -> tuple[str, ...]:
+    """Every word the tokenizer knows, in index form: jieba's own dictionary, its words in
+    index form (FOLD_WORDS), the domain and the user dictionary."""
+    import jieba
+
+    with open(Path(jieba.__file__).parent / "dict.txt", encoding="utf-8") as fh:
+        raw = [line.split(" ", 1)[0] for line in fh]
+    for path in [FOLD_WORDS, DOMAIN_DICT] + ([Path(user_dict)] if user_dict else []):
+        raw += [word for word, _freq, _tag in read_dictionary(path)]
+    # The index form is per character, so the whole list folds in one call (a newline
+    # folds to a space, which no dictionary word holds).
+    return tuple(dict.fromkeys(w for w in index_form("\n".join(raw)).split(" ") if w))
 
 
 @functools.lru_cache(maxsize=4)
@@ -91,6 +119,8 @@ def tokenizer(user_dict: str | None = None):
     import rjieba
 
     jb = rjieba.Jieba()
+    for word, freq, tag in read_dictionary(FOLD_WORDS):
+        jb.add_word(word, freq, tag)  # already in index form
     paths = [DOMAIN_DICT] + ([Path(user_dict)] if user_dict else [])
     for path in paths:
         for word, freq, tag in read_dictionary(path):

@@ -1,54 +1,61 @@
-"""Postings as memory-mapped numpy arrays: the character view (bigram positions) and a
-query-side copy of the word view (word frequencies).
+"""Postings of a segment, compact and memory-mapped: the character view (bigram
+positions, for exact phrases) and the word view (word frequencies, for ranking and
+more-like-this). One file per Whoosh segment, ``<segment id>.chars`` beside the
+segment's own files (Whoosh's clean-up removes it with its segment; updates hard-link
+it), document numbers local to the segment like Whoosh's.
 
-Every character of a key starts one token: the bigram of it and the next character,
-or the last character alone (`key_codes`). A token is coded as one integer,
-``first << 21 | second`` (0 for "no second character": NUL never occurs in a key), so
-the tokens of a whole key are computed with three numpy operations, and all tokens
-that start with one character form one contiguous range of codes.
+Character view (fields ``title_c``, ``body_c``, ``unit_c``). Every character of a key
+starts one token: the bigram of it and the next character, or the last character alone
+(`key_codes`). A token is coded as one integer, ``first << 21 | second`` (0 for "no
+second character": NUL never occurs in a key), so the tokens of a whole key are
+computed with three numpy operations, and all tokens starting with one character form
+one contiguous range of codes.
 
-Why not Whoosh postings for this view: it holds one posting per distinct bigram per
-document and one position per character of the archive, and Whoosh writes and reads
-postings one at a time in Python (sorting pool, block writer, pickled blocks). That
-was most of a build's time and most of a common phrase query's time at 50,000 pages.
-Here a segment's character postings are sorted once with numpy when the segment is
-written, and a query slices the arrays of a memory-mapped file without decoding.
+The keys of a segment's documents are laid end to end with one unused position after
+each: document d's characters are positions ``dstart[d] … dstart[d+1] - 2``. A token's
+postings are then just its sorted positions in that space (the document of a position
+is found by binary search on ``dstart``), and a phrase is the intersection of its
+bigrams' positions shifted by their offsets. No bigram spans a document end (the last
+character is a token alone) and no bigram starts at the unused position, so a chain of
+bigrams at most two apart never crosses from one document into the next.
 
-One file per Whoosh segment, ``<segment id>.chars`` beside the segment's own files
-(Whoosh's clean-up removes it with its segment), document numbers local to the segment
-like Whoosh's. Per field (``title_c``, ``body_c``, ``unit_c``):
+Lists are packed (`pack`): positions as differences from the previous one, each list at
+the bit width of its largest value, ``64 // width`` values to a uint64 word, decoded
+with one shift-and-mask over the words (`PackedLists`). Every `BLOCK`-th position is
+also kept whole (a skip list), so the positions inside a few documents are decoded
+without decoding the whole list (`PackedLists.decode_within`). Per field:
 
-- ``terms``  uint64[T]   token codes, ascending
-- ``tpost``  int64[T+1]  term t's postings are ``tpost[t]:tpost[t+1]``
-- ``docs``   uint32[P]   a posting's document, ascending within a term
-- ``pstart`` int64[P+1]  posting p's positions are ``pos[pstart[p]:pstart[p+1]]``
-- ``pos``    uint32[O]   positions in the key, ascending within a posting
+- ``terms``  uint64[T]    token codes, ascending
+- ``n``      uint32[T+1]  list t holds values ``n[t]:n[t+1]`` (positions)
+- ``width``  uint8[T]     bits per packed value of list t
+- ``word``   uint32[T+1]  list t's words are ``words[word[t]:word[t+1]]``
+- ``skip``   uint32[T+1]  list t's skip entries are ``skips[skip[t]:skip[t+1]]``
+- ``skips``  uint32[S]    values at list indices 0, BLOCK, 2·BLOCK, …
+- ``words``  uint64[W]    the packed differences (the first of a list is 0)
+- ``dstart`` uint32[D+1]  where each document's key starts (+1 per document)
 
-The word view (``title_w``, ``body_w``, ``unit_w``) stays in Whoosh, which serves
-more-like-this and any Whoosh tool; its postings are also written here, for query
-execution, since decoding a common word's Whoosh blocks (pickled tuples) took ~20 ms
-at 50,000 pages. A word is coded by a 64-bit BLAKE2b hash of its UTF-8 (two of a
-million distinct words collide with odds of about 3e-8). Per word field:
-
-- ``terms`` uint64[T], ``tpost`` int64[T+1], ``docs`` uint32[P] as above
-- ``tf``    uint32[P]    the word's frequency in the document
+Word view (``title_w``, ``body_w``, ``unit_w``): a word is coded by a 64-bit BLAKE2b hash
+of its UTF-8 (two of a million distinct words collide with odds of about 3e-8); its
+documents are a packed list of ascending local document numbers (``docs.*``, as above)
+and its frequencies a packed list without differences (``tf.*``), beside ``terms``.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
-import os
 from pathlib import Path
 
 import numpy as np
 
+from . import arrayfile
+
 FIELDS = ("title_c", "body_c", "unit_c")
 WORD_FIELDS = ("title_w", "body_w", "unit_w")
 SHIFT = 21  # bits per code point (U+10FFFF needs 21)
-MAGIC = b"DGCHARS1"
-ALIGN = 64
+MAGIC = b"DGPOST03"
+BLOCK = 128  # list values per skip entry
 EMPTY = np.zeros(0, dtype=np.int64)
+_U64 = np.uint64
 
 
 def code_points(k: str) -> np.ndarray:
@@ -60,7 +67,7 @@ def key_codes(k: str) -> np.ndarray:
     """Token code of every position of key `k` (uint64): the bigram starting there, or
     the last character alone."""
     chars = code_points(k)
-    codes = chars << np.uint64(SHIFT)
+    codes = chars << _U64(SHIFT)
     codes[:-1] |= chars[1:]
     return codes
 
@@ -77,17 +84,196 @@ def code_range(char: str) -> tuple[int, int]:
     return lo, lo + (1 << SHIFT)
 
 
-@functools.lru_cache(maxsize=1 << 20)
-def word_code(word: str) -> int:
+def _word_hash(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+word_code = functools.lru_cache(maxsize=1 << 20)(_word_hash)
+
+
+def word_codes(words) -> np.ndarray:
+    """`word_code` of many words (uint64), without filling its cache."""
+    return np.fromiter((_word_hash(w) for w in words), dtype=np.uint64)
 
 
 def path_for(folder: str | Path, segment_id: str) -> Path:
     return Path(folder) / f"{segment_id}.chars"
 
 
+# ---------------------------------------------------------------- packed integer lists
+
+
+def bit_width(values: np.ndarray) -> np.ndarray:
+    """Bits needed by each value (0 for 0); values below 2**52."""
+    return np.frexp(values.astype(np.float64))[1].astype(np.uint8)
+
+
+def _starts(counts: np.ndarray) -> np.ndarray:
+    return np.cumsum(counts, dtype=np.int64) - counts
+
+
+PACK_CHUNK = 1 << 20  # values packed at a time (bounds the temporary arrays of `pack`)
+
+
+def pack(values: np.ndarray, counts: np.ndarray, delta: bool, block: int | None = None) -> dict[str, np.ndarray]:
+    """Pack consecutive lists (`counts[t]` values each, concatenated in `values`, each
+    list ascending when `delta`) of integers below 2**32. Returns the arrays described in
+    the module docstring (``n``, ``width``, ``word``, ``words`` and, for `delta`, the
+    skip list). Works through the lists about `PACK_CHUNK` values at a time."""
+    block = block or BLOCK
+    counts = np.asarray(counts, dtype=np.int64)
+    first = _starts(counts)
+    total = int(counts.sum())
+    width = np.zeros(len(counts), dtype=np.uint8)
+    nwords = np.zeros(len(counts), dtype=np.int64)
+    words, skips = [], []
+    t0 = 0
+    while t0 < len(counts):
+        # lists [t0, t1): at least one, about PACK_CHUNK values
+        t1 = max(t0 + 1, int(np.searchsorted(first, first[t0] + PACK_CHUNK, side="right")))
+        t1 = min(t1, len(counts))
+        w, nw, wd, sk = _pack_chunk(values[first[t0]:first[t0] + counts[t0:t1].sum()], counts[t0:t1], delta, block)
+        width[t0:t1], nwords[t0:t1] = w, nw
+        words.append(wd)
+        skips.append(sk)
+        t0 = t1
+    out = {"n": np.append(first, total).astype(np.uint32), "width": width,
+           "word": np.append(0, np.cumsum(nwords)).astype(np.uint32),
+           "words": np.concatenate(words) if words else np.zeros(0, np.uint64)}
+    if delta:
+        out["skip"] = np.append(0, np.cumsum(-(-counts // block))).astype(np.uint32)
+        out["skips"] = np.concatenate(skips).astype(np.uint32) if skips else np.zeros(0, np.uint32)
+    return out
+
+
+def _pack_chunk(values: np.ndarray, counts: np.ndarray, delta: bool, block: int):
+    """(width, words per list, words, skip values) of consecutive lists."""
+    nlists = len(counts)
+    total = int(counts.sum())
+    first = _starts(counts)
+    nonempty = counts > 0
+    listid = np.repeat(np.arange(nlists, dtype=np.int32), counts)
+    local = np.arange(total, dtype=np.int64)
+    local -= first[listid]
+    vals = np.asarray(values).astype(np.uint64)
+    skips = np.zeros(0, np.uint64)
+    if delta:
+        skips = vals[local % block == 0]
+        if total:
+            vals[1:] -= vals[:-1].copy()
+            vals[first[nonempty]] = 0
+    width = np.zeros(nlists, dtype=np.uint8)
+    if total:
+        width[nonempty] = bit_width(np.maximum.reduceat(vals, first[nonempty]))
+    per_word = 64 // np.maximum(width, 1).astype(np.int64)
+    nwords = np.where(width > 0, -(-counts // per_word), 0)
+    word = np.append(0, np.cumsum(nwords))
+    words = np.zeros(int(word[-1]), dtype=np.uint64)
+    used = width[listid] > 0
+    if used.any():
+        lid = listid[used]
+        loc = local[used]
+        k = per_word[lid]
+        widx = word[lid] + loc // k
+        shifted = vals[used] << ((loc % k) * width[lid]).astype(np.uint64)
+        bounds = np.flatnonzero(np.concatenate(([True], widx[1:] != widx[:-1])))
+        # the values of one word occupy distinct bits: their sum is their bitwise or
+        words[widx[bounds]] = np.add.reduceat(shifted, bounds)
+    return width, nwords, words, skips
+
+
+def empty_lists(delta: bool) -> dict[str, np.ndarray]:
+    return pack(np.zeros(0, np.uint64), np.zeros(0, np.int64), delta)
+
+
+@functools.lru_cache(maxsize=64)
+def _shifts(width: int) -> tuple[np.ndarray, np.uint64]:
+    k = 64 // width
+    return (np.arange(k, dtype=np.uint64) * _U64(width)), _U64((1 << width) - 1)
+
+
+class PackedLists:
+    """Read side of `pack`'s arrays (memory-mapped views)."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], prefix: str, block: int | None = None):
+        get = arrays.get
+        self.block = block or BLOCK
+        self.n = arrays[f"{prefix}n"]
+        self.width = arrays[f"{prefix}width"]
+        self.word = arrays[f"{prefix}word"]
+        self.words = arrays[f"{prefix}words"]
+        self.skip = get(f"{prefix}skip")
+        self.skips = get(f"{prefix}skips")
+
+    def count(self, t: int) -> int:
+        return int(self.n[t + 1]) - int(self.n[t])
+
+    def _raw(self, t: int) -> np.ndarray:
+        count = self.count(t)
+        w = int(self.width[t])
+        if not w:
+            return np.zeros(count, dtype=np.uint64)
+        shifts, mask = _shifts(w)
+        words = self.words[int(self.word[t]):int(self.word[t + 1])]
+        return ((words[:, None] >> shifts) & mask).ravel()[:count]
+
+    def values(self, t: int) -> np.ndarray:
+        """List t as int64 (not differences)."""
+        return self._raw(t).astype(np.int64)
+
+    def decode(self, t: int, base: int = 0) -> np.ndarray:
+        """Delta list t, decoded (plus `base`): ascending int64 values."""
+        raw = self._raw(t)
+        raw = raw.view(np.int64) if raw.base is not None else raw.astype(np.int64)  # values < 2**32
+        if not len(raw):
+            return raw
+        np.cumsum(raw, out=raw)
+        raw += int(self.skips[int(self.skip[t])]) + base
+        return raw
+
+    def decode_within(self, t: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Values of delta list t (strictly ascending, as positions and documents are)
+        inside any of the ranges [lo[i], hi[i]) (sorted, disjoint), decoding only the
+        blocks of `BLOCK` values that can hold them."""
+        count = self.count(t)
+        if not count or not len(lo):
+            return EMPTY
+        sk = self.skips[int(self.skip[t]):int(self.skip[t + 1])]
+        # blocks from the one holding each range's start to the one holding its end
+        b0 = np.maximum(np.searchsorted(sk, lo, side="right") - 1, 0)
+        b1 = np.maximum(np.searchsorted(sk, hi, side="left") - 1, 0)
+        span = b1 - b0 + 1
+        blocks = np.repeat(b0, span) + (np.arange(int(span.sum())) - np.repeat(np.cumsum(span) - span, span))
+        blocks = np.unique(blocks)
+        starts = blocks * self.block
+        lens = np.minimum(starts + self.block, count) - starts
+        out_first = np.cumsum(lens) - lens
+        j = np.repeat(starts - out_first, lens) + np.arange(int(lens.sum()))
+        w = int(self.width[t])
+        if w:
+            k = 64 // w
+            words = self.words[int(self.word[t]):int(self.word[t + 1])]
+            raw = ((words[j // k] >> ((j % k) * w).astype(np.uint64)) & _U64((1 << w) - 1)).astype(np.int64)
+        else:
+            raw = np.zeros(len(j), dtype=np.int64)
+        raw[out_first] = 0  # each block restarts from its skip value
+        np.cumsum(raw, out=raw)
+        raw += np.repeat(sk[blocks].astype(np.int64) - raw[out_first], lens)
+        # keep the values inside a range
+        r = np.searchsorted(lo, raw, side="right") - 1
+        keep = (r >= 0) & (raw < hi[np.maximum(r, 0)])
+        return raw[keep]
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.n, self.width, self.word, self.words, self.skip, self.skips)
+                   if a is not None)
+
+
+# ---------------------------------------------------------------- writing
+
+
 class SegmentBuilder:
-    """Collects a segment's character view and word-view copy; `write` sorts and saves.
+    """Collects a segment's character and word views; `write` sorts, packs and saves.
 
     Keys are kept as strings until then (2 bytes a character, against 8 for codes)."""
 
@@ -96,11 +282,11 @@ class SegmentBuilder:
         self.words: dict[str, list[tuple[int, np.ndarray, np.ndarray]]] = {f: [] for f in WORD_FIELDS}
         self.occurrences = 0
 
-    def add_words(self, docnum: int, field: str, postings: list) -> None:
-        """Word-view postings of a document: (word, frequency, …) tuples."""
-        if postings:
-            codes = np.fromiter((word_code(p[0]) for p in postings), dtype=np.uint64, count=len(postings))
-            tf = np.fromiter((p[1] for p in postings), dtype=np.uint32, count=len(postings))
+    def add_words(self, docnum: int, field: str, counts: list[tuple[str, int]]) -> None:
+        """Word-view postings of a document: (word, frequency) pairs."""
+        if counts:
+            codes = np.fromiter((word_code(w) for w, _n in counts), dtype=np.uint64, count=len(counts))
+            tf = np.fromiter((n for _w, n in counts), dtype=np.uint32, count=len(counts))
             self.words[field].append((docnum, codes, tf))
 
     def add(self, docnum: int, field: str, key: str) -> None:
@@ -108,174 +294,143 @@ class SegmentBuilder:
             self.parts[field].append((docnum, key))
             self.occurrences += len(key)
 
-    def write(self, path: Path) -> None:
+    def write(self, path: Path, ndocs: int) -> None:
         arrays: dict[str, np.ndarray] = {}
         for field in FIELDS:
             keys, self.parts[field] = self.parts[field], []
-            for name, arr in _field_arrays(keys).items():
+            for name, arr in _field_arrays(keys, ndocs).items():
                 arrays[f"{field}.{name}"] = arr
         for field in WORD_FIELDS:
             docs, self.words[field] = self.words[field], []
             for name, arr in _word_arrays(docs).items():
                 arrays[f"{field}.{name}"] = arr
-        _write_arrays(path, arrays)
+        arrayfile.write(path, MAGIC, arrays, {"docs": ndocs, "block": BLOCK})
 
 
-def _field_arrays(keys: list[tuple[int, str]]) -> dict[str, np.ndarray]:
+def _field_arrays(keys: list[tuple[int, str]], ndocs: int) -> dict[str, np.ndarray]:
+    lens = np.zeros(ndocs, dtype=np.int64)
+    for d, k in keys:
+        lens[d] = len(k)
+    dstart = np.append(0, np.cumsum(lens + 1))
+    if dstart[-1] >= 2**32:
+        raise ValueError("segment too large for 32-bit positions: lower DANGAN_SEGMENT_CHARS")
     if not keys:
-        return {"terms": np.zeros(0, np.uint64), "tpost": np.zeros(1, np.int64),
-                "docs": np.zeros(0, np.uint32), "pstart": np.zeros(1, np.int64),
-                "pos": np.zeros(0, np.uint32)}
+        return {"terms": np.zeros(0, np.uint64), **empty_lists(True), "dstart": dstart.astype(np.uint32)}
     codes = key_codes("".join(k for _d, k in keys))
-    lens = np.array([len(k) for _d, k in keys], dtype=np.int64)
-    first = np.cumsum(lens) - lens  # where each document's codes begin
+    klens = np.array([len(k) for _d, k in keys], dtype=np.int64)
+    first = np.cumsum(klens) - klens  # where each document's codes begin
     # The joined keys' bigram at each document's last character spans into the next
     # document: that position holds the last character alone.
-    codes[first[1:] - 1] &= np.uint64(~((1 << SHIFT) - 1) & 0xFFFFFFFFFFFFFFFF)
-    # Documents were added in ascending order and positions ascend within one: a stable
-    # sort by code leaves every term's occurrences ordered by (document, position).
+    codes[first[1:] - 1] &= _U64(~((1 << SHIFT) - 1) & 0xFFFFFFFFFFFFFFFF)
+    # position of each character in the segment's space (documents given in order)
+    pos = np.arange(len(codes), dtype=np.uint32)
+    pos += np.repeat((dstart[[d for d, _k in keys]] - first).astype(np.uint32), klens)
+    # A stable sort by code leaves every token's positions ascending.
     order = np.argsort(codes, kind="stable")
     codes = codes[order]
-    n = len(codes)
-    new_term = np.empty(n, dtype=bool)
+    pos = pos[order]
+    del order
+    new_term = np.empty(len(codes), dtype=bool)
     new_term[0] = True
     np.not_equal(codes[1:], codes[:-1], out=new_term[1:])
     term_first = np.flatnonzero(new_term)
+    del new_term
     terms = codes[term_first]
     del codes
-    docs = np.repeat(np.array([d for d, _k in keys], dtype=np.uint32), lens)[order]
-    pos = np.arange(n, dtype=np.uint32)
-    pos -= np.repeat(first.astype(np.uint32), lens)
-    pos = pos[order]
-    del order
-    new_term[1:] |= docs[1:] != docs[:-1]  # now: a new posting starts here
-    post_first = np.flatnonzero(new_term)
-    del new_term
-    return {
-        "terms": terms,
-        "tpost": np.append(np.searchsorted(post_first, term_first), len(post_first)).astype(np.int64),
-        "docs": docs[post_first],
-        "pstart": np.append(post_first, n).astype(np.int64),
-        "pos": pos,
-    }
+    counts = np.diff(np.append(term_first, len(pos)))
+    return {"terms": terms, **pack(pos, counts, delta=True), "dstart": dstart.astype(np.uint32)}
 
 
 def _word_arrays(docs: list[tuple[int, np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
     if not docs:
-        return {"terms": np.zeros(0, np.uint64), "tpost": np.zeros(1, np.int64),
-                "docs": np.zeros(0, np.uint32), "tf": np.zeros(0, np.uint32)}
+        return {"terms": np.zeros(0, np.uint64),
+                **{f"docs.{k}": v for k, v in empty_lists(True).items()},
+                **{f"tf.{k}": v for k, v in empty_lists(False).items()}}
     codes = np.concatenate([c for _d, c, _t in docs])
     tf = np.concatenate([t for _d, _c, t in docs])
     docnums = np.repeat(np.array([d for d, _c, _t in docs], dtype=np.uint32), [len(c) for _d, c, _t in docs])
     order = np.argsort(codes, kind="stable")  # documents stay ascending within a word
     codes, tf, docnums = codes[order], tf[order], docnums[order]
     first = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
-    return {"terms": codes[first], "tpost": np.append(first, len(codes)).astype(np.int64),
-            "docs": docnums, "tf": tf}
+    counts = np.diff(np.append(first, len(codes)))
+    return {"terms": codes[first],
+            **{f"docs.{k}": v for k, v in pack(docnums, counts, delta=True).items()},
+            **{f"tf.{k}": v for k, v in pack(tf, counts, delta=False).items()}}
 
 
-def _write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """A small JSON header (name -> dtype, offset, length), then each array aligned."""
-    layout, offset = {}, 0
-    for name, arr in arrays.items():
-        layout[name] = [arr.dtype.str, offset, int(arr.size)]
-        offset += -(-arr.nbytes // ALIGN) * ALIGN
-    header = json.dumps(layout).encode("ascii")
-    data_start = -(-(len(MAGIC) + 8 + len(header)) // ALIGN) * ALIGN
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(MAGIC + len(header).to_bytes(8, "little") + header)
-        for name, arr in arrays.items():
-            fh.seek(data_start + layout[name][1])
-            fh.write(np.ascontiguousarray(arr).tobytes())
-        fh.truncate(data_start + offset)
-    os.replace(tmp, path)
+# ---------------------------------------------------------------- reading
 
 
-class SegmentChars:
+class SegmentPostings:
     """Read side of one segment's file (memory-mapped: the page cache holds what queries
-    touch; nothing is decoded)."""
+    touch; only the lists a query asks for are decoded)."""
 
     def __init__(self, path: Path):
-        with open(path, "rb") as fh:
-            head = fh.read(len(MAGIC) + 8)
-            if head[:len(MAGIC)] != MAGIC:
-                raise ValueError(f"{path}: not a character postings file")
-            hlen = int.from_bytes(head[len(MAGIC):], "little")
-            layout = json.loads(fh.read(hlen))
-        data_start = -(-(len(MAGIC) + 8 + hlen) // ALIGN) * ALIGN
-        size = os.path.getsize(path)
-        # Plain ndarrays over the mapping (np.memmap's per-slice bookkeeping costs more
-        # than the slicing itself: queries slice these arrays thousands of times).
-        mm = np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray) if size else np.zeros(0, np.uint8)
-        self.arrays: dict[str, np.ndarray] = {}
-        for name, (dtype, offset, count) in layout.items():
-            dt = np.dtype(dtype)
-            start = data_start + offset
-            self.arrays[name] = mm[start:start + count * dt.itemsize].view(dt)
+        self.arrays, attrs = arrayfile.read(path, MAGIC)
+        self.ndocs = int(attrs["docs"])
+        self.terms = {f: self.arrays[f"{f}.terms"] for f in FIELDS + WORD_FIELDS}
+        self.lists = {f: PackedLists(self.arrays, f"{f}.", int(attrs["block"])) for f in FIELDS}
+        self.doc_lists = {f: PackedLists(self.arrays, f"{f}.docs.") for f in WORD_FIELDS}
+        self.tf_lists = {f: PackedLists(self.arrays, f"{f}.tf.") for f in WORD_FIELDS}
+        self.dstart = {f: self.arrays[f"{f}.dstart"] for f in FIELDS}
 
-    def _slot(self, field: str, code: int) -> int:
-        terms = self.arrays[f"{field}.terms"]
-        i = int(np.searchsorted(terms, np.uint64(code)))
+    def slot(self, field: str, code: int) -> int:
+        """List number of a token or word code, -1 when absent."""
+        terms = self.terms[field]
+        i = int(np.searchsorted(terms, _U64(code)))
         return i if i < len(terms) and int(terms[i]) == code else -1
 
-    def _range(self, field: str, lo: int, hi: int) -> tuple[int, int]:
-        terms = self.arrays[f"{field}.terms"]
-        return (int(np.searchsorted(terms, np.uint64(lo))), int(np.searchsorted(terms, np.uint64(hi))))
+    def slots(self, field: str, lo: int, hi: int) -> range:
+        """List numbers of every token with a code in [lo, hi)."""
+        terms = self.terms[field]
+        return range(int(np.searchsorted(terms, _U64(lo))), int(np.searchsorted(terms, _U64(hi))))
 
-    def term_postings(self, field: str, code: int) -> tuple[int, int]:
-        """[a, b) postings of a token (empty when absent)."""
-        i = self._slot(field, code)
-        if i < 0:
-            return 0, 0
-        tpost = self.arrays[f"{field}.tpost"]
-        return int(tpost[i]), int(tpost[i + 1])
+    def count(self, field: str, t: int) -> int:
+        return self.lists[field].count(t) if t >= 0 else 0
 
-    def range_postings(self, field: str, lo: int, hi: int) -> tuple[int, int]:
-        """[a, b) postings of every token with a code in [lo, hi): contiguous."""
-        i, j = self._range(field, lo, hi)
-        tpost = self.arrays[f"{field}.tpost"]
-        return int(tpost[i]), int(tpost[j])
+    def positions(self, field: str, t: int, base: int = 0) -> np.ndarray:
+        """Ascending positions (int64, the segment's space, plus `base`) of list t."""
+        return self.lists[field].decode(t, base) if t >= 0 else EMPTY
 
-    def occurrences(self, field: str, a: int, b: int) -> int:
-        pstart = self.arrays[f"{field}.pstart"]
-        return int(pstart[b] - pstart[a]) if b > a else 0
-
-    def keys(self, field: str, a: int, b: int, offset: int) -> np.ndarray:
-        """(global doc << 32 | position) of postings [a, b), in posting order."""
-        if b <= a:
+    def positions_within(self, field: str, t: int, docs: np.ndarray) -> np.ndarray:
+        """Positions of list t inside the documents `docs` (sorted local numbers)."""
+        if t < 0 or not len(docs):
             return EMPTY
-        docs = self.arrays[f"{field}.docs"][a:b].astype(np.int64)
-        pstart = self.arrays[f"{field}.pstart"][a:b + 1]
-        pos = self.arrays[f"{field}.pos"][pstart[0]:pstart[-1]]
-        return ((np.repeat(docs, np.diff(pstart)) + offset) << 32) | pos.astype(np.int64)
+        dstart = self.dstart[field]
+        return self.lists[field].decode_within(t, dstart[docs].astype(np.int64), dstart[docs + 1].astype(np.int64))
 
-    def word_postings(self, field: str, word: str, offset: int) -> tuple[np.ndarray, np.ndarray]:
-        """(global docs int64, frequencies int64) of a word-view term."""
-        a, b = self.term_postings(field, word_code(word))
-        if b <= a:
+    def word_postings(self, field: str, word: str) -> tuple[np.ndarray, np.ndarray]:
+        """(local docs int64 ascending, frequencies int64) of a word-view term."""
+        t = self.slot(field, word_code(word))
+        if t < 0:
             return EMPTY, EMPTY
-        return (self.arrays[f"{field}.docs"][a:b].astype(np.int64) + offset,
-                self.arrays[f"{field}.tf"][a:b].astype(np.int64))
+        return self.doc_lists[field].decode(t), self.tf_lists[field].values(t)
 
-    def keys_within(self, field: str, a: int, b: int, offset: int, wanted: np.ndarray) -> np.ndarray:
-        """Like `keys`, only for postings of documents in `wanted` (sorted local numbers)."""
-        if b <= a or not len(wanted):
-            return EMPTY
-        docs = self.arrays[f"{field}.docs"][a:b]
-        idx = np.searchsorted(docs, wanted)
-        found = idx < len(docs)
-        found[found] = docs[idx[found]] == wanted[found]
-        idx = idx[found]
-        if not len(idx):
-            return EMPTY
-        pstart = self.arrays[f"{field}.pstart"]
-        starts = pstart[a + idx]
-        lens = pstart[a + idx + 1] - starts
-        total = int(lens.sum())
-        # positions of the chosen postings: for each, a run starting at its pstart
-        run_first = np.cumsum(lens) - lens
-        gather = np.arange(total, dtype=np.int64) + np.repeat(starts - run_first, lens)
-        pos = self.arrays[f"{field}.pos"][gather].astype(np.int64)
-        gdocs = docs[idx].astype(np.int64) + offset
-        return (np.repeat(gdocs, lens) << 32) | pos
+    def word_frequency(self, field: str, word: str) -> int:
+        """Documents of this segment holding a word-view term."""
+        t = self.slot(field, word_code(word))
+        return self.doc_lists[field].count(t) if t >= 0 else 0
+
+    def word_frequencies(self, field: str, codes: np.ndarray) -> np.ndarray:
+        """Number of documents of each word code (uint64 array) in this segment."""
+        terms, n = self.terms[field], self.doc_lists[field].n
+        if not len(terms):
+            return np.zeros(len(codes), dtype=np.int64)
+        idx = np.minimum(np.searchsorted(terms, codes), len(terms) - 1)
+        found = terms[idx] == codes
+        return np.where(found, n[idx + 1].astype(np.int64) - n[idx], 0)
+
+    def terms_in(self, field: str, lo: int, hi: int) -> np.ndarray:
+        """Codes of the tokens with a code in [lo, hi), ascending."""
+        r = self.slots(field, lo, hi)
+        return self.terms[field][r.start:r.stop]
+
+    def component_bytes(self) -> dict[str, int]:
+        """Bytes of each view in this file (for `index stats`)."""
+        out: dict[str, int] = {}
+        for name, arr in self.arrays.items():
+            field, _, part = name.partition(".")
+            view = "words" if field in WORD_FIELDS else "chars"
+            key = f"{view}.{'terms' if part == 'terms' else 'lists'}"
+            out[key] = out.get(key, 0) + arr.nbytes
+        return out

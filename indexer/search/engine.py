@@ -3,33 +3,40 @@
 `open_index(DIR)` returns an `Index` that follows the directory's current generation:
 after a build swaps in a new generation, or an update commits, the next call sees it
 (checked at most once a second), while calls already running finish on the old one.
+
+Searches run in parallel: a generation's state is read-only once loaded (facet columns,
+memory-mapped postings and document store); only the caches' bookkeeping takes a lock.
+Matching (execute.py: document numbers, scores, match positions) and rendering
+(docstore.py + snippets.py: hits) are separate steps.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
-from whoosh import scoring
 from whoosh import index as whoosh_index
-from whoosh import query as wq
 
-from . import analysis, facets, snippets, store
+from ..normalize import normalization_version
+from ..settings import SETTINGS
+from . import analysis, docstore, expand, facets, ladder, snippets, store, suggest
 from .model import FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, FacetValue, Hit, SearchRequest, SearchResponse
-from .execute import Executor
-from .query import ParsedQuery, parse, relax
-from .schema import FORMAT, unpack_blob
+from .execute import B, K1, Executor, occurrence_keys
+from .query import ParsedQuery, parse, readings
+from .schema import FORMAT
 
 REFRESH_SECONDS = 1.0
 CACHE_SIZE = 32
-# BM25F: titles are short; normalizing their length as hard as bodies' over-rewards them.
-WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_w_B=0.3)
+MAX_HIGHLIGHTS = 24  # query terms and words a snippet marks
+MLT_TERMS = 25  # most distinctive words of a report that more-like-this looks for
 
 
 @dataclass
@@ -37,13 +44,21 @@ class _State:
     gen: Path
     toc: int
     ix: object
-    searcher: object
+    segments: int
     cols: facets.Columns
     executor: Executor
+    store: docstore.DocStore
     meta: dict
     user_dict: str | None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    cache: OrderedDict = field(default_factory=OrderedDict)
+    tables: list  # expansion tables: regional wording, the generation's synonyms
+    cache: OrderedDict = field(default_factory=OrderedDict)  # results of recent matchings
+    cache_lock: threading.Lock = field(default_factory=threading.Lock)
+    vocab: object = None  # suggest.Vocabulary, read on the first did-you-mean
+
+    def vocabulary(self) -> suggest.Vocabulary:
+        if self.vocab is None:
+            self.vocab = suggest.Vocabulary.from_index(self.executor.post, self.user_dict)
+        return self.vocab
 
 
 class Index:
@@ -54,28 +69,54 @@ class Index:
         self._lock = threading.Lock()
         self._state: _State | None = None
         self._checked = 0.0
+        self._failed: Path | None = None
         self._state = self._load()
 
     def _load(self) -> _State:
         gen = store.current_generation(self.root)
         if gen is None:
             raise store.NoIndex(f"no index at {self.root} (build one with `dangan index build`)")
-        ix = whoosh_index.open_dir(str(gen))
-        searcher = ix.searcher(weighting=WEIGHTING)
+        meta = store.read_meta(gen)
+        if meta.get("schema") != FORMAT:
+            raise store.IndexUnusable(f"the index at {self.root} has layout {meta.get('schema')}, this version "
+                                      f"reads {FORMAT}: rebuild it with `dangan index build`")
+        if meta.get("normalization") != normalization_version():
+            raise store.IndexUnusable(f"the index at {self.root} was built with text normalization "
+                                      f"{meta.get('normalization')}, this version uses {normalization_version()}: "
+                                      "rebuild it with `dangan index build`")
+        try:
+            ix = whoosh_index.open_dir(str(gen))
+        except Exception as exc:  # noqa: BLE001 - any damage: a clear error, never a 500
+            raise store.IndexUnusable(f"the index at {self.root} cannot be opened "
+                                      f"({type(exc).__name__}: {exc}): rebuild it") from exc
         try:
             dups = json.loads((gen / "dups.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             dups = {}
-        meta = store.read_meta(gen)
-        if meta.get("schema") != FORMAT:
-            raise store.NoIndex(f"the index at {self.root} has layout {meta.get('schema')}, this version reads "
-                                f"{FORMAT}: rebuild it with `dangan index build`")
         user_dict = str(gen / meta["user_dict"]) if meta.get("user_dict") else None
-        cols = facets.load(searcher.reader(), dups)
-        # Load the normalization tables and dictionaries now, not in the first request.
-        analysis.words(analysis.key("預熱"), user_dict)
-        executor = Executor(searcher.reader(), cols, gen)
-        return _State(gen, searcher.reader().generation(), ix, searcher, cols, executor, meta, user_dict)
+        # Whoosh is read once, here: the facet columns, the section ranges and which
+        # segments (and deletions) make up the generation. Queries never touch it.
+        try:
+            tables = [expand.regional_table()]
+            if meta.get("synonyms"):
+                tables.append(expand.read_synonyms(gen / meta["synonyms"]))
+            with ix.reader() as reader:
+                if reader.doc_count_all() == 0:
+                    raise store.EmptyIndex(f"the index at {self.root} holds no reports")
+                cols = facets.load(reader, dups)
+                executor = Executor(reader, cols, gen)
+                leaves = [(leaf.segment().segment_id(), offset) for leaf, offset in reader.leaf_readers()]
+                toc = reader.generation()
+            docs = docstore.DocStore(gen, leaves)
+            # Load the normalization tables and dictionaries now, not in the first request.
+            analysis.words(analysis.key("預熱"), user_dict)
+            expand.warm(user_dict)
+        except store.EmptyIndex:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any damage (a segment file of another layout …)
+            raise store.IndexUnusable(f"the index at {self.root} cannot be opened "
+                                      f"({type(exc).__name__}: {exc}): rebuild it") from exc
+        return _State(gen, toc, ix, len(leaves), cols, executor, docs, meta, user_dict, tables)
 
     def state(self) -> _State:
         now = time.monotonic()
@@ -87,9 +128,18 @@ class Index:
             self._checked = now
             gen = store.current_generation(self.root)
             current = self._state
-            if gen is not None and (gen != current.gen or current.ix.latest_generation() != current.toc):
+            if gen is not None and gen != self._failed and (
+                    gen != current.gen or current.ix.latest_generation() != current.toc):
                 # Readers of the old state keep it until they finish; it closes on collection.
-                self._state = self._load()
+                # A generation that does not load (it cannot have been published by a build,
+                # which validates first) leaves the one being served in place.
+                try:
+                    self._state = self._load()
+                except store.NoIndex as exc:
+                    self._failed = gen
+                    import logging
+
+                    logging.getLogger(__name__).error("keeping generation %s: %s", current.gen.name, exc)
             return self._state
 
     @property
@@ -97,8 +147,7 @@ class Index:
         return self.state().gen.name
 
     def close(self) -> None:
-        if self._state is not None:
-            self._state.searcher.close()
+        """Nothing to release eagerly: the memory mappings close with their state."""
 
     def __enter__(self) -> "Index":
         return self
@@ -118,15 +167,17 @@ def _run(st: _State, parsed: ParsedQuery, sections: list[str] | None) -> tuple[n
     """(match mask, score per doc) over all document numbers, cached per generation."""
     if parsed.empty:
         return st.cols.live.copy(), np.zeros(st.cols.n)
-    key = (parsed.understood(), tuple(sorted(sections or ())))
-    hit = st.cache.get(key)
-    if hit is not None:
-        st.cache.move_to_end(key)
-        return hit
+    key = (parsed.signature(), tuple(sorted(sections or ())))
+    with st.cache_lock:
+        hit = st.cache.get(key)
+        if hit is not None:
+            st.cache.move_to_end(key)
+            return hit
     result = st.executor.run(parsed, sections, st.user_dict)
-    st.cache[key] = result
-    if len(st.cache) > CACHE_SIZE:
-        st.cache.popitem(last=False)
+    with st.cache_lock:
+        st.cache[key] = result
+        if len(st.cache) > CACHE_SIZE:
+            st.cache.popitem(last=False)
     return result
 
 
@@ -142,24 +193,15 @@ def _clamp(request: SearchRequest) -> SearchRequest:
 def search(index: Index, request: SearchRequest,
            collections: Mapping[str, set[str]] | None = None) -> SearchResponse:
     request = _clamp(request)
-    st = index.state()
-    with st.lock:  # a Whoosh searcher is not meant for concurrent use
-        return _search(st, request, collections)
+    return _search(index.state(), request, collections)
 
 
 def _search(st: _State, request: SearchRequest,
             collections: Mapping[str, set[str]] | None) -> SearchResponse:
     cols = st.cols
-    parsed = parse(request.q)
     sections = list(request.section)
-    relaxed = False
-    match, scores = _run(st, parsed, sections)
-    if not match.any() and not parsed.empty:
-        loose = relax(parsed, st.user_dict)
-        if loose is not None:
-            m2, s2 = _run(st, loose, sections)
-            if m2.any():
-                parsed, match, scores, relaxed = loose, m2, s2, True
+    reading, parsed, match, scores, step = _answer(st, request, sections)
+    suggestions = _suggest(st, request, int(np.count_nonzero(match)) if step == "exact" else 0)
 
     masks = {f: facets.filter_mask(cols, f, list(getattr(request, f)), collections)
              for f in FACETS if f != "collection" or collections is not None}
@@ -223,34 +265,122 @@ def _search(st: _State, request: SearchRequest,
 
     start = (request.page - 1) * request.per_page
     page_docs = ranked[start:start + request.per_page]
-    keys = [t.key for t in parsed.positive_terms() if t.field == "any"]
+    keys = _highlights(parsed)
     hits = [_hit(st, int(d), float(scores[d]), keys, sections,
                  [cols.report_ids[x] for x in duplicates.get(int(d), [])]) for d in page_docs]
     return SearchResponse(
-        query=request.q, understood=parsed.understood(), total=int(len(ranked)),
+        query=request.q, understood=reading.understood(), total=int(len(ranked)),
         page=request.page, per_page=request.per_page, results=hits, facets=facet_counts,
-        relaxed=relaxed,
+        relaxed=None if step == "exact" else step, expansions=parsed.expansions(), suggestions=suggestions,
     )
 
 
-def _hit(st: _State, docnum: int, score: float, keys: list[str], sections: list[str],
+def _answer(st: _State, request: SearchRequest, sections: list[str]):
+    """(reading, query searched, match, scores, ladder step) for a request: the first
+    reading, else the literal one (field prefixes as text); each step of the ladder only
+    when every reading found nothing at the steps before it. The reading is what
+    "查询理解为" shows; the query searched is that reading at the step."""
+    tables = st.tables if request.expand else []
+    options = [expand.expand(r, tables, st.user_dict) if tables else r for r in readings(request.q)]
+    options = [r for r in options if not r.empty] or options[:1]  # `NOT` alone: its literal reading
+    first = options[0]
+    match, scores = _run(st, first, sections)
+    if match.any() or first.empty:
+        return first, first, match, scores, "exact"
+    for step in ladder.STEPS:
+        for reading in options:
+            if step == "exact" and reading is first:
+                continue
+            q = ladder.relax(reading, step, st.user_dict)
+            if q is None:
+                continue
+            m, s = _run(st, q, sections)
+            if m.any():
+                return reading, q, m, s, step
+    return first, first, match, scores, "exact"
+
+
+def _suggest(st: _State, request: SearchRequest, found: int) -> list[suggest.Suggestion]:
+    """Did-you-mean for a query whose typed reading found fewer than
+    SETTINGS.index.suggest_below reports: candidates from the index vocabulary, each
+    checked against the index (exact reading, no filters); kept when it finds something
+    and at least three times what was typed."""
+    if found >= SETTINGS.index.suggest_below or not request.q.strip():
+        return []
+    limit = SETTINGS.index.suggest_candidates
+    typed = parse(request.q)
+    vocab = st.vocabulary()
+    candidates: list[tuple[str, str]] = [(q, "pinyin") for q in suggest.pinyin_candidates(vocab, request.q, limit)]
+    for gi, group in enumerate(typed.must):
+        for ti, term in enumerate(group):
+            for fixed, kind in suggest.corrections(vocab, term.key, limit):
+                must = [list(g) for g in typed.must]
+                must[gi][ti] = replace(term, key=fixed)
+                candidates.append((ParsedQuery(must=must, must_not=typed.must_not, years=typed.years).as_query(), kind))
+    tables = st.tables if request.expand else []
+    out: list[suggest.Suggestion] = []
+    for q, kind in candidates[: 2 * limit]:
+        if q == request.q or any(s.q == q for s in out):
+            continue
+        total = int(np.count_nonzero(_run(st, expand.expand(parse(q), tables, st.user_dict), None)[0]))
+        if total >= max(1, 3 * found):  # clearly more than what was typed finds
+            out.append(suggest.Suggestion(q, kind, total))
+            if len(out) >= 3:
+                break
+    return out
+
+
+def _highlights(parsed: ParsedQuery) -> list:
+    """What snippets mark for each any-field term, by how it matched: its key, its words,
+    or (punctuation step) a pattern allowing punctuation between its characters. At most
+    MAX_HIGHLIGHTS of them, the longest (a snippet's cost grows with their square)."""
+    keys: dict = {}
+    for t in parsed.positive_terms():
+        if t.field != "any":
+            continue
+        if t.kind == "loose":
+            keys[snippets.loose_pattern(t.key, SETTINGS.index.loose_max_gap)] = len(t.key)
+        elif t.kind in ("near", "words"):
+            keys.update((w, len(w)) for w in t.words)
+        else:
+            keys[t.key] = len(t.key)
+    if len(keys) > MAX_HIGHLIGHTS:
+        keys = dict(sorted(keys.items(), key=lambda kv: -kv[1])[:MAX_HIGHLIGHTS])
+    return list(keys)
+
+
+def _hit(st: _State, docnum: int, score: float, keys: list, sections: list[str],
          dups: list[str]) -> Hit:
-    stored = st.searcher.stored_fields(docnum)
-    info = stored["hit"]
-    blob = unpack_blob(stored["blob"])
-    body = blob["report"].get("body") or ""
-    spans = blob.get("spans") or []
+    doc = st.store.hit(docnum)
+    info = doc.row
+    spans = info.get("spans") or []
+    source = doc
+    if keys and any(isinstance(k, re.Pattern) for k in keys):
+        # the ladder's punctuation step (rare): its matches are found in the whole text
+        body = doc.text(0, doc.body_length)
+        form, offsets = analysis.index_form_with_offsets(body)
+        source = snippets.TextSource(body, form, offsets)
+        found = snippets.find_spans(form, keys)
+    elif keys:
+        # the executor's occurrences of each key in this report: only their windows are read
+        post = st.executor.post
+        positions = [post.within_doc("body_c", occurrence_keys(post, "body_c", k), docnum) for k in keys]
+        found = snippets.key_spans(doc, positions, [len(k) for k in keys])
+    else:
+        found = []
     allowed = [(a, b) for kind, a, b in spans if kind in sections] if sections and keys else None
-    snippet, matched = snippets.render(body, blob["norm"], blob.get("offsets"), keys, allowed)
+    snippet, matched = snippets.render(source, found, allowed)
     if keys:
         kinds = []
+        starts = [s for s, _e in matched]  # ascending
         for kind, a, b in spans:
-            if kind not in kinds and any(a <= s < b for s, _e in matched):
+            i = bisect.bisect_left(starts, a)
+            if kind not in kinds and i < len(starts) and starts[i] < b:
                 kinds.append(kind)
     else:
         kinds = list(dict.fromkeys(kind for kind, _a, _b in spans))
     return Hit(
-        report_id=stored["report_id"], source=info.get("source") or "", part=int(info.get("part") or 1),
+        report_id=info["id"], source=info.get("source") or "", part=int(info.get("part") or 1),
         title=info.get("title"), unit_name=info.get("unit_name"), unit_type=info.get("unit_type"),
         year=info.get("year"), genre=info.get("genre"), site=info.get("site"),
         script=info.get("script") or "", sections=kinds, snippet=snippet,
@@ -265,19 +395,16 @@ def _hit(st: _State, docnum: int, score: float, keys: list[str], sections: list[
 def get_report(index: Index, report_id: str) -> dict | None:
     """The full report as extracted, plus provenance and its near-duplicate group."""
     st = index.state()
-    with st.lock:
-        doc = st.cols.doc_of.get(report_id)
-        if doc is None or not st.cols.live[doc]:
-            return None
-        stored = st.searcher.stored_fields(doc)
-        meta = json.loads(st.searcher.reader().column_reader("meta")[doc])
-        group = st.cols.groups[st.cols.group[doc]] if st.cols.group[doc] >= 0 else [report_id]
-        parts = int(st.cols.parts[doc])
-    report = dict(unpack_blob(stored["blob"])["report"])
+    doc = st.cols.doc_of.get(report_id)
+    if doc is None or not st.cols.live[doc]:
+        return None
+    group = st.cols.groups[st.cols.group[doc]] if st.cols.group[doc] >= 0 else [report_id]
+    parts = int(st.cols.parts[doc])
+    report = st.store.report(doc)
     report.pop("type", None)
     report["provenance"] = {k: report.get(k) for k in
                             ("source", "part", "url", "site", "page_title", "encoding", "publish_date")}
-    report["provenance"]["page_hash"] = meta.get("page_hash")
+    report["provenance"]["page_hash"] = st.store.row(doc).get("page_hash")
     report["duplicate_group"] = list(group)
     report["duplicates"] = [r for r in group if r != report_id]
     report["parts"] = parts  # reports extracted from the same page
@@ -285,37 +412,43 @@ def get_report(index: Index, report_id: str) -> dict | None:
 
 
 def more_like_this(index: Index, report_id: str, limit: int = 10) -> list[Hit]:
-    """Reports sharing the most distinctive words of this one (tf-idf of the word view).
-    The report's own family is left out: the other parts of its page and its
-    near-duplicates (shown as versions, not as further reading)."""
+    """Reports sharing the most distinctive words of this one: its `MLT_TERMS` words of
+    highest tf-idf, weighted by it, scored with BM25 over the word view. The report's
+    own family is left out: the other parts of its page and its near-duplicates (shown
+    as versions, not as further reading)."""
     st = index.state()
     limit = min(max(1, int(limit)), MAX_PER_PAGE)
-    with st.lock:
-        doc = st.cols.doc_of.get(report_id)
-        if doc is None or not st.cols.live[doc]:
-            return []
-        blob = unpack_blob(st.searcher.stored_fields(doc)["blob"])
-        k = analysis.key_of_form(blob["norm"])
-        counts: dict[str, int] = {}
-        for w in analysis.words(k, st.user_dict):
-            if len(w) > 1:
-                counts[w] = counts.get(w, 0) + 1
-        reader = st.searcher.reader()
-        n = max(1, reader.doc_count())
-        weighted = []
-        for w, tf in counts.items():
-            df = reader.doc_frequency("body_w", w)
-            if 0 < df < n:
-                weighted.append((tf * math.log(n / df), w))
-        weighted.sort(reverse=True)
-        terms = [wq.Term("body_w", w, boost=round(s, 3)) for s, w in weighted[:25]]
-        if not terms:
-            return []
-        cols = st.cols
-        family = (cols.page == cols.page[doc]) if cols.page[doc] >= 0 else np.zeros(cols.n, dtype=bool)
-        if cols.group[doc] >= 0:
-            family |= cols.group == cols.group[doc]
-        family[doc] = True
-        results = st.searcher.search(wq.Or(terms), limit=limit + int(np.count_nonzero(family)))
-        picked = [(r.docnum, r.score) for r in results if not family[r.docnum]][:limit]
-        return [_hit(st, d, s, [], [], []) for d, s in picked]
+    cols = st.cols
+    doc = cols.doc_of.get(report_id)
+    if doc is None or not cols.live[doc]:
+        return []
+    k = analysis.key(st.store.report(doc).get("body") or "")
+    counts: dict[str, int] = {}
+    for w in analysis.words(k, st.user_dict):
+        if len(w) > 1:
+            counts[w] = counts.get(w, 0) + 1
+    post = st.executor.post
+    n = max(1, int(cols.live.sum()))
+    weighted = []
+    for w, tf in counts.items():
+        df = post.word_frequency("body_w", w)
+        if 0 < df < n:
+            weighted.append((tf * math.log(n / df), w))
+    weighted.sort(reverse=True)
+    if not weighted:
+        return []
+    lengths = cols.lengths["body_w"]
+    avg = float(lengths.sum()) / max(1, cols.n) or 1.0
+    score = np.zeros(cols.n)
+    for weight, w in weighted[:MLT_TERMS]:
+        docs, tf = post.term("body_w", w)
+        idf = math.log(cols.n / (post.word_frequency("body_w", w) + 1)) + 1
+        score[docs] += round(weight, 3) * idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[docs] / avg))
+    family = (cols.page == cols.page[doc]) if cols.page[doc] >= 0 else np.zeros(cols.n, dtype=bool)
+    if cols.group[doc] >= 0:
+        family |= cols.group == cols.group[doc]
+    family[doc] = True
+    score[~cols.live | family] = 0.0
+    found = np.flatnonzero(score > 0)
+    picked = found[np.lexsort((found, -score[found]))][:limit]
+    return [_hit(st, int(d), float(score[d]), [], [], []) for d in picked]

@@ -2,24 +2,29 @@
 
 Whoosh's matchers walk postings one document at a time in Python, and its phrase matcher
 builds a Python object per position: a common phrase over 50,000 reports takes seconds.
-Here both views are sliced from memory-mapped arrays (charindex.py) and everything after
-that is vectorized:
+Here both views are decoded from memory-mapped packed lists (charindex.py) and
+everything after that is vectorized:
 
-- a bigram's postings become one sorted int64 array of (document << 32 | position)
-  keys, kept in a byte-bounded LRU (`TERM_CACHE_BYTES`); a bigram whose candidate
-  documents are few reads only their postings;
-- a phrase is the intersection of its bigrams' (document, position - offset) keys: a
-  merge of two sorted arrays when their sizes are close, a binary search otherwise; its
-  occurrences (and their counts per section) are cached too, as matching, the section facet
-  and a relaxed retry all ask for them;
+- a bigram's postings become one sorted int64 array of positions in the generation's
+  position space (each document's key at ``gstart[doc]``, one unused position after
+  it), kept in a byte-bounded LRU (`TERM_CACHE_BYTES`); a bigram whose candidate
+  documents are few decodes only the blocks of its list that can hold them;
+- a phrase is the intersection of its bigrams' positions minus their offsets: a merge
+  of two sorted arrays when their sizes are close, a binary search otherwise; its
+  occurrences (and their counts per section) are cached too, as matching, the section
+  facet, snippets and a relaxed retry all ask for them;
 - a section filter keeps occurrences that lie inside a section range of a selected kind;
 - AND / OR / NOT / year ranges are boolean masks over document numbers;
 - ranking is BM25F: phrase frequency in body and (boosted) title, plus the word view.
+
+Nothing here holds a lock while it computes: the caches are shared by the threads of a
+server and only their bookkeeping is guarded.
 """
 from __future__ import annotations
 
 import json
 import math
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -33,11 +38,13 @@ K1, B, TITLE_B = 1.2, 0.75, 0.3
 # Decoded posting arrays kept per generation: a common bigram's occurrences take tens of
 # MB at 50,000 pages, and decoding them again costs far more than the memory.
 TERM_CACHE_BYTES = SETTINGS.index.term_cache_mb * 2**20
-# Read only the candidate documents' postings of a token when there are fewer of them
-# than 1/PARTIAL_READ_RATIO of the token's documents; otherwise read (and cache) all.
-PARTIAL_READ_RATIO = 8
-SPAN_CACHE_TOKENS = 200_000  # tokens whose per-segment posting ranges are remembered
+# Decode only the candidate documents' blocks of a token's list when the list holds more
+# than PARTIAL_READ_RATIO positions per candidate document; otherwise decode (and cache) it all.
+PARTIAL_READ_RATIO = 64
+SPAN_CACHE_TOKENS = 200_000  # tokens whose per-segment list numbers are remembered
 CACHED_COST = 0.05  # relative cost of a posting list already decoded (phrase cover choice)
+ALTERNATIVE_WEIGHT = SETTINGS.index.alternative_weight  # score of an expansion alternative
+FEW_CANDIDATES = 64  # loose phrases: stop narrowing candidate documents below this many
 
 
 def _nbytes(entry) -> int:
@@ -48,61 +55,86 @@ class Postings:
     """Per-generation access to whole posting lists as arrays, with an LRU cache bounded
     by bytes (`TERM_CACHE_BYTES`; the environment's DANGAN_TERM_CACHE_MB overrides it).
 
-    Both views come from the segments' memory-mapped ``.chars`` files (charindex.py):
-    slicing, no decoding."""
+    Both views come from the segments' memory-mapped ``.chars`` files (charindex.py).
+    Positions of segment s are shifted by ``base[field][s]`` into one position space for
+    the generation; ``gstart[field]`` holds where each document's key starts in it."""
 
     def __init__(self, reader, n: int, folder):
-        self.leaves = list(reader.leaf_readers())
-        self.chars = [(charindex.SegmentChars(charindex.path_for(folder, leaf.segment().segment_id())), offset)
-                      for leaf, offset in self.leaves]
-        self.ends = [offset + leaf.doc_count_all() for leaf, offset in self.leaves]
+        leaves = list(reader.leaf_readers())
+        self.segs = [(charindex.SegmentPostings(charindex.path_for(folder, leaf.segment().segment_id())), offset)
+                     for leaf, offset in leaves]
+        self.ends = [offset + leaf.doc_count_all() for leaf, offset in leaves]
         self.n = n
+        self.base: dict[str, list[int]] = {}
+        self.gstart: dict[str, np.ndarray] = {}
+        for field in charindex.FIELDS:
+            parts, bases, base = [], [], 0
+            for seg, _offset in self.segs:
+                dstart = seg.dstart[field].astype(np.int64)
+                parts.append(dstart[:-1] + base)
+                bases.append(base)
+                base += int(dstart[-1])
+            parts.append(np.array([base], dtype=np.int64))
+            self.base[field] = bases
+            self.gstart[field] = np.concatenate(parts)
         self.cache: OrderedDict = OrderedDict()
         self.cached_bytes = 0
-        self.spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        self.lock = threading.Lock()  # guards the cache's bookkeeping only
+        self.slots: dict[tuple[str, str], list[int]] = {}
+        self.extra: dict = {}  # punctuation and follower sets (ladder's punctuation step)
 
     def _get(self, key):
-        hit = self.cache.get(key)
-        if hit is not None:
-            self.cache.move_to_end(key)
-        return hit
+        with self.lock:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.cache.move_to_end(key)
+            return hit
 
     def _put(self, key, out):
         for a in out:
             if a is not None:
                 a.flags.writeable = False  # shared by every query that hits the cache
-        self.cache[key] = out
-        self.cached_bytes += _nbytes(out)
-        while self.cached_bytes > TERM_CACHE_BYTES and len(self.cache) > 1:
-            _, old = self.cache.popitem(last=False)
-            self.cached_bytes -= _nbytes(old)
+        with self.lock:
+            if key in self.cache:
+                return self.cache[key]  # another thread got there first
+            self.cache[key] = out
+            self.cached_bytes += _nbytes(out)
+            while self.cached_bytes > TERM_CACHE_BYTES and len(self.cache) > 1:
+                _, old = self.cache.popitem(last=False)
+                self.cached_bytes -= _nbytes(old)
         return out
+
+    def clear_cache(self) -> None:
+        with self.lock:
+            self.cache.clear()
+            self.cached_bytes = 0
 
     # ------------------------------------------------------------ character view
 
-    def _spans(self, field: str, text: str) -> list[tuple[int, int]]:
-        """[a, b) postings of a token in each segment. A phrase asks for them twice (its
-        cover is chosen by frequency, then read), with a binary search per segment each
-        time: remembered, a few dozen bytes a token (forgotten wholesale when full)."""
+    def _slots(self, field: str, text: str) -> list[int]:
+        """List number of a token in each segment (-1: absent). A phrase asks for them
+        twice (its cover is chosen by frequency, then read), with a binary search per
+        segment each time: remembered, a few dozen bytes a token (forgotten wholesale
+        when full)."""
         key = (field, text)
-        hit = self.spans.get(key)
+        hit = self.slots.get(key)
         if hit is None:
-            if len(self.spans) >= SPAN_CACHE_TOKENS:
-                self.spans.clear()
+            if len(self.slots) >= SPAN_CACHE_TOKENS:
+                self.slots = {}
             code = charindex.token_code(text)
-            hit = self.spans[key] = [seg.term_postings(field, code) for seg, _ in self.chars]
+            hit = self.slots[key] = [seg.slot(field, code) for seg, _ in self.segs]
         return hit
 
     def keys(self, field: str, text: str) -> np.ndarray:
         """Every occurrence of a character-view token as one sorted int64 array of
-        (doc << 32 | position): what phrase intersection works on."""
+        positions: what phrase intersection works on."""
         key = (field, text, "keys")
         hit = self._get(key)
         if hit is not None:
             return hit[0]
-        parts = [seg.keys(field, a, b, offset)
-                 for (seg, offset), (a, b) in zip(self.chars, self._spans(field, text))]
-        out = np.concatenate(parts) if parts else EMPTY
+        parts = [seg.positions(field, t, base)
+                 for (seg, _), t, base in zip(self.segs, self._slots(field, text), self.base[field]) if t >= 0]
+        out = (parts[0] if len(parts) == 1 else np.concatenate(parts)) if parts else EMPTY
         return self._put(key, (out,))[0]
 
     def cached(self, field: str, text: str) -> bool:
@@ -110,35 +142,100 @@ class Postings:
 
     def keys_within(self, field: str, text: str, docs: np.ndarray) -> np.ndarray:
         """Like `keys`, but only sure to hold the occurrences in `docs` (sorted document
-        numbers): when those are few next to the token's documents, only their postings
-        are read (binary search in the memory-mapped arrays), and nothing is cached."""
+        numbers): when those are few next to the token's occurrences, only the blocks of
+        its lists that can hold them are decoded, and nothing is cached."""
         hit = self._get((field, text, "keys"))
         if hit is not None:
             return hit[0]
-        spans = self._spans(field, text)
-        df = sum(b - a for a, b in spans)
-        if len(docs) * PARTIAL_READ_RATIO >= df:
-            return self.keys(field, text)  # most postings would be read anyway: read all, cache
+        slots = self._slots(field, text)
+        if len(docs) * PARTIAL_READ_RATIO >= self.frequency(field, text):
+            return self.keys(field, text)  # most blocks would be decoded anyway: all, cached
         parts = []
-        for (seg, offset), (a, b), end in zip(self.chars, spans, self.ends):
+        for (seg, offset), t, end, base in zip(self.segs, slots, self.ends, self.base[field]):
             lo, hi = np.searchsorted(docs, [offset, end])
-            if hi > lo and b > a:
-                parts.append(seg.keys_within(field, a, b, offset, docs[lo:hi] - offset))
+            if hi > lo and t >= 0:
+                parts.append(seg.positions_within(field, t, docs[lo:hi] - offset) + base)
         return np.concatenate(parts) if parts else EMPTY
 
     def frequency(self, field: str, text: str) -> int:
         """Total occurrences of a character-view token."""
-        return sum(seg.occurrences(field, a, b)
-                   for (seg, _), (a, b) in zip(self.chars, self._spans(field, text)))
+        return sum(seg.count(field, t) for (seg, _), t in zip(self.segs, self._slots(field, text)))
+
+    def doc_count(self, field: str, text: str) -> int:
+        """How common a character-view token is, for ordering tokens by rarity: its
+        occurrences (an upper bound of its documents, known without decoding)."""
+        return self.frequency(field, text)
+
+    def token_docs(self, field: str, text: str) -> np.ndarray:
+        """Sorted documents holding a character-view token."""
+        return self.docs_of(field, self.keys(field, text))
+
+    def punctuation(self, field: str) -> frozenset[str]:
+        """Characters of the field's keys that are neither letters, digits nor CJK (read
+        once per generation from the token tables)."""
+        key = (field, "punctuation")
+        if key not in self.extra:
+            chars: set[int] = set()
+            for seg, _ in self.segs:
+                chars.update(int(c) for c in sorted_unique(seg.terms_in(field, 0, 1 << 42) >> np.uint64(charindex.SHIFT)))
+            self.extra[key] = frozenset(chr(c) for c in chars if c and not analysis.wordy(chr(c)))
+        return self.extra[key]
+
+    def followers(self, field: str, char: str, among: frozenset[str]) -> list[str]:
+        """Bigrams `char` + x present in the field, for x in `among`."""
+        key = (field, "followers", char)
+        hit = self.extra.get(key)
+        if hit is None:
+            lo, hi = charindex.code_range(char)
+            seconds: set[int] = set()
+            for seg, _ in self.segs:
+                seconds.update(int(c) for c in seg.terms_in(field, lo, hi) & np.uint64((1 << charindex.SHIFT) - 1))
+            hit = [char + chr(c) for c in sorted(seconds) if c and chr(c) in among]
+            if len(self.extra) >= SPAN_CACHE_TOKENS:
+                self.extra.clear()
+            self.extra[key] = hit
+        return hit
 
     def prefix_keys(self, field: str, char: str) -> np.ndarray:
-        """Sorted keys of every token starting with `char`: the occurrences of `char`
-        (every position starts exactly one token)."""
+        """Sorted positions of every token starting with `char`: the occurrences of
+        `char` (every position starts exactly one token)."""
         lo, hi = charindex.code_range(char)
-        parts = [seg.keys(field, *seg.range_postings(field, lo, hi), offset) for seg, offset in self.chars]
+        parts = [seg.positions(field, t, base)
+                 for (seg, _), base in zip(self.segs, self.base[field]) for t in seg.slots(field, lo, hi)]
         return np.sort(np.concatenate(parts)) if parts else EMPTY
 
+    def doc_of(self, field: str, occ: np.ndarray) -> np.ndarray:
+        """The document of each position."""
+        return np.searchsorted(self.gstart[field], occ, side="right") - 1
+
+    def docs_of(self, field: str, occ: np.ndarray) -> np.ndarray:
+        """Sorted distinct documents of sorted positions."""
+        return sorted_unique(self.doc_of(field, occ))
+
+    def doc_counts(self, field: str, occ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(documents, occurrences in each) of sorted positions `occ`."""
+        gstart = self.gstart[field]
+        if len(occ) * 4 < len(gstart):  # few: find each one's document
+            return sorted_unique(np.searchsorted(gstart, occ, side="right") - 1, counts=True)
+        counts = np.diff(np.searchsorted(occ, gstart))  # many: find each document's run
+        docs = np.flatnonzero(counts)
+        return docs, counts[docs]
+
+    def within_doc(self, field: str, occ: np.ndarray, doc: int) -> np.ndarray:
+        """Key positions inside document `doc` of the sorted positions `occ`."""
+        gstart = self.gstart[field]
+        a, b = np.searchsorted(occ, gstart[doc:doc + 2])
+        return occ[a:b] - gstart[doc]
+
     # ------------------------------------------------------------ word view
+
+    def word_frequencies(self, field: str, codes: np.ndarray) -> np.ndarray:
+        """Document frequency of each word code (`charindex.word_codes`) in a word-view
+        field (0: absent), all at once: one sorted search per segment."""
+        df = np.zeros(len(codes), dtype=np.int64)
+        for seg, _ in self.segs:
+            df += seg.word_frequencies(field, codes)
+        return df
 
     def term(self, field: str, text: str):
         """(docs int64 ascending, freqs int64) of a word-view term."""
@@ -146,10 +243,15 @@ class Postings:
         hit = self._get(key)
         if hit is not None:
             return hit
-        parts = [seg.word_postings(field, text, offset) for seg, offset in self.chars]
+        parts = [(d + offset, tf) for (seg, offset) in self.segs for d, tf in [seg.word_postings(field, text)]
+                 if len(d)]
         if not parts:
             return EMPTY, EMPTY
         return self._put(key, (np.concatenate([d for d, _ in parts]), np.concatenate([t for _, t in parts])))
+
+    def word_frequency(self, field: str, text: str) -> int:
+        """Documents holding a word-view term (deleted ones included, like Whoosh's)."""
+        return sum(seg.word_frequency(field, text) for seg, _ in self.segs)
 
 
 def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -205,7 +307,7 @@ def sorted_unique(a: np.ndarray, counts: bool = False):
 
 
 def occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
-    """Sorted (doc << 32 | start position) of every occurrence of key `k` in a
+    """Sorted start positions of every occurrence of key `k` in a
     character-view field (kept in the posting cache: a query needs them for matching,
     section counts and again for its relaxed or paged variants)."""
     if len(k) == 2:  # one bigram: its postings are the occurrences
@@ -233,23 +335,131 @@ def _occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
     chosen.sort(key=lambda i: sizes[i])  # rarest bigram first
     i = chosen[0]
     raw = post.keys(field, tokens[i])
-    # start = position - i; positions below i cannot start an occurrence
-    keys = raw[(raw & 0xFFFFFFFF) >= i] - i
+    # start = position - i (a start before a document, from a bigram near its beginning,
+    # finds no bigram of the cover at its offset: no chain of bigrams crosses the unused
+    # position between two documents)
+    keys = raw - i
+    keys = keys[keys >= 0]
     for i in chosen[1:]:
         if not len(keys):
             return EMPTY
         # keep the starts whose bigram i occurs at start + i; only the candidate
         # documents' postings are needed
-        raw = post.keys_within(field, tokens[i], sorted_unique(keys >> 32))
+        raw = post.keys_within(field, tokens[i], post.docs_of(field, keys + i))
         keys = _intersect_sorted(keys + i, raw) - i
     return keys
 
 
-class SectionRanges:
-    """Key-position ranges of all sections, as one sorted (doc << 32 | start) array with
-    the document, end and kind of each range (sections of a report never overlap)."""
+def _member(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """Mask of `keys` found in `sorted_keys`."""
+    if not len(sorted_keys) or not len(keys):
+        return np.zeros(len(keys), dtype=bool)
+    idx = np.searchsorted(sorted_keys, keys)
+    idx[idx == len(sorted_keys)] = 0
+    return sorted_keys[idx] == keys
 
-    def __init__(self, reader, live: np.ndarray):
+
+def loose_occurrence_keys(post: Postings, field: str, k: str, max_gap: int) -> np.ndarray:
+    """Sorted start positions of every occurrence of the characters of `k` (letters,
+    digits and CJK only) in a field with at most `max_gap` punctuation characters between
+    two consecutive ones (the ladder's punctuation step; cached like phrases)."""
+    ckey = (field, k, "loose", max_gap)
+    hit = post._get(ckey)
+    if hit is not None:
+        return hit[0]
+    return post._put(ckey, (_loose_keys(post, field, k, max_gap),))[0]
+
+
+def _loose_keys(post: Postings, field: str, k: str, max_gap: int) -> np.ndarray:
+    punct = post.punctuation(field)
+    # Candidate documents: every character but the last is followed by the next one or
+    # by punctuation somewhere in them (document lists only). The rarest pairs first;
+    # once few documents remain, the walk below checks the rest in those only.
+    pairs = []
+    for a, b in zip(k, k[1:]):
+        tokens = [a + b] + post.followers(field, a, punct)
+        pairs.append((sum(post.doc_count(field, t) for t in tokens), tokens))
+    cand = None
+    for _df, tokens in sorted(pairs, key=lambda p: p[0]):
+        docs = np.unique(np.concatenate([post.token_docs(field, t) for t in tokens]))
+        cand = docs if cand is None else _intersect_sorted(cand, docs)
+        if len(cand) <= FEW_CANDIDATES:
+            break
+    if cand is None or not len(cand):
+        return EMPTY
+    # Walk the characters: `end` holds where the match so far ends (the position of the
+    # current character), `start` where it began; punctuation runs are crossed one
+    # character at a time, each step a bigram lookup in the candidate documents only.
+    first = [k[:2]] + post.followers(field, k[0], punct)
+    end = np.unique(np.concatenate([post.keys_within(field, t, cand) for t in first]))
+    end = end[np.isin(post.doc_of(field, end), cand)]
+    start = end.copy()
+    for a, b in zip(k, k[1:]):
+        ends, starts = [], []
+
+        def step(char_ends: np.ndarray, char_starts: np.ndarray, token: str):
+            keys = post.keys_within(field, token, post.docs_of(field, char_ends))
+            hit = _member(char_ends, keys)
+            return char_ends[hit] + 1, char_starts[hit]
+
+        e, s = step(end, start, a + b)
+        ends.append(e)
+        starts.append(s)
+        frontier = {a: (end, start)}  # the character at these positions -> (ends, starts)
+        for _gap in range(max_gap):
+            reached: dict[str, tuple[list, list]] = {}
+            for char, (fe, fs) in frontier.items():
+                for token in post.followers(field, char, punct):
+                    e, s = step(fe, fs, token)
+                    if len(e):
+                        acc = reached.setdefault(token[1], ([], []))
+                        acc[0].append(e)
+                        acc[1].append(s)
+            frontier = {}
+            for char, (es, ss) in reached.items():
+                fe, fs = np.concatenate(es), np.concatenate(ss)
+                order = np.argsort(fe, kind="stable")
+                frontier[char] = (fe[order], fs[order])
+                e, s = step(frontier[char][0], frontier[char][1], char + b)
+                ends.append(e)
+                starts.append(s)
+            if not frontier:
+                break
+        end, start = np.concatenate(ends), np.concatenate(starts)
+        if not len(end):
+            return EMPTY
+        order = np.argsort(end, kind="stable")
+        end, start = end[order], start[order]
+    return sorted_unique(np.sort(start))
+
+
+def near_documents(post: Postings, field: str, occurrences: list[np.ndarray], window: int) -> np.ndarray:
+    """Sorted documents where an occurrence of every list lies within `window` positions
+    of one occurrence of the rarest (sorted positions of `field`), in the same document."""
+    if not occurrences or any(not len(o) for o in occurrences):
+        return EMPTY
+    occurrences = sorted(occurrences, key=len)
+    anchor = occurrences[0]
+    gstart = post.gstart[field]
+    doc = np.searchsorted(gstart, anchor, side="right") - 1
+    lo = np.maximum(anchor - window, gstart[doc])  # not before the document's start
+    hi = np.minimum(anchor + window, gstart[doc + 1] - 1)
+    keep = np.ones(len(anchor), dtype=bool)
+    for other in occurrences[1:]:
+        # the first occurrence at or after the window's start must lie before its end
+        idx = np.searchsorted(other, lo)
+        ok = idx < len(other)
+        found = other[np.where(ok, idx, 0)]
+        keep &= ok & (found <= hi)
+    return sorted_unique(doc[keep])
+
+
+class SectionRanges:
+    """Ranges of all sections in the body's position space (`Postings.gstart`): sorted
+    ``start`` and ``end`` arrays, with the document and kind of each range (sections of
+    a report never overlap)."""
+
+    def __init__(self, reader, live: np.ndarray, gstart: np.ndarray):
         rows: list[tuple[int, int, int, int]] = []
         self.kinds: list[str] = []
         code: dict[str, int] = {}
@@ -269,30 +479,30 @@ class SectionRanges:
                             self.kinds.append(kind)
                         rows.append((doc, a, b, code[kind]))
         arr = np.array(rows, dtype=np.int64).reshape(-1, 4)
-        keys = (arr[:, 0] << 32) | arr[:, 1]
-        order = np.argsort(keys, kind="stable")
-        self.keys, self.doc, self.start, self.end, self.kind = (
-            keys[order], arr[order, 0], arr[order, 1], arr[order, 2], arr[order, 3])
+        self.set(arr[:, 0], gstart[arr[:, 0]] + arr[:, 1], gstart[arr[:, 0]] + arr[:, 2], arr[:, 3])
+
+    def set(self, doc: np.ndarray, start: np.ndarray, end: np.ndarray, kind: np.ndarray) -> None:
+        order = np.argsort(start, kind="stable")
+        self.doc, self.start, self.end, self.kind = doc[order], start[order], end[order], kind[order]
 
     def counts(self, occ: np.ndarray, klen: int) -> np.ndarray:
-        """Occurrences (sorted keys doc << 32 | start) of a `klen`-character key lying
-        entirely inside each range. The occurrences of range r are one slice of `occ`,
-        from r's start to its last possible start: two binary searches per range, so the
-        cost follows the number of sections, not the number of occurrences (a common
-        bigram occurs millions of times at 50,000 pages) — unless occurrences are fewer."""
-        if not len(self.keys) or not len(occ):
-            return np.zeros(len(self.keys), dtype=np.int64)
-        if len(occ) * 4 < len(self.keys):
+        """Occurrences (sorted start positions) of a `klen`-character key lying entirely
+        inside each range. The occurrences of range r are one slice of `occ`, from r's
+        start to its last possible start: two binary searches per range, so the cost
+        follows the number of sections, not the number of occurrences (a common bigram
+        occurs millions of times at 50,000 pages) — unless occurrences are fewer."""
+        if not len(self.start) or not len(occ):
+            return np.zeros(len(self.start), dtype=np.int64)
+        if len(occ) * 4 < len(self.start):
             # Few occurrences: find each one's range instead (the last range starting
-            # at or before it; it must be the same document's and hold the whole key).
-            idx = np.searchsorted(self.keys, occ, side="right") - 1
+            # at or before it, which must hold the whole key).
+            idx = np.searchsorted(self.start, occ, side="right") - 1
             ok = idx >= 0
             idx = np.where(ok, idx, 0)
-            ok &= (self.doc[idx] == occ >> 32) & ((occ & 0xFFFFFFFF) + klen <= self.end[idx])
-            return np.bincount(idx[ok], minlength=len(self.keys))
-        last_start = self.end - klen
-        lo = np.searchsorted(occ, self.keys, side="left")
-        hi = np.searchsorted(occ, (self.doc << 32) | np.maximum(last_start + 1, self.start), side="left")
+            ok &= occ + klen <= self.end[idx]
+            return np.bincount(idx[ok], minlength=len(self.start))
+        lo = np.searchsorted(occ, self.start, side="left")
+        hi = np.searchsorted(occ, np.maximum(self.end - klen + 1, self.start), side="left")
         return hi - lo
 
     def codes(self, kinds) -> list[int]:
@@ -309,30 +519,38 @@ class Executor:
     def __init__(self, reader, cols, folder):
         self.cols = cols
         self.post = Postings(reader, cols.n, folder)
-        self.sections = SectionRanges(reader, cols.live)
+        self.sections = SectionRanges(reader, cols.live, self.post.gstart["body_c"])
         self.live_n = max(1, int(cols.live.sum()))
+        self.kind_masks: dict[tuple, np.ndarray] = {}
         self.avg = {f: float(cols.lengths[f][cols.live].mean()) if cols.live.any() else 1.0
                     for f in cols.lengths}
 
-    def _section_counts(self, k: str, occ: np.ndarray) -> np.ndarray:
+    def occurrences(self, field: str, k: str, loose: bool = False) -> np.ndarray:
+        """Sorted start keys of a phrase (`loose`: punctuation allowed between its characters)."""
+        if loose:
+            return loose_occurrence_keys(self.post, field, k, SETTINGS.index.loose_max_gap)
+        return occurrence_keys(self.post, field, k)
+
+    def _section_counts(self, k: str, occ: np.ndarray, loose: bool = False) -> np.ndarray:
         """Occurrences of body_c key `k` inside each section range (cached with its
         postings: the section filter and the section facet both ask)."""
-        ckey = ("body_c", k, "sections")
+        ckey = ("body_c", k, "sections", loose)
         hit = self.post._get(ckey)
         if hit is not None:
             return hit[0]
         return self.post._put(ckey, (self.sections.counts(occ, len(k)),))[0]
 
-    def _phrase(self, field: str, k: str, kinds: list[str] | None, boost: float, b: float):
+    def _phrase(self, field: str, k: str, kinds: list[str] | None, boost: float, b: float,
+                loose: bool = False):
         n = self.cols.n
         mask = np.zeros(n, dtype=bool)
         score = np.zeros(n)
-        occ = occurrence_keys(self.post, field, k)
+        occ = self.occurrences(field, k, loose)
         if kinds is None:
-            udocs, tf = sorted_unique(occ >> 32, counts=True)  # occurrences come sorted
+            udocs, tf = self.post.doc_counts(field, occ)
         else:
-            counts = self._section_counts(k, occ)
-            sel = np.isin(self.sections.kind, self.sections.codes(kinds)) & (counts > 0)
+            counts = self._section_counts(k, occ, loose)
+            sel = self._kind_mask(kinds) & (counts > 0)
             per_doc = np.bincount(self.sections.doc[sel], weights=counts[sel], minlength=n)
             udocs = np.flatnonzero(per_doc)
             tf = per_doc[udocs]
@@ -342,17 +560,52 @@ class Executor:
                                          len(udocs), self.live_n, b)
         return mask, score
 
-    def match_term(self, term: Term, sections: list[str] | None):
+    def _kind_mask(self, kinds: list[str]) -> np.ndarray:
+        """Which section ranges are of one of `kinds` (remembered per selection)."""
+        key = tuple(kinds)
+        if key not in self.kind_masks:
+            if len(self.kind_masks) > 64:
+                self.kind_masks.clear()
+            self.kind_masks[key] = np.isin(self.sections.kind, self.sections.codes(kinds))
+        return self.kind_masks[key]
+
+    def _fields(self, term: Term, sections: list[str] | None) -> list[tuple[str, list[str] | None, float, float]]:
+        """(character-view field, section kinds, boost, b) a term is matched in."""
         if term.field == "title":
-            return self._phrase("title_c", term.key, None, TITLE_BOOST, TITLE_B)
+            return [("title_c", None, TITLE_BOOST, TITLE_B)]
         if term.field == "unit":
-            return self._phrase("unit_c", term.key, None, 1.0, B)
+            return [("unit_c", None, 1.0, B)]
         if sections:
             # Section filter: only text inside sections of those kinds matches (not the title).
-            return self._phrase("body_c", term.key, sections, 1.0, B)
-        m1, s1 = self._phrase("body_c", term.key, None, 1.0, B)
-        m2, s2 = self._phrase("title_c", term.key, None, TITLE_BOOST, TITLE_B)
-        return m1 | m2, s1 + s2
+            return [("body_c", sections, 1.0, B)]
+        return [("body_c", None, 1.0, B), ("title_c", None, TITLE_BOOST, TITLE_B)]
+
+    def match_term(self, term: Term, sections: list[str] | None):
+        """(mask, score) of one term, by its kind (query.py, ladder.py)."""
+        mask = np.zeros(self.cols.n, dtype=bool)
+        score = np.zeros(self.cols.n)
+        for field, kinds, boost, b in self._fields(term, sections):
+            if term.kind in ("phrase", "loose"):
+                m, sc = self._phrase(field, term.key, kinds, boost, b, loose=term.kind == "loose")
+            else:  # near / words: every word, (near: close together) in this field
+                m = self.cols.live.copy()
+                sc = np.zeros(self.cols.n)
+                for w in term.words:
+                    wm, ws = self._phrase(field, w, kinds, boost, b)
+                    m &= wm
+                    sc += ws
+                if term.kind == "near" and m.any():
+                    window = len(term.key) + SETTINGS.index.near_slack
+                    close = near_documents(self.post, field, [occurrence_keys(self.post, field, w) for w in term.words],
+                                           window)
+                    near = np.zeros(self.cols.n, dtype=bool)
+                    near[close] = True
+                    m &= near
+            mask |= m
+            score += np.where(m, sc, 0.0)
+        if term.origin:
+            score *= ALTERNATIVE_WEIGHT
+        return mask, score
 
     def words_score(self, terms: list[Term], user_dict: str | None) -> np.ndarray:
         score = np.zeros(self.cols.n)
@@ -360,11 +613,12 @@ class Executor:
             fields = {"any": [("title_w", WORD_TITLE_BOOST, TITLE_B), ("body_w", 1.0, B)],
                       "title": [("title_w", WORD_TITLE_BOOST, TITLE_B)],
                       "unit": [("unit_w", 1.0, B)]}[term.field]
+            weight = ALTERNATIVE_WEIGHT if term.origin else 1.0
             for w in dict.fromkeys(analysis.words(term.key, user_dict)):
                 for field, boost, b in fields:
                     docs, tf = self.post.term(field, w)
                     if len(docs):
-                        score[docs] += boost * _bm25(tf, self.cols.lengths[field][docs], self.avg[field],
+                        score[docs] += weight * boost * _bm25(tf, self.cols.lengths[field][docs], self.avg[field],
                                                      len(docs), self.live_n, b)
         return score
 
@@ -377,17 +631,26 @@ class Executor:
             base &= (cols.year_num >= lo) & (cols.year_num <= hi)
         for term in parsed.must_not:
             base &= ~self.match_term(term, None)[0]
-        occ = {}
+        rows_of: dict[str, dict[str, np.ndarray]] = {}  # term -> section kind -> doc mask
         sections = self.sections
         for t in parsed.positive_terms():
-            if t.field == "any" and t.key not in occ:
-                counts = self._section_counts(t.key, occurrence_keys(self.post, "body_c", t.key))
-                # one row per kind code, a doc mask each
-                rows = np.zeros((len(sections.kinds), cols.n), dtype=bool)
+            sig = t.signature()
+            if t.field != "any" or sig in rows_of:
+                continue
+            if t.kind in ("phrase", "loose"):
+                loose = t.kind == "loose"
+                counts = self._section_counts(t.key, self.occurrences("body_c", t.key, loose), loose)
                 hit = counts > 0
-                rows[sections.kind[hit], sections.doc[hit]] = True
-                occ[t.key] = rows
-        fixed = {(t.field, t.key): self.match_term(t, None)[0]
+                rows_of[sig] = {}
+                for kind in kinds:
+                    row = np.zeros(cols.n, dtype=bool)
+                    for code in sections.codes([kind]):
+                        sel = hit & (sections.kind == code)
+                        row[sections.doc[sel]] = True
+                    rows_of[sig][kind] = row
+            else:
+                rows_of[sig] = {kind: self.match_term(t, [kind])[0] for kind in kinds}
+        fixed = {t.signature(): self.match_term(t, None)[0]
                  for t in parsed.positive_terms() if t.field != "any"}
         out = {}
         for kind in kinds:
@@ -395,11 +658,8 @@ class Executor:
             for group in parsed.must:
                 gmask = np.zeros(cols.n, dtype=bool)
                 for term in group:
-                    if term.field != "any":
-                        gmask |= fixed[(term.field, term.key)]
-                        continue
-                    for code in self.sections.codes([kind]):
-                        gmask |= occ[term.key][code]
+                    sig = term.signature()
+                    gmask |= fixed[sig] if term.field != "any" else rows_of[sig][kind]
                 mask &= gmask
             out[kind] = mask
         return out

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from .suggest import Suggestion
+
 FACETS = ("unit_type", "section", "year", "publish_year", "timeline", "genre", "site", "script",
           "collection")
 SORTS = ("relevance", "date")
@@ -41,6 +43,7 @@ class SearchRequest:
     page: int = 1
     per_page: int = 20
     collapse: bool = True  # collapse near-duplicates into their group's best hit
+    expand: bool = True  # also search regional wording and synonyms (expand.py)
 
 
 @dataclass
@@ -72,7 +75,7 @@ class Hit:
 @dataclass
 class SearchResponse:
     query: str
-    understood: str  # the query as searched (index form), shown to readers
+    understood: str  # the reading searched (index form), shown to readers: "查询理解为"
     # Number of matching reports (after collapsing when collapse=True). Every facet count
     # follows the same rule: it is the total that selecting that value gives.
     total: int
@@ -80,7 +83,11 @@ class SearchResponse:
     per_page: int
     results: list[Hit]
     facets: dict[str, list[FacetValue]]
-    relaxed: bool = False  # True when the phrase found nothing and all-words was used
+    # The relaxation ladder's step that answered (ladder.py): None when the query as read
+    # found something; else "punctuation", "near" or "words".
+    relaxed: str | None = None
+    expansions: list[str] = field(default_factory=list)  # also searched (regional words, synonyms)
+    suggestions: list[Suggestion] = field(default_factory=list)  # did you mean (suggest.py)
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -1,13 +1,19 @@
 """Snippets with <mark> highlights on the original text, without re-tokenizing.
 
-A query term is a whitespace-free key; it is located in the stored index form of the
-body by substring search (allowing whitespace between characters, as the key drops it),
-and each match span is mapped back through the offset map to the original characters,
-in the original script. Overlapping matches (清华大学 and 华大) merge into one mark.
+A query term is a whitespace-free key. For a hit, the executor already knows where each
+key occurs in the report's key (`key_spans` takes those positions); they become spans of
+the index form (the key plus the whitespace it drops, so a match may run over a line
+break) and are mapped through the offset map to the original characters, in the
+original script. Only the text of the chosen windows is read from the document store
+(`render`'s `source`: docstore.StoredReport). Overlapping matches (清华大学 and 华大)
+merge into one mark.
+
+`find_spans` does the same on a text at hand (the reading view highlights whole texts).
 """
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import re
 
@@ -20,14 +26,48 @@ def term_pattern(k: str) -> re.Pattern[str]:
     return re.compile(" *".join(re.escape(c) for c in k))
 
 
-def find_spans(norm: str, keys: list[str], limit: int = 200) -> list[tuple[int, int, int]]:
-    """(start, end, term index) of every occurrence of each key in the index form."""
+@functools.lru_cache(maxsize=256)
+def loose_pattern(k: str, gap: int) -> re.Pattern[str]:
+    """A key's characters with up to `gap` punctuation characters (and spaces) between
+    them: how the relaxation ladder's punctuation step matched."""
+    return re.compile(f"[\\W_]{{0,{2 * gap + 2}}}".join(re.escape(c) for c in k))
+
+
+def find_spans(norm: str, keys: list, limit: int = 200) -> list[tuple[int, int, int]]:
+    """(start, end, term index) of every occurrence of each key (a key string, or a
+    compiled pattern) in the index form."""
     spans = []
     for i, k in enumerate(keys):
-        for n, m in enumerate(term_pattern(k).finditer(norm)):
+        pattern = k if isinstance(k, re.Pattern) else term_pattern(k)
+        for n, m in enumerate(pattern.finditer(norm)):
             if n >= limit:
                 break
             spans.append((m.start(), m.end(), i))
+    spans.sort()
+    return spans
+
+
+def key_spans(source, positions: list, lengths: list[int],
+              limit: int = 200) -> list[tuple[int, int, int]]:
+    """(start, end, term index) in index-form coordinates of the occurrences of each key,
+    from their sorted key positions, found as a left-to-right scan finds them (like
+    `find_spans`): an occurrence overlapping the last one kept of its key is passed
+    over, and at most `limit` are kept per key."""
+    spans: list[tuple[int, int, int]] = []
+    to_form = source.to_form
+    for i, (pos, klen) in enumerate(zip(positions, lengths)):
+        kept: list[int] = []
+        end = -1
+        for p in pos.tolist():
+            if p >= end:
+                kept.append(p)
+                end = p + klen
+                if len(kept) >= limit:
+                    break
+        if kept:
+            starts = to_form(kept)
+            ends = to_form([p + klen - 1 for p in kept])
+            spans.extend((a, b + 1, i) for a, b in zip(starts, ends))
     spans.sort()
     return spans
 
@@ -60,10 +100,13 @@ def _best_windows(spans: list[tuple[int, int, int]], length: int) -> list[tuple[
             candidates.append(span)
     while candidates and len(chosen) < PASSAGES:
         best, best_score = None, None
+        starts = [s[0] for s in candidates]  # ascending: spans come sorted
         for a, _b, _i in candidates:
             start = max(0, a - WINDOW // 4)
             end = min(length, start + WINDOW)
-            inside = [s for s in candidates if s[0] >= start and s[1] <= end]
+            # the spans inside start in [start, end): one slice of the candidates
+            inside = [s for s in candidates[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)]
+                      if s[1] <= end]
             score = (len({s[2] for s in inside}), len(inside))
             if best_score is None or score > best_score:
                 best, best_score = (start, end), score
@@ -72,27 +115,45 @@ def _best_windows(spans: list[tuple[int, int, int]], length: int) -> list[tuple[
     return sorted(chosen)
 
 
-def _to_original(offsets: list[int] | None, pos: int) -> int:
-    return pos if offsets is None else offsets[pos]
+class TextSource:
+    """`render`'s source for a text at hand: the original, its index form and the offset
+    map (`analysis.index_form_with_offsets`)."""
+
+    def __init__(self, original: str, norm: str, offsets: list[int]):
+        self.original, self.offsets = original, offsets
+        self.form_length, self.body_length = len(norm), len(original)
+
+    def to_original(self, pos: int) -> int:
+        return self.offsets[pos]
+
+    def text(self, a: int, b: int) -> str:
+        return self.original[max(0, a):b]
 
 
-def render(original: str, norm: str, offsets: list[int] | None, keys: list[str],
+def render(source, spans: list[tuple[int, int, int]],
            allowed: list[tuple[int, int]] | None = None) -> tuple[str, list[tuple[int, int]]]:
     """(snippet HTML, match spans in index-form coordinates).
 
-    `offsets` maps index-form positions to `original` (None: identity). `allowed`
-    restricts highlights to those index-form ranges (a section filter)."""
-    spans = find_spans(norm, keys) if keys else []
+    `source` gives the report's text and coordinates (``form_length``, ``body_length``,
+    ``to_original(pos)``, ``text(a, b)``); `spans` are `key_spans`' or `find_spans`'.
+    `allowed` restricts highlights to those index-form ranges (a section filter)."""
     if allowed is not None:
         spans = [s for s in spans if in_spans(s[0], allowed)]
     if not spans:
-        text = original[:WINDOW]
-        return html.escape(text) + (ELLIPSIS if len(original) > WINDOW else ""), []
-    windows = _best_windows(spans, len(norm))
+        text = source.text(0, WINDOW)
+        return html.escape(text) + (ELLIPSIS if source.body_length > WINDOW else ""), []
+    length = source.form_length
+    windows = _best_windows(spans, length)
     marks = merge([(a, b) for a, b, _ in spans])
+    to_original = source.to_original
     parts = []
     for start, end in windows:
-        o_start, o_end = _to_original(offsets, start), _to_original(offsets, end)
+        o_start, o_end = to_original(start), to_original(end)
+        window = source.text(o_start, o_end)
+
+        def piece(a: int, b: int) -> str:
+            return html.escape(window[a - o_start:b - o_start])
+
         if start > 0:
             parts.append(ELLIPSIS)
         cursor = o_start
@@ -102,16 +163,16 @@ def render(original: str, norm: str, offsets: list[int] | None, keys: list[str],
         for a, b in marks[first:]:
             if a >= end:
                 break
-            oa, ob = max(_to_original(offsets, a), o_start), min(_to_original(offsets, b), o_end)
+            oa, ob = max(to_original(a), o_start), min(to_original(b), o_end)
             if oa < cursor:
                 oa = cursor
             if ob <= oa:
                 continue
-            parts.append(html.escape(original[cursor:oa]))
-            parts.append("<mark>" + html.escape(original[oa:ob]) + "</mark>")
+            parts.append(piece(cursor, oa))
+            parts.append("<mark>" + piece(oa, ob) + "</mark>")
             cursor = ob
-        parts.append(html.escape(original[cursor:o_end]))
-        if end < len(norm):
+        parts.append(piece(cursor, o_end))
+        if end < length:
             parts.append(ELLIPSIS)
     snippet = "".join(parts).replace(ELLIPSIS + ELLIPSIS, ELLIPSIS)
     return snippet, [(a, b) for a, b, _ in spans]

@@ -3,16 +3,23 @@
 Layout of an index directory ``DIR``::
 
     DIR/current -> gen-20261123T173000Z-4242     (symlink, swapped atomically)
-    DIR/gen-20261123T173000Z-4242/               (a Whoosh index + minhash.npz, dups.json,
+    DIR/gen-20261123T173000Z-4242/               (a Whoosh index + minhash.sig, dups.json,
                                                   meta.json, dictionaries)
     DIR/gen-....partial/                         (a build in progress or interrupted)
     DIR/write.lock                               (flock held by the one writer)
 
-A build writes a fresh ``.partial`` generation and publishes it by renaming it and
-replacing the ``current`` symlink with ``os.replace`` (atomic on POSIX): readers that
-opened the old generation keep reading it, new readers see the new one, and a build
-that dies before the swap leaves ``current`` untouched. The previous generation is
-kept so readers still holding it are never pulled from under; older ones are removed.
+A build writes a fresh ``.partial`` generation and publishes it, once it validated
+(build.py), in the order SQLite and Elasticsearch use for durability: fsync every file
+and the directory, rename it, fsync the parent, replace the ``current`` symlink with
+``os.replace`` (atomic on POSIX) and fsync the parent again. Readers that opened the old
+generation keep reading it, new readers see the new one; a build killed (or a machine
+cut off) at any point leaves ``current`` naming a complete generation. The previous
+generation is kept so readers still holding it are never pulled from under; older ones,
+and partial ones left by a killed build, are removed by the next writer.
+
+The writer lock is an flock on ``write.lock``, released by the kernel when its holder
+dies. Forked children close their inherited copy at once (``os.register_at_fork``), so a
+worker outliving its parent can never keep an index locked.
 """
 from __future__ import annotations
 
@@ -20,7 +27,9 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import time
+import weakref
 from pathlib import Path
 
 CURRENT = "current"
@@ -35,6 +44,24 @@ class IndexLocked(Exception):
 
 class NoIndex(Exception):
     """No index at the given location."""
+
+
+class IndexUnusable(NoIndex):
+    """There is an index, but it cannot be served (damaged, or of another layout)."""
+
+
+class EmptyIndex(IndexUnusable):
+    """The index holds no reports (published on purpose with ``--allow-empty``)."""
+
+
+def failpoint(name: str) -> None:
+    """Fault injection for the crash tests (tests/faults/): when DANGAN_FAILPOINTS names
+    this point, the process kills itself with SIGKILL here, as `kill -9` or a power cut
+    would. Points: build.extracting, build.segments_written, publish.before_rename,
+    publish.before_swap, publish.after_swap."""
+    wanted = os.environ.get("DANGAN_FAILPOINTS")
+    if wanted and name in wanted.split(","):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def default_index_dir() -> Path:
@@ -68,44 +95,111 @@ def read_meta(gen: Path) -> dict:
         return {}
 
 
+def fsync_path(path: Path) -> None:
+    """Flush a file's (or a directory's entries') data to stable storage."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(folder: Path) -> None:
+    """fsync every file under `folder`, then the folders themselves."""
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            fsync_path(Path(dirpath) / name)
+        fsync_path(Path(dirpath))
+
+
 def write_json_atomic(path: Path, data) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(data, ensure_ascii=False))
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 
-class WriterLock:
-    """Exclusive, non-blocking flock on DIR/write.lock; released when the process dies."""
+_HELD: "weakref.WeakSet[WriterLock]" = weakref.WeakSet()
 
-    def __init__(self, root: Path):
+
+def _drop_inherited_locks() -> None:
+    """In a forked child: close (never unlock: that would release the parent's lock) the
+    copies of the parent's lock descriptors."""
+    for lock in list(_HELD):
+        if lock._fd is not None:
+            try:
+                os.close(lock._fd)
+            except OSError:
+                pass
+            lock._fd = None
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class WriterLock:
+    """Exclusive, non-blocking flock on DIR/write.lock; released when the process dies.
+
+    When the lock is busy but the process named in the file is gone, the holder is a
+    process that inherited it and is itself about to die (our workers die with their
+    parent): wait up to `stale_wait_s` for the kernel to release it, then take it over.
+    """
+
+    def __init__(self, root: Path, stale_wait_s: float = 10.0):
         self.root = root
-        self._fh = None
+        self.stale_wait_s = stale_wait_s
+        self._fd: int | None = None
 
     def __enter__(self) -> "WriterLock":
         self.root.mkdir(parents=True, exist_ok=True)
-        fh = open(self.root / LOCK, "a+", encoding="utf-8")
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "unknown process"
-            fh.close()
-            raise IndexLocked(f"index {self.root} is being written by another process ({holder}); "
-                              "wait for it to finish or stop it") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
-        fh.flush()
-        self._fh = fh
+        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        give_up = None
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+                pid = int(holder.split()[1]) if holder.startswith("pid ") and holder.split()[1].isdigit() else None
+                if pid is not None and not _pid_alive(pid):
+                    give_up = give_up or time.monotonic() + self.stale_wait_s
+                    if time.monotonic() < give_up:
+                        time.sleep(0.1)
+                        continue
+                    detail = f"{holder}, which is no longer running; processes it left behind still hold it"
+                else:
+                    detail = holder or "unknown process"
+                os.close(fd)
+                raise IndexLocked(f"index {self.root} is being written by another process ({detail}); "
+                                  "wait for it to finish or stop it") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
+                  .encode("utf-8"), 0)
+        self._fd = fd
+        _HELD.add(self)
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._fh:
-            self._fh.seek(0)
-            self._fh.truncate()
-            fcntl.flock(self._fh, fcntl.LOCK_UN)
-            self._fh.close()
-            self._fh = None
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+        _HELD.discard(self)
 
 
 def new_generation(root: Path) -> Path:
@@ -113,6 +207,8 @@ def new_generation(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     for stale in root.glob(f"gen-*{PARTIAL}"):
         shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted build
+    for stale in root.glob(f".{CURRENT}.*"):
+        stale.unlink(missing_ok=True)  # a symlink made by a publish that was killed
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = root / f"gen-{stamp}-{os.getpid()}-{time.monotonic_ns() % 10**6}{PARTIAL}"
     path.mkdir()
@@ -120,15 +216,22 @@ def new_generation(root: Path) -> Path:
 
 
 def publish(root: Path, partial: Path) -> Path:
-    """Make `partial` the current generation with one atomic rename of a symlink."""
+    """Make `partial` (complete and validated) the current generation: durably written
+    first, then swapped in with one atomic rename of a symlink."""
     final = partial.with_name(partial.name[: -len(PARTIAL)])
+    fsync_tree(partial)
+    failpoint("publish.before_rename")
     os.rename(partial, final)
+    fsync_path(root)
     previous = current_generation(root) if (root / CURRENT).is_symlink() else None
     tmp_link = root / f".{CURRENT}.{os.getpid()}"
     if tmp_link.is_symlink():
         tmp_link.unlink()
     os.symlink(final.name, tmp_link)
+    failpoint("publish.before_swap")
     os.replace(tmp_link, root / CURRENT)
+    fsync_path(root)
+    failpoint("publish.after_swap")
     keep = {final.name} | ({previous.name} if previous else set())
     for gen in root.glob("gen-*"):
         if gen.name not in keep and not gen.name.endswith(PARTIAL):

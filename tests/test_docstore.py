@@ -1,0 +1,79 @@
+"""The document store and snippet rendering from it: a report comes back as it was
+indexed, text slices and offset maps agree with the normalization they were built from,
+and snippets rendered from the executor's key positions equal snippets found by
+searching the whole index form (what every hit did before the store)."""
+from __future__ import annotations
+
+import random
+import re
+
+import numpy as np
+
+from indexer.search import analysis, docstore, schema, snippets
+from test_search_support import make_report
+
+ALPHABET = "意识形态工作责任制清华大學學習 \n\t㈠㈡\u200b\u00adＡＢＣabc。，𠀀<>&"
+
+
+def random_report(rng: random.Random, rid: str) -> dict:
+    sections = [(kind, "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 400))))
+                for kind in rng.sample(["前言", "总体情况", "工作做法", "存在问题", "下步打算"], 3)]
+    return make_report(rid, "报告" + rid, sections, script="mixed")
+
+
+def store_of(tmp_path, reports: list[dict], block: int) -> docstore.DocStore:
+    builder = docstore.DocStoreBuilder(block_chars=block)
+    for d, rep in enumerate(reports):
+        builder.add(d, schema.prepare(rep, "hash", rep["source"])["store"])
+    builder.write(tmp_path / "MAIN_t.docs", len(reports) + 1)  # and one document never added
+    return docstore.DocStore(tmp_path, [("MAIN_t", 0)])
+
+
+def test_reports_text_and_offset_maps_round_trip(tmp_path):
+    rng = random.Random(4)
+    reports = [random_report(rng, f"r{i}") for i in range(40)]
+    reports.append(make_report("empty", "空", []))
+    store = store_of(tmp_path, reports, block=7)
+    for d, rep in enumerate(reports):
+        assert store.report(d) == rep
+        body = rep["body"]
+        doc = store.hit(d)
+        assert doc.row["id"] == rep["report_id"] and doc.body_length == len(body)
+        for _ in range(20):
+            a = rng.randint(-3, len(body) + 3)
+            b = rng.randint(a, len(body) + 10)
+            assert doc.text(a, b) == body[max(0, a):b]
+        form, offsets = analysis.index_form_with_offsets(body)
+        assert doc.form_length == len(form)
+        assert [doc.to_original(f) for f in range(len(form) + 1)] == offsets
+        kept = [f for f, c in enumerate(form) if not c.isspace()]
+        assert doc.to_form(list(range(len(kept)))) == kept
+    assert store.report(len(reports)) == {}
+
+
+def test_snippets_from_key_positions_equal_snippets_from_the_whole_text(tmp_path):
+    rng = random.Random(9)
+    reports = [random_report(rng, f"r{i}") for i in range(60)]
+    store = store_of(tmp_path, reports, block=16)
+    checked = 0
+    for d, rep in enumerate(reports):
+        body = rep["body"]
+        form, offsets = analysis.index_form_with_offsets(body)
+        key = analysis.key_of_form(form)
+        if len(key) < 4:
+            continue
+        keys = []
+        for _ in range(rng.randint(1, 3)):  # substrings of the key, and repeats
+            a = rng.randrange(len(key) - 1)
+            keys.append(key[a:a + rng.randint(1, 4)])
+        keys.append(keys[0])
+        positions = [np.array([m.start() for m in re.finditer(f"(?={re.escape(k)})", key)], dtype=np.int64)
+                     for k in keys]
+        doc = store.hit(d)
+        spans = schema.section_spans(body, offsets, rep["sections"])
+        for allowed in (None, [(a, b) for kind, a, b in spans[:2]]):
+            want = snippets.render(snippets.TextSource(body, form, offsets), snippets.find_spans(form, keys), allowed)
+            got = snippets.render(doc, snippets.key_spans(doc, positions, [len(k) for k in keys]), allowed)
+            assert got == want, (rep["report_id"], keys)
+            checked += 1
+    assert checked > 50

@@ -1,0 +1,103 @@
+"""`dangan serve` in several processes: each answers on the shared port, keep-alive
+connections spread over the workers (least connections first), a dead worker is
+replaced, and SIGTERM stops them all. Real processes, real sockets."""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from test_search_support import build_index, make_report
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return sorted(out)
+
+
+def _tcp_sockets(pid: int) -> set[str]:
+    fd_dir = f"/proc/{pid}/fd"
+    out = set()
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(f"{fd_dir}/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:"):
+            out.add(target)
+    return out
+
+
+def _get(conn: http.client.HTTPConnection, q: str) -> dict:
+    conn.request("GET", "/api/search?q=" + q)
+    resp = conn.getresponse()
+    assert resp.status == 200
+    return json.loads(resp.read())
+
+
+def test_serve_spreads_connections_over_processes_and_stops(tmp_path):
+    root = build_index(tmp_path, [make_report(f"r{i}", f"报告{i}", [("前言", f"工作内容{i}")]) for i in range(5)])
+    port = _free_port()
+    env = dict(os.environ, DANGAN_INDEX=str(root))
+    proc = subprocess.Popen([sys.executable, "-c", "from indexer.cli import main; main()", "serve",
+                             "--port", str(port), "--processes", "2", "--threads", "2"],
+                            env=env, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                _get(probe, "%E5%B7%A5%E4%BD%9C")
+                probe.close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "server did not start"
+                time.sleep(0.2)
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+        deadline = time.monotonic() + 20
+        while any(len(_tcp_sockets(w)) > 1 for w in workers):  # the probe's connection is closed
+            assert time.monotonic() < deadline, "probe connection still open"
+            time.sleep(0.1)
+        before = {w: _tcp_sockets(w) for w in workers}
+        conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(2)]
+        for c in conns:
+            assert _get(c, "%E5%B7%A5%E4%BD%9C")["total"] == 5
+        new = {w: len(_tcp_sockets(w) - before[w]) for w in workers}
+        assert sorted(new.values()) == [1, 1], new  # one connection each
+        for c in conns:
+            assert _get(c, "%E5%86%85%E5%AE%B9")["total"] == 5  # keep-alive: same connection again
+            c.close()
+        # a worker that dies is replaced
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while len(set(_children(proc.pid)) - {workers[0]}) < 2:
+            assert time.monotonic() < deadline, "worker not replaced"
+            time.sleep(0.2)
+        again = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        assert _get(again, "%E5%B7%A5%E4%BD%9C")["total"] == 5
+        again.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert all(not os.path.exists(f"/proc/{w}") or open(f"/proc/{w}/stat").read().split()[2] == "Z"
+               for w in workers)
