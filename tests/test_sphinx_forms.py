@@ -5,7 +5,7 @@ import re
 
 from indexer.search import analysis
 from indexer.search.backends.sphinx import cluster, forms, layout
-from indexer.search.query import parse
+from indexer.search.query import ParsedQuery, Term, parse
 
 ALPHABET = re.compile(r"[0-9a-zA-Z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
@@ -54,7 +54,17 @@ def test_section_text_never_joins_two_ranges():
 def test_match_expressions():
     assert forms.match_expression(parse(""), None) == ""
     assert forms.match_expression(parse("year:2020"), None) == ""
-    assert forms.match_expression(parse("-舆情"), None) == "(@alld Z) -(@(body_c,title_c) 舆情)"
+    # (a lone negation is read literally by the parser: the expression of a query with
+    # exclusions only, built directly)
+    assert forms.match_expression(ParsedQuery(must_not=[Term("舆情")]), None) == \
+        "(@alld Z) -(@(body_c,title_c) 舆情)"
+    words = Term("两学一做网格员", kind="words", words=("两学一做", "网格员"))
+    # every word in one field (body or title), as execute.Executor.match_term
+    assert forms.match_expression(ParsedQuery(must=[[words]]), None) == (
+        '(((@body_c "两学 学一 一做") (@body_c "网格 格员")) | '
+        '((@title_c "两学 学一 一做") (@title_c "网格 格员")))')
+    assert not forms.supported(ParsedQuery(must=[[Term("两学一做", kind="loose")]]))
+    assert forms.supported(ParsedQuery(must=[[words]]))
     assert forms.match_expression(parse("党建 OR 宣传 title:总结"), None) == (
         "((@(body_c,title_c) 党建) | (@(body_c,title_c) 宣传)) (@title_c 总结)")
     sec = f"sec_{layout.SECTION_KINDS.index('工作做法')}"

@@ -1,19 +1,29 @@
-"""The search contract between the engine and a backend: a DRAFT.
+"""The search contract between everything above `indexer/search/` and a backend.
 
-To be finalized once the performance rework of ``indexer/search/`` lands (compact
-postings, a memory-mapped document store that any backend can use, matching separated
-from rendering). What is fixed already:
+Two levels:
 
-- Documents reach a backend pre-analyzed (`AnalyzedDoc`): the keys of the character view,
-  the word view's counts, section ranges, facet values, lengths and the tie-break order.
-  Normalization (`indexer.normalize`) and segmentation (`analysis`) run above the seam, so
-  every backend indexes the same tokens and answers the same queries.
-- Display comes from a document store keyed by ``report_id``: a backend returns ids,
-  scores and duplicate groups, never HTML; snippets are built by our own code from the
-  stored normalized text and offset map, whatever the backend.
+- `Backend`: what the CLI, the web app, exports and collections use (through
+  `indexer.search.open_engine(url)` and `indexer.search.search(...)`): one search
+  returning the `SearchResponse` of model.py, stored reports by id, more-like-this,
+  builds and updates, stats. Implemented by `embedded.EmbeddedBackend` (Whoosh +
+  character index + document store in one directory, no server) and
+  `sphinx.adapter.ClusterBackend` (a Sphinx/Manticore cluster for matching, ranking
+  counts and facets; our document store for display).
+- `Generation`: how a cluster backend is written: documents arrive pre-analyzed
+  (`AnalyzedDoc`: normalization and segmentation run above the seam, so every backend
+  indexes the same tokens), routed to shards, committed, checked and published
+  atomically, or dropped.
+
+What holds for every backend:
+
+- Display comes from our compact document store (docstore.py) keyed by report id: a
+  backend decides which reports match, their order, scores, duplicate groups and facet
+  counts; hits, snippets and reports are rendered by our own code from the stored
+  normalized text and offset map.
 - A backend that cannot answer *correctly* (a shard down, too many matches to rank
   exactly) raises `BackendUnavailable` / `BackendError` with a message naming the cause:
-  it never returns partial results as if they were complete.
+  it never returns partial results as if they were complete. The web layer answers
+  503 (`BackendUnavailable`) with that message; the CLI exits with EXIT_UNAVAILABLE.
 """
 from __future__ import annotations
 
@@ -67,7 +77,7 @@ def from_prepared(doc: dict, order: int) -> AnalyzedDoc:
     return AnalyzedDoc(
         report_id=doc["report_id"], order=order,
         keys={f: doc[f] for f in ("title_c", "body_c", "unit_c")},
-        words={f: {t: n for t, n, _w, _e in doc[f]} for f in ("title_w", "body_w", "unit_w")},
+        words={f: dict(doc[f]) for f in ("title_w", "body_w", "unit_w")},
         sections=[(kind, a, b) for kind, a, b in secpos],
         facets={f: meta.get(f) for f in ("unit_type", "year", "genre", "site", "script")},
         section_kinds=list(meta.get("section") or ()), date=int(meta.get("date") or 0),
@@ -97,7 +107,9 @@ class BackendResult:
     hits: list[BackendHit]
     facets: dict[str, list[tuple[str, int]]]  # facet -> (value, count), display order
     understood: str
-    relaxed: bool = False
+    relaxed: str | None = None  # the ladder step that answered (ladder.py), None: as read
+    parsed: object = None  # the ParsedQuery searched (what snippets mark)
+    matched: int = 0  # reports the reading matches, filters aside (0 when relaxed): did-you-mean
 
 
 class Generation(Protocol):
@@ -123,26 +135,38 @@ class Generation(Protocol):
 
 
 class Backend(Protocol):
-    """What the engine needs from a backend (embedded or a cluster).
+    """What everything above `indexer/search/` needs from a backend (embedded or a
+    cluster). Same request, same `SearchResponse`, whichever backend answers."""
 
-    Stored reports (hits' display fields, snippets, `get_report`, more-like-this input)
-    are fetched by report id from the document store that the performance rework builds,
-    the same for every backend; whether the store sits beside the engine or is served by
-    it is to be settled with that rework."""
+    url: str  # the engine URL it was opened from (embedded:DIR, sphinx://…)
 
-    def begin(self) -> Generation:
-        """Start a fresh generation beside the current one."""
+    def search(self, request: SearchRequest,
+               collections: Mapping[str, set[str]] | None = None):
+        """The one search (model.SearchResponse): parsed query with its readings,
+        expansion and relaxation ladder; facet filters (OR within a facet, AND across);
+        facet counts with multi-select semantics (each facet counted under every
+        selection but its own); section filter and section counts; publish-date range;
+        sort (relevance: BM25F, then date, then document order; date: date, then score,
+        then order); collapse of near-duplicates; one page of rendered hits."""
 
-    def search(self, request: SearchRequest, collections: Mapping[str, set[str]] | None = None,
-               user_dict: str | None = None) -> BackendResult:
-        """The one search: parsed query (`query.parse`, relaxed when a phrase finds nothing),
-        facet filters (OR within a facet, AND across), facet counts with multi-select
-        semantics (each facet counted under every selection but its own), section filter
-        and section counts, sort (relevance: BM25F score, then date, then order; date:
-        date, then score, then order), collapse of near-duplicates, one page."""
+    def get_report(self, report_id: str) -> dict | None:
+        """The stored report with provenance and its near-duplicate group."""
+
+    def more_like_this(self, report_id: str, limit: int = 10) -> list:
+        """Reports sharing the most distinctive words of this one (model.Hit)."""
 
     def report_ids(self) -> list[str]:
         """Every live report id of the current generation (stats, `collections check`)."""
 
     def stats(self) -> dict:
-        """Generation, document count, per-shard counts and sizes."""
+        """Generation, document count, sizes; per shard for a cluster."""
+
+    def build(self, sources: list[str], **options):
+        """A full build of `sources` published as the new current generation
+        (build.Summary); `update` adds, changes and deletes against the current one."""
+
+    def update(self, sources: list[str], **options):
+        """Incremental update (build.Summary)."""
+
+    def close(self) -> None:
+        """Release connections and files."""

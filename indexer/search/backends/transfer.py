@@ -15,17 +15,16 @@ from .base import AnalyzedDoc, from_prepared
 
 
 def embedded_docs(index) -> Iterator[AnalyzedDoc]:
-    """AnalyzedDoc of every live report of an open embedded `Index`, in document order."""
-    from ..schema import prepare, unpack_blob
+    """AnalyzedDoc of every live report of an open embedded `Index`, in document order
+    (each report as its document store holds it, analysed again by `schema.prepare`)."""
+    from ..schema import prepare
 
     st = index.state()
-    meta_col = st.searcher.reader().column_reader("meta")
     for doc in range(st.cols.n):
         if not st.cols.live[doc]:
             continue
-        meta = json.loads(meta_col[doc])
-        report = unpack_blob(st.searcher.stored_fields(doc)["blob"])["report"]
-        prepared = prepare(report, meta.get("page_hash") or "", meta.get("page") or "", st.user_dict)
+        report = st.store.report(doc)
+        prepared = prepare(report, st.store.row(doc).get("page_hash") or "", "", st.user_dict)
         yield from_prepared(prepared, doc)
 
 

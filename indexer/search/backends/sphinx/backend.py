@@ -31,9 +31,10 @@ from typing import Mapping
 import numpy as np
 
 from ....settings import SETTINGS
+from ... import expand, ladder
 from ...engine import _clamp
 from ...model import FACETS, SearchRequest
-from ...query import ParsedQuery, parse, relax
+from ...query import ParsedQuery, readings
 from ...facets import date_bound
 from ...schema import SECTION_KINDS
 from ..base import BackendError, BackendHit, BackendResult, stable_id
@@ -132,14 +133,16 @@ class SphinxBackend:
         return f"SELECT COUNT(*), {sums} FROM {layout.dist_index(cur.slot)}"
 
     def search(self, request: SearchRequest, collections: Mapping[str, set[str]] | None = None,
-               user_dict: str | None = None) -> BackendResult:
+               user_dict: str | None = None, tables: list | None = None) -> BackendResult:
+        """Ids, scores, duplicate groups and facet counts of one search (`tables`: the
+        expansion tables, expand.py; `user_dict`: the generation's jieba dictionary)."""
         request = _clamp(request)
         for _attempt in range(ATTEMPTS):
             cur = self.current(refresh=_attempt > 0)
             if cur is None:
                 raise BackendError(f"no generation published on {self.cluster.url} (build one first)")
             try:
-                return Search(self, cur, request, collections, user_dict).run()
+                return Search(self, cur, request, collections, user_dict, tables or []).run()
             except StaleGeneration:
                 continue
         raise BackendError("the current generation changed during every attempt of this search")
@@ -190,8 +193,9 @@ class Search:
     """One search request against one generation (see the module docstring)."""
 
     def __init__(self, backend: SphinxBackend, cur: Current, request: SearchRequest,
-                 collections: Mapping[str, set[str]] | None, user_dict: str | None):
+                 collections: Mapping[str, set[str]] | None, user_dict: str | None, tables: list):
         self.b = backend
+        self.tables = tables
         self.cur = cur
         self.dist = layout.dist_index(cur.slot)
         self.request = request
@@ -395,15 +399,33 @@ class Search:
                 pairs.sort(key=lambda p: (-p[1], p[0]))
         return out
 
-    def run(self) -> BackendResult:
-        got = self._counts(parse(self.request.q))
-        relaxed = False
-        if not got["any"] and not got["parsed"].empty:
-            loose = relax(got["parsed"], self.user_dict)
-            if loose is not None:
-                retry = self._counts(loose)
+    def _answer(self) -> tuple[ParsedQuery, dict, str]:
+        """(reading, counts of the query searched, ladder step): the engine's order
+        (engine._answer): the first reading, else each ladder step over every reading,
+        each only when everything before it found nothing. Steps whose terms the cluster
+        cannot match (`forms.supported`: punctuation-insensitive and proximity phrases)
+        are passed over."""
+        tables = self.tables if self.request.expand else []
+        options = [expand.expand(r, tables, self.user_dict) if tables else r for r in readings(self.request.q)]
+        options = [r for r in options if not r.empty] or options[:1]
+        first = options[0]
+        got = self._counts(first)
+        if got["any"] or first.empty:
+            return first, got, "exact"
+        for step in ladder.STEPS:
+            for reading in options:
+                if step == "exact" and reading is first:
+                    continue
+                q = ladder.relax(reading, step, self.user_dict)
+                if q is None or not forms.supported(q):
+                    continue
+                retry = self._counts(q)
                 if retry["any"]:
-                    got, relaxed = retry, True
+                    return reading, retry, step
+        return first, got, "exact"
+
+    def run(self) -> BackendResult:
+        reading, got, step = self._answer()
         parsed = got["parsed"]
         main, hits_rows, facet_values = self._rows(got)
         ranked, scores, dups, ids = self._rank(parsed, main, hits_rows, got["df"], got["stats"])
@@ -414,7 +436,8 @@ class Search:
         hits = [BackendHit(rid[int(ids[p])], round(float(scores[p]), 4),
                            [rid[int(ids[d])] for d in dups.get(int(p), [])]) for p in page]
         return BackendResult(total=int(len(ranked)), hits=hits, facets=facet_values,
-                             understood=parsed.understood(), relaxed=relaxed)
+                             understood=reading.understood(), relaxed=None if step == "exact" else step,
+                             parsed=parsed, matched=got["any"] if step == "exact" else 0)
 
     def _rank(self, parsed: ParsedQuery, main: list[tuple], hits_rows: dict, df: dict, stats: dict):
         arr = np.array(main, dtype=np.int64).reshape(-1, 4 + len(layout.LENGTHS))

@@ -116,16 +116,35 @@ def term_fields(term: Term, sections: list[str] | None) -> list[str]:
     return ["body_c", "title_c"]
 
 
+def supported(parsed: ParsedQuery) -> bool:
+    """Whether the cluster can match every term of a query: phrases, and the `words`
+    step (every word of a phrase in one field). The `punctuation` step (a phrase with
+    punctuation allowed between its characters) and the `near` step (proximity of words)
+    have no engine form here: see docs/sphinx-backend.md."""
+    return all(t.kind in ("phrase", "words") for t in parsed.positive_terms() + parsed.must_not)
+
+
+def term_expression(term: Term, fields: list[str]) -> str:
+    """A term in `fields`: its phrase, or (kind `words`) all its words in one field; a
+    section selection is one field (the union of the kinds' text), as in execute.py."""
+    if term.kind != "words":
+        return in_fields(fields, term.key)
+    sections = fields and fields[0].startswith("sec_")
+    groups = [fields] if sections else [[f] for f in fields]
+    alts = ["(" + " ".join(in_fields(fs, w) for w in term.words) + ")" for fs in groups]
+    return alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")"
+
+
 def match_expression(parsed: ParsedQuery, sections: list[str] | None) -> str | None:
     """The MATCH() text of a parsed query; "" for no full-text condition (years only, or
     an empty query), None when nothing can match (a section filter on unknown kinds)."""
     groups = []
     for group in parsed.must:
-        alts = [in_fields(fs, t.key) for t in group if (fs := term_fields(t, sections))]
+        alts = [term_expression(t, fs) for t in group if (fs := term_fields(t, sections))]
         if not alts:
             return None
         groups.append(alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")")
-    nots = ["-" + in_fields(term_fields(t, None), t.key) for t in parsed.must_not]
+    nots = ["-" + term_expression(t, term_fields(t, None)) for t in parsed.must_not]
     if not groups and not nots:
         return ""
     if not groups:

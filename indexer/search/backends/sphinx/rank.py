@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ... import analysis
-from ...execute import B, TITLE_B, _bm25
+from ...execute import ALTERNATIVE_WEIGHT, B, TITLE_B, _bm25
 from ...query import TITLE_BOOST, WORD_TITLE_BOOST, ParsedQuery, Term
 from . import forms
 
@@ -42,7 +42,7 @@ class Count:
 
 def phrase_parts(term: Term, sections: list[str] | None) -> list[tuple[Count, str, float, float]]:
     """(count, length field, boost, b) of each part of a term's phrase score
-    (`Executor.match_term`)."""
+    (`Executor._fields`)."""
     if term.field == "title":
         return [(Count(("title_c",), term.key), "title_c", TITLE_BOOST, TITLE_B)]
     if term.field == "unit":
@@ -54,19 +54,30 @@ def phrase_parts(term: Term, sections: list[str] | None) -> list[tuple[Count, st
             (Count(("title_c",), term.key), "title_c", TITLE_BOOST, TITLE_B)]
 
 
+def term_parts(term: Term, sections: list[str] | None) -> list[list[tuple[Count, str, float, float]]]:
+    """Per field a term is matched in, the counts that decide it (`Executor.match_term`):
+    the phrase, or (ladder step `words`) each of its words, all required in that field."""
+    keys = term.words if term.kind == "words" else (term.key,)
+    per_key = [phrase_parts(Term(k, term.field), sections) for k in keys]
+    return [list(parts) for parts in zip(*per_key)]
+
+
 def word_parts(term: Term, user_dict: str | None) -> list[tuple[Count, str, float, float]]:
-    """(count, length field, boost, b) of each word-view part (`Executor.words_score`)."""
+    """(count, length field, boost, b) of each word-view part (`Executor.words_score`;
+    an expansion alternative's weight folded into the boost, as there)."""
+    weight = ALTERNATIVE_WEIGHT if term.origin else 1.0
     out = []
     for w in dict.fromkeys(analysis.words(term.key, user_dict)):
         for field, boost, b in WORD_FIELDS[term.field]:
-            out.append((Count((field,), w, word=True), field, boost, b))
+            out.append((Count((field,), w, word=True), field, weight * boost, b))
     return out
 
 
 def counts_needed(parsed: ParsedQuery, sections: list[str] | None, user_dict: str | None) -> list[Count]:
     need = []
     for term in parsed.positive_terms():
-        need += [c for c, *_ in phrase_parts(term, sections) + word_parts(term, user_dict)]
+        need += [c for parts in term_parts(term, sections) for c, *_ in parts]
+        need += [c for c, *_ in word_parts(term, user_dict)]
     return list(dict.fromkeys(need))
 
 
@@ -101,9 +112,17 @@ def scores(parsed: ParsedQuery, sections: list[str] | None, user_dict: str | Non
     score = np.zeros(n)
     for group in parsed.must:
         for term in group:
-            parts = [part(*p) for p in phrase_parts(term, sections)]
-            if parts:
-                score += parts[0] if len(parts) == 1 else parts[0] + parts[1]
+            sc = np.zeros(n)
+            for parts in term_parts(term, sections):
+                field_score = np.zeros(n)
+                matched = np.ones(n, dtype=bool)
+                for p in parts:
+                    field_score += part(*p)
+                    matched &= hits[p[0]] > 0
+                sc += np.where(matched, field_score, 0.0)
+            if term.origin:
+                sc *= ALTERNATIVE_WEIGHT
+            score += sc
     words = np.zeros(n)
     for term in parsed.positive_terms():
         for p in word_parts(term, user_dict):

@@ -1,0 +1,115 @@
+"""The cluster backend under the `Backend` contract: a Sphinx/Manticore cluster
+(`SphinxBackend`) decides what matches, the order, the scores, the duplicate groups and
+the facet counts; our document store renders the hits.
+
+The document store is the one of an embedded generation in the engine's *store
+directory* (`--index DIR` / `DANGAN_INDEX` beside `--engine sphinx://…`). That
+generation is also the build's staging area: `build`/`update` extract, analyse, validate
+and publish it as the embedded backend does (skip records, budgets, validation: the same
+code), then copy its reports into a fresh cluster generation and publish that. Display
+(hits, snippets, `get_report`), did-you-mean candidates and more-like-this read that
+generation with our own code (engine.py), so a cluster answers with the same hits, byte
+for byte, as the embedded backend over the same reports.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+from ...model import FacetValue, SearchRequest, SearchResponse
+from ..base import BackendError
+from ..embedded import EmbeddedBackend
+from .backend import SphinxBackend
+
+
+class ClusterBackend:
+    def __init__(self, url: str, store_dir):
+        self.url = url
+        self.cluster = SphinxBackend(url)
+        self.store = EmbeddedBackend(store_dir)
+        self.root = self.store.root
+
+    def check(self) -> "ClusterBackend":
+        """The store opens and the cluster has a current generation (else a clear error)."""
+        self.store.check()
+        if self.cluster.current(refresh=True) is None:
+            raise BackendError(f"no generation published on {self.url} (build one with "
+                               f"`dangan index build --engine {self.url}`)")
+        return self
+
+    def state(self):
+        return self.store.state()
+
+    @property
+    def generation(self) -> str:
+        cur = self.cluster.current()
+        return f"{self.store.generation}+cluster-{cur.number if cur else 0}"
+
+    # ------------------------------------------------------------ reading
+
+    def search(self, request: SearchRequest, collections: Mapping[str, set[str]] | None = None) -> SearchResponse:
+        from ... import engine
+
+        request = engine._clamp(request)
+        st = self.store.state()
+        res = self.cluster.search(request, collections, st.user_dict, st.tables)
+        keys = engine._highlights(res.parsed)
+        sections = list(request.section)
+        hits = []
+        for h in res.hits:
+            doc = st.cols.doc_of.get(h.report_id)
+            if doc is None or not st.cols.live[doc]:
+                # The store and the cluster hold different generations (a build copying
+                # into the cluster failed after the store was published): say so.
+                raise BackendError(f"report {h.report_id} found on {self.url} is not in the document store "
+                                   f"{st.gen}: rebuild with `dangan index build --engine {self.url}`")
+            hits.append(engine._hit(st, int(doc), h.score, keys, sections, h.duplicates))
+        return SearchResponse(
+            query=request.q, understood=res.understood, total=res.total, page=request.page,
+            per_page=request.per_page, results=hits,
+            facets={f: [FacetValue(v, c) for v, c in pairs] for f, pairs in res.facets.items()},
+            relaxed=res.relaxed, expansions=res.parsed.expansions() if res.parsed else [],
+            suggestions=engine._suggest(st, request, res.matched) if res.relaxed is None else
+            engine._suggest(st, request, 0),
+        )
+
+    def get_report(self, report_id: str) -> dict | None:
+        return self.store.get_report(report_id)
+
+    def more_like_this(self, report_id: str, limit: int = 10) -> list:
+        return self.store.more_like_this(report_id, limit)
+
+    def report_ids(self) -> list[str]:
+        return self.cluster.report_ids()
+
+    def stats(self) -> dict:
+        out = self.store.stats()
+        out["engine"] = self.url
+        out["cluster"] = self.cluster.stats()
+        return out
+
+    # ------------------------------------------------------------ writing
+
+    def _publish(self, summary):
+        from ..transfer import copy_index
+
+        self.store.close()
+        self.store = EmbeddedBackend(self.root)
+        copied = copy_index(self.store.index, self.cluster, {"store": self.store.generation})
+        summary.cluster = copied
+        return summary
+
+    def build(self, sources: list[str], **options):
+        return self._publish(self.store.build(sources, **options))
+
+    def update(self, sources: list[str], **options):
+        return self._publish(self.store.update(sources, **options))
+
+    def close(self) -> None:
+        self.store.close()
+        self.cluster.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
