@@ -10,6 +10,11 @@ code), then copy its reports into a fresh cluster generation and publish that. D
 (hits, snippets, `get_report`), did-you-mean candidates and more-like-this read that
 generation with our own code (engine.py), so a cluster answers with the same hits, byte
 for byte, as the embedded backend over the same reports.
+
+One exception to "the cluster matches": a query that finds nothing as typed and reaches
+a relaxation step the engine has no form for (punctuation-insensitive phrases, words
+close together: ladder.py) is answered by the store's generation, which is the same
+reports (counted in `stats()["cluster"]["store_answers"]`).
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from typing import Mapping
 from ...model import FacetValue, SearchRequest, SearchResponse
 from ..base import BackendError
 from ..embedded import EmbeddedBackend
-from .backend import SphinxBackend
+from .backend import SphinxBackend, StepUnsupported
 
 
 class ClusterBackend:
@@ -27,6 +32,7 @@ class ClusterBackend:
         self.cluster = SphinxBackend(url)
         self.store = EmbeddedBackend(store_dir)
         self.root = self.store.root
+        self.store_answers = 0  # searches answered by the store (ladder steps without engine form)
 
     def check(self) -> "ClusterBackend":
         """The store opens and the cluster has a current generation (else a clear error)."""
@@ -51,7 +57,11 @@ class ClusterBackend:
 
         request = engine._clamp(request)
         st = self.store.state()
-        res = self.cluster.search(request, collections, st.user_dict, st.tables)
+        try:
+            res = self.cluster.search(request, collections, st.user_dict, st.tables)
+        except StepUnsupported:
+            self.store_answers += 1
+            return self.store.search(request, collections)
         keys = engine._highlights(res.parsed)
         sections = list(request.section)
         hits = []
@@ -84,7 +94,7 @@ class ClusterBackend:
     def stats(self) -> dict:
         out = self.store.stats()
         out["engine"] = self.url
-        out["cluster"] = self.cluster.stats()
+        out["cluster"] = {**self.cluster.stats(), "store_answers": self.store_answers}
         return out
 
     # ------------------------------------------------------------ writing

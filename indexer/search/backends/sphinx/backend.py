@@ -54,6 +54,11 @@ class StaleGeneration(Exception):
     pass
 
 
+class StepUnsupported(BackendError):
+    """The relaxation ladder reached a step the engine cannot express (punctuation-
+    insensitive phrases, proximity of words): the caller answers it another way."""
+
+
 @dataclass
 class FacetCount:
     """One facet count to ask for. Kinds: "count" (one number), "by" (a count per value
@@ -404,7 +409,7 @@ class Search:
         (engine._answer): the first reading, else each ladder step over every reading,
         each only when everything before it found nothing. Steps whose terms the cluster
         cannot match (`forms.supported`: punctuation-insensitive and proximity phrases)
-        are passed over."""
+        raise StepUnsupported: skipping one would answer differently."""
         tables = self.tables if self.request.expand else []
         options = [expand.expand(r, tables, self.user_dict) if tables else r for r in readings(self.request.q)]
         options = [r for r in options if not r.empty] or options[:1]
@@ -417,8 +422,10 @@ class Search:
                 if step == "exact" and reading is first:
                     continue
                 q = ladder.relax(reading, step, self.user_dict)
-                if q is None or not forms.supported(q):
+                if q is None:
                     continue
+                if not forms.supported(q):
+                    raise StepUnsupported(f"ladder step {step!r} has no form on the cluster")
                 retry = self._counts(q)
                 if retry["any"]:
                     return reading, retry, step
