@@ -99,20 +99,24 @@ class ClusterBackend:
 
     # ------------------------------------------------------------ writing
 
-    def _publish(self, summary):
+    def publish_store(self, jobs: int = 1) -> dict:
+        """Copy the store's current generation into a fresh cluster generation and
+        publish it (what build and update do once the store validated): counts, timings."""
         from ..transfer import copy_index
 
         self.store.close()
         self.store = EmbeddedBackend(self.root)
-        copied = copy_index(self.store.index, self.cluster, {"store": self.store.generation})
-        summary.cluster = copied
-        return summary
+        return copy_index(self.store.index, self.cluster, {"store": self.store.generation}, jobs=jobs)
 
     def build(self, sources: list[str], **options):
-        return self._publish(self.store.build(sources, **options))
+        summary = self.store.build(sources, **options)
+        summary.cluster = self.publish_store(options.get("jobs", 1))
+        return summary
 
     def update(self, sources: list[str], **options):
-        return self._publish(self.store.update(sources, **options))
+        summary = self.store.update(sources, **options)
+        summary.cluster = self.publish_store(options.get("jobs", 1))
+        return summary
 
     def close(self) -> None:
         self.store.close()

@@ -78,24 +78,41 @@ class SphinxGeneration:
             self.cluster.run(node, [f"TRUNCATE RTINDEX {layout.shard_index(self.slot, node.shard)}"])
 
     def add(self, docs: Iterable[AnalyzedDoc]) -> int:
+        """Route and insert; each shard's INSERTs run in a thread of their own (one in
+        flight per shard), so the shards index while the next rows are made."""
+        from concurrent.futures import ThreadPoolExecutor
+
         batch = max(1, SETTINGS.index.engine_insert_batch)
-        pending: list[list[str]] = [[] for _ in self.cluster.shards]
-        size = [0] * len(self.cluster.shards)
+        shards = len(self.cluster.shards)
+        pending: list[list[str]] = [[] for _ in range(shards)]
+        size = [0] * shards
+        inflight: list = [None] * shards
         n = 0
-        for doc in docs:
-            shard = self.shard_of(doc.report_id)
-            values = row(doc)
-            pending[shard].append(values)
-            size[shard] += len(values)
-            self.ids[shard].add(stable_id(doc.report_id))
-            n += 1
-            # bounded statements (a packet holds at most max_packet_size, 128 MiB)
-            if len(pending[shard]) >= batch or size[shard] >= MAX_STATEMENT_CHARS:
-                self._insert(shard, pending[shard])
+        with ThreadPoolExecutor(max_workers=shards) as pool:
+            def flush(shard: int) -> None:
+                if inflight[shard] is not None:
+                    inflight[shard].result()  # raises the insert's error
+                inflight[shard] = pool.submit(self._insert, shard, pending[shard])
                 pending[shard], size[shard] = [], 0
-        for shard, rows in enumerate(pending):
-            if rows:
-                self._insert(shard, rows)
+
+            try:
+                for doc in docs:
+                    shard = self.shard_of(doc.report_id)
+                    values = row(doc)
+                    pending[shard].append(values)
+                    size[shard] += len(values)
+                    self.ids[shard].add(stable_id(doc.report_id))
+                    n += 1
+                    # bounded statements (a packet holds at most max_packet_size, 128 MiB)
+                    if len(pending[shard]) >= batch or size[shard] >= MAX_STATEMENT_CHARS:
+                        flush(shard)
+                for shard in range(shards):
+                    if pending[shard]:
+                        flush(shard)
+            finally:
+                for f in inflight:
+                    if f is not None:
+                        f.result()
         return n
 
     def _insert(self, shard: int, rows: list[str]) -> None:
