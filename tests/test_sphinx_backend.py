@@ -334,3 +334,77 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_rebuilds_under_http_load_fail_no_query(cluster_factory, pages_index, tmp_path):  # noqa: F811
+    """`dangan serve --engine sphinx://…` answering two clients on loopback while
+    `dangan index build --engine` rebuilds four times (a site's pages removed, then back):
+    every query succeeds, and each answer is the old generation's or the new one's."""
+    import http.client
+    import json
+    import shutil
+    import socket
+
+    running = cluster_factory()
+    archive, store = tmp_path / "archive", tmp_path / "store"
+    shutil.copytree(pages_index.parent / "archive", archive)
+    site = sorted(p for p in archive.iterdir() if p.is_dir())[0]
+    aside = tmp_path / "aside"
+    dangan = [sys.executable, "-c", "from indexer.cli import main; main()"]
+
+    def build():
+        proc = subprocess.run(dangan + ["index", "build", str(archive), "--engine", running.url, "--index",
+                                        str(store), "--jobs", "1"], capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+
+    build()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(dangan + ["serve", "--engine", running.url, "--index", str(store), "--port", str(port),
+                                        "--processes", "1"], stderr=subprocess.DEVNULL)
+    statuses, totals, stop = [], [], threading.Event()
+
+    def client():
+        conn = None
+        while not stop.is_set():
+            try:
+                conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                conn.request("GET", "/api/search?q=%E6%84%8F%E8%AF%86%E5%BD%A2%E6%80%81&collapse=0")
+                resp = conn.getresponse()
+                body = resp.read()
+            except (ConnectionError, OSError):
+                conn = None
+                if not statuses:  # the server is still starting
+                    time.sleep(0.2)
+                    continue
+                statuses.append("connection failed")
+                continue
+            statuses.append(resp.status)
+            if resp.status == 200:
+                totals.append(json.loads(body)["total"])
+
+    threads = [threading.Thread(target=client) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not statuses and time.monotonic() < deadline:
+            time.sleep(0.2)
+        full = totals[0]
+        for _ in range(2):
+            shutil.move(str(site), aside)
+            build()
+            shutil.move(str(aside), site)
+            build()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        server.terminate()
+        server.wait(timeout=60)
+    failed = [s for s in statuses if s != 200]
+    print(f"{len(statuses)} queries during 4 rebuilds, {len(failed)} failed, totals {sorted(set(totals))}")
+    assert not failed, failed[:5]
+    assert len(statuses) > 20
+    assert len(set(totals)) == 2 and full in set(totals)

@@ -110,6 +110,7 @@ class BackendResult:
     relaxed: str | None = None  # the ladder step that answered (ladder.py), None: as read
     parsed: object = None  # the ParsedQuery searched (what snippets mark)
     matched: int = 0  # reports the reading matches, filters aside (0 when relaxed): did-you-mean
+    note: dict = field(default_factory=dict)  # what the answering generation was published with
 
 
 class Generation(Protocol):

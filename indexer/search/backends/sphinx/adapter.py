@@ -11,6 +11,11 @@ code), then copy its reports into a fresh cluster generation and publish that. D
 generation with our own code (engine.py), so a cluster answers with the same hits, byte
 for byte, as the embedded backend over the same reports.
 
+Each cluster generation is published with the name of the store generation it was
+copied from, and hits are rendered from that one: while a build has published the new
+store generation but not yet the cluster's, searches keep answering from the previous
+pair (a build keeps the previous store generation on disk).
+
 One exception to "the cluster matches": a query that finds nothing as typed and reaches
 a relaxation step the engine has no form for (punctuation-insensitive phrases, words
 close together: ladder.py) is answered by the store's generation, which is the same
@@ -33,6 +38,7 @@ class ClusterBackend:
         self.store = EmbeddedBackend(store_dir)
         self.root = self.store.root
         self.store_answers = 0  # searches answered by the store (ladder steps without engine form)
+        self._pinned: EmbeddedBackend | None = None  # a store generation other than the current one
 
     def check(self) -> "ClusterBackend":
         """The store opens and the cluster has a current generation (else a clear error)."""
@@ -52,16 +58,35 @@ class ClusterBackend:
 
     # ------------------------------------------------------------ reading
 
+    def _display(self, note: dict) -> EmbeddedBackend:
+        """The store generation a cluster generation was copied from (its note)."""
+        name = note.get("store")
+        if not name or self.store.generation == name:
+            return self.store
+        pinned = self._pinned
+        if pinned is None or pinned.root.name != name:
+            path = self.root / name
+            if not path.is_dir():
+                raise BackendError(f"the generation published on {self.url} was copied from store generation "
+                                   f"{name}, which {self.root} no longer holds: rebuild with "
+                                   f"`dangan index build --engine {self.url}`")
+            pinned = self._pinned = EmbeddedBackend(path)
+        return pinned
+
     def search(self, request: SearchRequest, collections: Mapping[str, set[str]] | None = None) -> SearchResponse:
         from ... import engine
 
         request = engine._clamp(request)
-        st = self.store.state()
+        display = self._display(self.cluster.note(self.cluster.current()))
+        st = display.state()
         try:
             res = self.cluster.search(request, collections, st.user_dict, st.tables)
         except StepUnsupported:
             self.store_answers += 1
-            return self.store.search(request, collections)
+            return display.search(request, collections)
+        if res.note.get("store") not in (None, st.gen.name):  # a publish in between
+            display = self._display(res.note)
+            st = display.state()
         keys = engine._highlights(res.parsed)
         sections = list(request.section)
         hits = []

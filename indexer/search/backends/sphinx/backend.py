@@ -96,6 +96,7 @@ class SphinxBackend:
         self._current: Current | None = None
         self._checked = 0.0
         self._stats: dict[Current, dict] = {}
+        self._notes: dict[Current, dict] = {}  # the note published with each generation seen
 
     # ------------------------------------------------------------ generations
 
@@ -110,9 +111,17 @@ class SphinxBackend:
         now = time.monotonic()
         with self._lock:
             if refresh or self._current is None or now - self._checked >= REFRESH_SECONDS:
-                self._current, _ = self.read_current()
+                self._current, info = self.read_current()
                 self._checked = now
+                if self._current is not None:
+                    if len(self._notes) > 8:
+                        self._notes.clear()
+                    self._notes[self._current] = info
             return self._current
+
+    def note(self, cur: Current | None) -> dict:
+        """The note published with generation `cur` (as read when it became current)."""
+        return self._notes.get(cur, {}) if cur is not None else {}
 
     def begin(self) -> SphinxGeneration:
         cur, info = self.read_current()
@@ -444,7 +453,8 @@ class Search:
                            [rid[int(ids[d])] for d in dups.get(int(p), [])]) for p in page]
         return BackendResult(total=int(len(ranked)), hits=hits, facets=facet_values,
                              understood=reading.understood(), relaxed=None if step == "exact" else step,
-                             parsed=parsed, matched=got["any"] if step == "exact" else 0)
+                             parsed=parsed, matched=got["any"] if step == "exact" else 0,
+                             note=self.b.note(self.cur))
 
     def _rank(self, parsed: ParsedQuery, main: list[tuple], hits_rows: dict, df: dict, stats: dict):
         arr = np.array(main, dtype=np.int64).reshape(-1, 4 + len(layout.LENGTHS))
