@@ -426,18 +426,12 @@ class Search:
         got = self._counts(first)
         if got["any"] or first.empty:
             return first, got, "exact"
-        for step in ladder.STEPS:
-            for reading in options:
-                if step == "exact" and reading is first:
-                    continue
-                q = ladder.relax(reading, step, self.user_dict)
-                if q is None:
-                    continue
-                if not forms.supported(q):
-                    raise StepUnsupported(f"ladder step {step!r} has no form on the cluster")
-                retry = self._counts(q)
-                if retry["any"]:
-                    return reading, retry, step
+        for step, reading, q in ladder.attempts(options, self.user_dict):
+            if not forms.supported(q):
+                raise StepUnsupported(f"ladder step {step!r} has no form on the cluster")
+            retry = self._counts(q)
+            if retry["any"]:
+                return reading, retry, step
         return first, got, "exact"
 
     def run(self) -> BackendResult:
