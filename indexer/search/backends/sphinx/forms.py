@@ -16,7 +16,10 @@ plus a 64-bit hash (the engine truncates long words).
   ``key[a:b]`` as if it were a key of its own. Its last token is a single character, so no
   phrase can run from one range into the next, and an occurrence found there lies inside
   the range, as the embedded section filter requires.
-- Word view (``*_w``): each word repeated as often as it occurs (only counts matter).
+- Word view (``*_w``): each word repeated as often as it occurs (only counts matter),
+  as ``W`` + its encoding (`word_token`): never the same keyword as a character-view
+  token. (With the same keyword in a query's phrase and in its word count, 2.2.11
+  credits the word field with no hits in some documents: measured at 12k pages.)
 """
 from __future__ import annotations
 
@@ -66,8 +69,13 @@ def section_texts(body_key: str, sections) -> dict[str, str]:
     return {f: " ".join(p) for f, p in parts.items()}
 
 
+def word_token(w: str) -> str:
+    """A word of the word view: ``W`` + its encoding (``W`` starts no other token)."""
+    return "W" + encode(w)
+
+
 def words_text(counts: dict[str, int]) -> str:
-    return " ".join(" ".join([encode(w)] * n) for w, n in counts.items())
+    return " ".join(" ".join([word_token(w)] * n) for w, n in counts.items())
 
 
 # ---------------------------------------------------------------- queries

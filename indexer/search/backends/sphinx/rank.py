@@ -36,7 +36,7 @@ class Count:
 
     def match(self) -> str:
         if self.word:
-            return f"@{self.fields[0]} {forms.encode(self.key)}"
+            return f"@{self.fields[0]} {forms.word_token(self.key)}"
         return forms.in_fields(self.fields, self.key)
 
 
