@@ -122,6 +122,15 @@ class IndexSettings:
     # this many candidate corrections are tried against the index per query.
     suggest_below: int = 3
     suggest_candidates: int = 8
+    # Cluster backend (indexer/search/backends/sphinx): connection and query time limits,
+    # the most matches one query may rank exactly (over it the query fails with a message),
+    # and the documents sent per INSERT.
+    engine_connect_timeout_s: float = 2.0
+    engine_query_timeout_s: float = 30.0
+    engine_write_timeout_s: float = 600.0  # one INSERT batch (the engine is slow on long reports)
+    engine_max_matches: int = 200_000
+    engine_max_facet_values: int = 5_000  # distinct values one facet may list
+    engine_insert_batch: int = 200
 
 
 @dataclass(frozen=True)

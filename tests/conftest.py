@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cluster_fixtures import cluster_factory, sphinx_cluster  # noqa: F401  (Sphinx cluster tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

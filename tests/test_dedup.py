@@ -86,3 +86,17 @@ def test_signature_is_datasketch_minhash_of_the_distinct_shingles():
         if len(distinct):
             mh.update_batch(distinct.tolist())
         assert np.array_equal(dedup.signature(text), mh.hashvalues.astype(np.uint64)), text
+
+
+def test_signature_of_a_long_report_is_the_one_batch_minhash():
+    """Shingles are permuted in bounded chunks (one batch of a 1.7M-character report took
+    870 MB); the signature is the same as one batch over all of them."""
+    import numpy as np
+    from datasketch import MinHash
+
+    rng = random.Random(9)
+    text = "".join(rng.choice("意识形态工作责任制落实情况报告党委政府学习教育") for _ in range(3 * (1 << 16) + 77))
+    mh = MinHash(num_perm=dedup.NUM_PERM, seed=1, scheme=dedup.SCHEME, hashfunc=int)
+    mh.update_batch(dedup.shingle_hashes(text))
+    assert len(dedup.shingle_hashes(text)) > 3 * (1 << 16)
+    assert np.array_equal(dedup.signature(text), mh.hashvalues.astype(np.uint64))

@@ -21,9 +21,10 @@ THRESHOLDS_MIN = {
 }
 # The issue asks year >= 0.98 on dev. The gold's year is the year the generator chose for a
 # report when the page prints it; a 调研/排查 report whose title has none is dated here by
-# the first year its text names, which is right for most of them, but several reports
+# the first year that frames its period (2021年以来, 2021年度), else the first year its text
+# names, which is right for most of them, but several reports
 # carry sentences with fixed years of their source page (2020年上半年…, 2024年是建国70周年)
-# that are not the chosen year; nothing on the page tells the two apart (measured: 0.9746).
+# that are not the chosen year; nothing on the page tells the two apart (measured: 0.9776).
 # We hold the line at what we reach instead of asserting the target.
 THRESHOLDS_MAX = {"chrome_leak": 0.01, "lost": 0}
 

@@ -58,6 +58,11 @@ def test_years():
     assert extract_metadata("关于鹤通镇意识形态阵地建设情况的调研报告", "2021年以来，我镇……").year == 2021
     assert extract_metadata("鹤通镇20xx年意识形态风险点排查报告", "2021年以来，我镇……").year is None
     assert extract_metadata("新宁县妇联主要负责人述职报告", "2021年以来，……").year is None
+    # A year that frames the report's period wins over an earlier aside, in either script.
+    survey = "关于鹤通镇意识形态阵地建设情况的调研报告"
+    assert extract_metadata(survey, "2020年上半年，在县委……列入《2021年度全面从严治党主体责任清单》").year == 2021
+    assert extract_metadata(survey, "2020年上半年，在縣委……２０２２年以來，我鎮").year == 2022
+    assert extract_metadata(survey, "2020年上半年，在县委……").year == 2020
 
 
 def test_genres_both_scripts():

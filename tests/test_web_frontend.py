@@ -67,7 +67,11 @@ def test_api_pages_and_cli_share_defaults(client, corpus_index):
     dangan = Path(sys.executable).parent / "dangan"
     cli = subprocess.run([str(dangan), "search", "意识形态", "--index", str(corpus_index), "--json"],
                          capture_output=True, text=True, timeout=120)
-    assert json.loads(cli.stdout)["total"] == api["total"]
+    answer = json.loads(cli.stdout)
+    assert answer["total"] == api["total"]
+    # the same page: same default page size, same ids in the same order
+    assert [r["report_id"] for r in answer["results"]] == [r["report_id"] for r in api["results"]]
+    assert len(api["results"]) > 10
     assert client.get("/api/search?per_page=100").status_code == client.get("/search?per_page=100").status_code == 200
     assert client.get("/api/search?per_page=101").status_code == client.get("/search?per_page=101").status_code == 400
 

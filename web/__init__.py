@@ -41,11 +41,13 @@ class DanganFlask(Flask):
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app. `config` keys: DANGAN_INDEX (index dir), DANGAN_DB (users and
+    """Build the app. `config` keys: DANGAN_INDEX (index dir), DANGAN_ENGINE (engine URL,
+    default: embedded over DANGAN_INDEX), DANGAN_DB (users and
     collections database), DANGAN_PUBLIC_URL, SECRET_KEY, TESTING ..."""
     app = DanganFlask(__name__)
     app.config.update(
         DANGAN_INDEX=os.environ.get("DANGAN_INDEX"),
+        DANGAN_ENGINE=os.environ.get("DANGAN_ENGINE"),  # embedded:DIR or sphinx://… (engines.py)
         DANGAN_DB=os.environ.get("DANGAN_DB"),
         DANGAN_PUBLIC_URL=SETTINGS.serve.public_url,
         MAX_CONTENT_LENGTH=SETTINGS.serve.max_upload_mb * 1024 * 1024,  # bound every upload

@@ -117,6 +117,13 @@ def _index_unavailable(exc: Exception):
     return _web_error(Unavailable(str(exc)))
 
 
+def _engine_unavailable(exc: Exception):
+    """A search backend that cannot answer correctly (a cluster shard down, over a
+    limit): 503 with its message, which names the shard; never partial results."""
+    log.warning("search engine unavailable on %s: %s", request.path, exc)
+    return _web_error(Unavailable(f"搜索引擎暂时无法完整回答，请稍后再试（{exc}）。"))
+
+
 def _curation_error(exc: Exception):
     from indexer import curation as cur
 
@@ -145,6 +152,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(WebError, _web_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(IndexUnavailable, _index_unavailable)
+    from indexer.search import BackendError
+
+    app.register_error_handler(BackendError, _engine_unavailable)
     for exc in (cur.NotFound, cur.Conflict, cur.CurationError, PermissionError):
         app.register_error_handler(exc, _curation_error)
     if not app.config.get("TESTING") or app.config.get("DANGAN_HANDLE_500"):

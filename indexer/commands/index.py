@@ -2,7 +2,12 @@
 
 Exit codes: 0 success; 1 failure (the new index was refused: nothing to index, ids clash,
 too many deletions, failed validation; or an unexpected error);
-2 bad usage (click); 3 another writer holds the index lock; 4 no index at the location.
+2 bad usage (click); 3 another writer holds the index lock; 4 no index at the location;
+5 the search engine cannot answer (a cluster shard or node down: the message names it).
+
+`--engine URL` (or $DANGAN_ENGINE) picks the backend (indexer/search/engines.py):
+embedded:DIR (the default, what `--index DIR` alone means) or sphinx://HOST:PORT[,…]
+(a Sphinx/Manticore cluster; `--index` is then its document store and build staging).
 """
 from __future__ import annotations
 
@@ -12,7 +17,32 @@ from pathlib import Path
 
 import click
 
-EXIT_FAILED, EXIT_LOCKED, EXIT_NO_INDEX = 1, 3, 4
+EXIT_FAILED, EXIT_LOCKED, EXIT_NO_INDEX, EXIT_UNAVAILABLE = 1, 3, 4, 5
+
+
+def _engine_option(f):
+    return click.option(
+        "--engine", "engine", envvar="DANGAN_ENGINE", default=None, metavar="URL",
+        help="Search backend: embedded:DIR (default: the --index directory) or "
+             "sphinx://HOST:PORT[,HOST:PORT…] (a cluster; --index holds its document store).",
+    )(f)
+
+
+def _open_engine(engine, index_dir):
+    """The backend, open; exits with the documented code and the reason when it cannot answer."""
+    from indexer.search import BackendError, BackendUnavailable, NoIndex, open_engine
+
+    try:
+        return open_engine(engine, _resolve(index_dir))
+    except NoIndex as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_NO_INDEX)
+    except BackendUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNAVAILABLE)
+    except (BackendError, ValueError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
 
 
 def _index_option(f):
@@ -37,25 +67,35 @@ def _emit(data: dict, as_json: bool, lines: list[str]) -> None:
 
 
 def _write(kind: str, sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty=False,
-           force=False) -> None:
+           force=False, engine=None) -> None:
+    from indexer.search import BackendError, BackendUnavailable, backend_for
     from indexer.search import build as builder
     from indexer.search.store import IndexLocked
 
     root = _resolve(index_dir)
-    run = builder.build if kind == "build" else builder.update
     try:
-        summary = run([str(s) for s in sources], root, jobs=jobs, user_dict=user_dict,
+        backend = backend_for(engine, root)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    run = backend.build if kind == "build" else backend.update
+    try:
+        summary = run([str(s) for s in sources], jobs=jobs, user_dict=user_dict,
                       progress=sys.stderr.isatty() and not as_json, synonyms=synonyms,
                       allow_empty=allow_empty, force=force)
     except IndexLocked as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
+    except BackendError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNAVAILABLE if isinstance(exc, BackendUnavailable) else EXIT_FAILED)
     except builder.BuildRefused as exc:
         if as_json:
             click.echo(json.dumps({**exc.summary.to_json(), "error": str(exc)}, ensure_ascii=False))
         click.echo(f"error: {exc}", err=True)
         click.echo(_skip_line(exc.summary), err=True)
         sys.exit(EXIT_FAILED)
+    backend.close()
     data = summary.to_json()
     lines = [
         f"{kind}: {summary.reports} reports in index {root} ({summary.generation})",
@@ -66,6 +106,8 @@ def _write(kind: str, sources, index_dir, jobs, user_dict, synonyms, as_json, al
            if summary.slowest_pages else ""),
         _skip_line(summary),
     ]
+    if data.get("cluster"):
+        lines.append(f"  copied to {backend.url}: {data['cluster']}")
     _emit(data, as_json, lines)
 
 
@@ -94,6 +136,7 @@ def register(cli: click.Group) -> None:
         click.option("--synonyms", type=click.Path(exists=True, dir_okay=False),
                      help="Synonyms a librarian maintains, searched as query expansion "
                           "(one group a line: A = B = C, or A => B)."),
+        _engine_option,
         click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (with every skip)."),
         click.option("--allow-empty", is_flag=True,
                      help="Publish the new index even when it holds no report."),
@@ -109,44 +152,51 @@ def register(cli: click.Group) -> None:
 
     @index_group.command("build")
     @with_common
-    def build_cmd(sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty, force):
+    def build_cmd(sources, index_dir, jobs, user_dict, synonyms, engine, as_json, allow_empty, force):
         """Full build of SOURCE... (archives, folders, or `dangan extract` .jsonl) into a
         fresh generation, swapped in atomically once it validated."""
-        _write("build", sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty, force)
+        _write("build", sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty, force, engine)
 
     @index_group.command("update")
     @with_common
-    def update_cmd(sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty, force):
-        """Incremental update: add new and changed pages, delete vanished ones."""
-        _write("update", sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty, force)
+    def update_cmd(sources, index_dir, jobs, user_dict, synonyms, engine, as_json, allow_empty, force):
+        """Incremental update: add new and changed pages, delete vanished ones (on a
+        cluster engine: the updated reports are published as a new cluster generation)."""
+        _write("update", sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty, force, engine)
 
     @index_group.command("stats")
     @_index_option
+    @_engine_option
     @click.option("--json", "as_json", is_flag=True)
-    def stats_cmd(index_dir, as_json):
-        """Reports, facet values, size and dictionary version of the index."""
-        from indexer.search import NoIndex, open_index
-        from indexer.search.stats import index_stats
+    def stats_cmd(index_dir, engine, as_json):
+        """Reports, facet values, size and dictionary version of the index (and, on a
+        cluster engine, documents and bytes per shard)."""
+        from indexer.search import BackendError, BackendUnavailable
 
-        root = _resolve(index_dir)
+        backend = _open_engine(engine, index_dir)
         try:
-            index = open_index(root)
-        except NoIndex as exc:
+            with backend:
+                data = backend.stats()
+        except BackendError as exc:
             click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_NO_INDEX)
-        with index:
-            data = index_stats(index)
+            sys.exit(EXIT_UNAVAILABLE if isinstance(exc, BackendUnavailable) else EXIT_FAILED)
         lines = [f"{k}: {v}" for k, v in data.items() if not isinstance(v, dict)]
         lines.append("size by component:")
         lines += [f"  {part}: {n / 2**20:.1f} MiB" for part, n in data.get("size_by_component", {}).items()]
         for facet, values in data.get("facets", {}).items():
             shown = ", ".join(f"{v} {c}" for v, c in list(values.items())[:12])
             lines.append(f"{facet}: {shown}")
+        if data.get("cluster"):
+            lines.append(f"cluster generation {data['cluster'].get('generation')}: "
+                         f"{data['cluster'].get('documents')} reports")
+            lines += [f"  {s['node']} {s['index']}: {s['documents']} reports, {s['disk_bytes'] / 2**20:.1f} MiB disk, "
+                      f"{s['ram_bytes'] / 2**20:.1f} MiB RAM" for s in data["cluster"].get("shards", [])]
         _emit(data, as_json, lines)
 
     @cli.command("search")
     @click.argument("query", nargs=-1)
     @_index_option
+    @_engine_option
     @click.option("--unit-type", multiple=True)
     @click.option("--section", multiple=True)
     @click.option("--year", multiple=True)
@@ -155,29 +205,32 @@ def register(cli: click.Group) -> None:
     @click.option("--script", multiple=True, type=click.Choice(["hans", "hant", "mixed"]))
     @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
     @click.option("--page", type=click.IntRange(1, 10_000), default=1)
-    @click.option("--per-page", type=click.IntRange(1, 100), default=10, show_default=True)
+    @click.option("--per-page", type=click.IntRange(1, 100), default=None,
+                  help="Results per page [default: the same as the web and the API, 20].")
     @click.option("--collapse/--no-collapse", default=True, show_default=True,
                   help="Fold near-duplicates into their best hit.")
     @click.option("--expand/--no-expand", default=True, show_default=True,
                   help="Also search regional wording (网络/網路) and the index's synonyms.")
     @click.option("--json", "as_json", is_flag=True)
-    def search_cmd(query, index_dir, unit_type, section, year, genre, site, script, sort, page,
+    def search_cmd(query, index_dir, engine, unit_type, section, year, genre, site, script, sort, page,
                    per_page, collapse, expand, as_json):
         """Search the index (same syntax as the web: "phrase", OR, -term, title:, year:2019..2023)."""
         import re
 
-        from indexer.search import NoIndex, SearchRequest, open_index, search
+        from indexer.search import BackendError, BackendUnavailable, SearchRequest, search
 
-        try:
-            index = open_index(_resolve(index_dir))
-        except NoIndex as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_NO_INDEX)
+        index = _open_engine(engine, index_dir)
+        if per_page is None:
+            per_page = SearchRequest.per_page  # one default for the CLI, the web and the API
         req = SearchRequest(q=" ".join(query), unit_type=list(unit_type), section=list(section),
                             year=list(year), genre=list(genre), site=list(site), script=list(script),
                             sort=sort, page=page, per_page=per_page, collapse=collapse, expand=expand)
-        with index:
-            resp = search(index, req)
+        try:
+            with index:
+                resp = search(index, req)
+        except BackendError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_UNAVAILABLE if isinstance(exc, BackendUnavailable) else EXIT_FAILED)
         if as_json:
             click.echo(json.dumps(resp.to_json(), ensure_ascii=False))
             return
@@ -198,6 +251,7 @@ def register(cli: click.Group) -> None:
 
     @cli.command("serve")
     @_index_option
+    @_engine_option
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True)
     @click.option("--threads", type=click.IntRange(1, 256), default=None,
@@ -207,7 +261,7 @@ def register(cli: click.Group) -> None:
     @click.option("--public-url", default=None,
                   help="Public base URL for absolute links (feeds, OpenSearch, citations) "
                        "[default: DANGAN_PUBLIC_URL, else http://HOST:PORT].")
-    def serve_cmd(index_dir, host, port, threads, processes, public_url):
+    def serve_cmd(index_dir, engine, host, port, threads, processes, public_url):
         """Serve the web app and JSON API under waitress (a production WSGI server), in
         several processes so that searches use every core.
 
@@ -231,7 +285,7 @@ def register(cli: click.Group) -> None:
         def make_app():
             from web.index_access import IndexUnavailable, shared_index
 
-            app = create_app({"DANGAN_INDEX": str(root), "DANGAN_PUBLIC_URL": base})
+            app = create_app({"DANGAN_INDEX": str(root), "DANGAN_ENGINE": engine, "DANGAN_PUBLIC_URL": base})
             with app.app_context():
                 try:
                     shared_index()  # each process opens the index now, not in its first request
@@ -239,7 +293,7 @@ def register(cli: click.Group) -> None:
                     pass  # shown to readers; opened once it exists
             return app
 
-        click.echo(f"serving index {root} on http://{host}:{port}/ ({processes or 'one per CPU'} processes, "
+        click.echo(f"serving {engine or 'index ' + str(root)} on http://{host}:{port}/ ({processes or 'one per CPU'} processes, "
                    f"{settings.threads} threads each, at most {settings.connection_limit} connections each)",
                    err=True)
         serve(make_app, sock, settings, processes)

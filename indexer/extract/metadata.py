@@ -91,6 +91,8 @@ _BODY_YEAR = re.compile(r"(?<![0-9０-９])((?:19|20|１９|２０)[0-9０-９]{
 # 专题 reports without a year in the title are not about one year (measured on the dev
 # corpus: taking a body year for them too is wrong more often than right).
 _DATED_IN_BODY = ("调研报告", "排查报告")
+# What follows a year that frames the report's own period: 2021年以来, 2021年度.
+_FRAMING_YEAR = ("以来", "以來", "度")
 
 # Genre cues in title order of precedence (a 述职报告 on 落实情况 is a 述职报告).
 _GENRE_CUES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -187,9 +189,15 @@ def title_year(title: str | None) -> int | None:
 
 
 def body_year(body: str) -> int | None:
-    """The first year the body names ("2021年以来…", "《2021年度…清单》")."""
-    m = _BODY_YEAR.search(body)  # digits and 年 need no t2s: search the raw body
-    return int(unicodedata.normalize("NFKC", m.group(1))) if m else None
+    """The year the body gives as its own period: the first year that frames one
+    ("2021年以来…", "《2021年度…清单》"), else the first year it names at all. A year in a
+    narrative aside ("2020年上半年，在县委…") yields to a framing year later in the text."""
+    # digits and 年 need no t2s: search the raw body (以来 and 以來 both framing)
+    found = [(m.group(1), body[m.end():m.end() + 2]) for m in _BODY_YEAR.finditer(body)]
+    if not found:
+        return None
+    framing = [year for year, after in found if after.startswith(_FRAMING_YEAR)]
+    return int(unicodedata.normalize("NFKC", framing[0] if framing else found[0][0]))
 
 
 def genre(title: str | None) -> str | None:

@@ -24,6 +24,7 @@ NUM_PERM = 64
 SHINGLE = 5
 THRESHOLD = 0.8
 SCHEME = "affine32"
+_BATCH = 1 << 16  # shingles permuted at once (NUM_PERM x _BATCH x 4 bytes = 16 MB)
 
 
 _MIX = np.uint64(0x100000001B3)  # FNV-1a's 64-bit prime
@@ -74,9 +75,14 @@ def signature(k: str) -> np.ndarray:
     if not len(hashes):
         return base.hashvalues.astype(np.uint64)
     a, b = base.permutations
+    out = base.hashvalues
+    # one NUM_PERM-wide row per shingle (4 bytes a cell): minima combine, so a long
+    # report is permuted in bounded chunks
     with np.errstate(over="ignore"):
-        hv = _fmix32(hashes.astype(np.uint32).reshape(-1, 1))
-        return np.minimum(base.hashvalues, (hv * a + b).min(axis=0)).astype(np.uint64)
+        for start in range(0, len(hashes), _BATCH):
+            hv = _fmix32(hashes[start:start + _BATCH].astype(np.uint32).reshape(-1, 1))
+            out = np.minimum(out, (hv * a + b).min(axis=0))
+    return out.astype(np.uint64)
 
 
 @functools.lru_cache(maxsize=1)

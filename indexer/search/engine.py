@@ -302,16 +302,10 @@ def _answer(st: _State, request: SearchRequest, sections: list[str]):
     match, scores = _run(st, first, sections)
     if match.any() or first.empty:
         return first, first, match, scores, "exact"
-    for step in ladder.STEPS:
-        for reading in options:
-            if step == "exact" and reading is first:
-                continue
-            q = ladder.relax(reading, step, st.user_dict)
-            if q is None:
-                continue
-            m, s = _run(st, q, sections)
-            if m.any():
-                return reading, q, m, s, step
+    for step, reading, q in ladder.attempts(options, st.user_dict):
+        m, s = _run(st, q, sections)
+        if m.any():
+            return reading, q, m, s, step
     return first, first, match, scores, "exact"
 
 

@@ -61,3 +61,16 @@ def relax(parsed: ParsedQuery, step: str, user_dict: str | None = None) -> Parse
     out = parsed.map_terms(lambda t: term_at(t, step, user_dict))
     prev = parsed.map_terms(lambda t: term_at(t, before, user_dict))
     return None if out.signature() == prev.signature() else out
+
+
+def attempts(options: list[ParsedQuery], user_dict: str | None = None):
+    """(step, reading, query searched) in the order a search tries them once the first
+    reading found nothing as read: each step over every reading (engine.py, and the
+    cluster backend alike)."""
+    for step in STEPS:
+        for reading in options:
+            if step == "exact" and reading is options[0]:
+                continue
+            q = relax(reading, step, user_dict)
+            if q is not None:
+                yield step, reading, q

@@ -61,3 +61,19 @@ def test_a_page_over_the_memory_budget_is_too_large(tmp_path):
     assert [(Path(s["source"]).name, s["reason"].split(":")[0]) for s in summary["skipped"]] == \
         [("p001-huge.html", "too_large")]
     assert summary["reports"] == 3 and search_ids(index, fact(7)) == []
+
+
+def test_a_long_report_fits_a_budget_its_size_allows(tmp_path):
+    """The index's cost of a report stays proportional to its text: a 2.5 MB page (840k
+    characters) is indexed under a 450 MB budget. (Near-duplicate signatures once permuted
+    all shingles in one NUM_PERM-row array, 64 x 8 bytes a character: over 500 MB here,
+    and a 5 MB page of the hostile corpus ended as too_large under the default budget.)"""
+    root = write_pages(tmp_path / "pages", range(2))
+    (root / "p001-long.html").write_bytes(big_page(2.5, n=7))
+    index = tmp_path / "ix"
+    proc = dangan("index", "build", str(root), "--index", str(index), "--jobs", "2", "--json",
+                  env={"DANGAN_PAGE_MEMORY_MB": "450"})
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["skipped"] == [] and summary["reports"] == 3
+    assert search_ids(index, fact(7))
