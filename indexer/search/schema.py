@@ -10,8 +10,7 @@ Fields:
   writer builds the character view — bigrams with positions, for exact substring matching
   (charindex.py); ``secpos`` (a column) holds the body_c position ranges of each section,
   so a section filter restricts matching to their text (execute.SectionRanges).
-- ``title_w body_w unit_w`` (not Whoosh fields): word view (jieba search mode; word codes
-  and frequencies as two arrays, `charindex.word_postings`)
+- ``title_w body_w unit_w`` (not Whoosh fields): word view (jieba search mode, frequencies)
   — BM25F ranking and more-like-this, packed beside the character view (charindex.py).
   (Queries run in execute.py, with numpy over both views.)
 - ``meta``: a compact column of facet values read once per index generation.
@@ -28,7 +27,7 @@ import numpy as np
 from whoosh import columns, fields
 from whoosh.codec.whoosh3 import W3Codec
 
-from . import analysis, charindex, docstore
+from . import analysis, docstore
 
 # Version of the index layout, kept in each generation's meta: 2 moved the character
 # view out of Whoosh (charindex.py); 3 packed the postings, moved the word view out of
@@ -130,7 +129,8 @@ def prepare(report: dict, page_hash: str, page: str, user_dict: str | None = Non
         "report_id": report["report_id"],
         "page": page,
         **chars,  # keys: the writer turns them into the character view (charindex.py)
-        **{name: charindex.word_postings(counts) for name, counts in words.items()},
+        # (word, count) pairs: other backends index the words themselves (backends.base)
+        **{name: list(counts.items()) for name, counts in words.items()},
         "meta": json.dumps({
             "id": report["report_id"], "unit_type": report.get("unit_type"),
             "year": report.get("year"), "genre": report.get("genre"), "site": report.get("site"),
