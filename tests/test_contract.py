@@ -154,6 +154,14 @@ def test_stats_and_report_ids(engine):
         assert len(stats["cluster"]["shards"]) == 2 and all(s["documents"] > 0 for s in stats["cluster"]["shards"])
 
 
+def test_warm_then_suggestions(engine):
+    """A server warms its backend before serving (`dangan serve`); a typo then gets its
+    did-you-mean from the generation's own vocabulary, on either backend."""
+    engine.warm()
+    resp = _run(engine, q="意识形太")
+    assert any("意识形态" in s.q for s in resp.suggestions), resp.suggestions
+
+
 def test_collections_filter(engine):
     some = _ids(_run(engine, q="意识形态", collapse=False, per_page=3))
     colls = {"c1": set(some[:2]), "c2": {some[2]}, "empty": set()}

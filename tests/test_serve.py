@@ -99,5 +99,7 @@ def test_serve_spreads_connections_over_processes_and_stops(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+    # every worker prepared its index before serving (the warm-up goes through the backend)
+    assert "warm-up failed" not in proc.stderr.read().decode("utf-8", "replace")
     assert all(not os.path.exists(f"/proc/{w}") or open(f"/proc/{w}/stat").read().split()[2] == "Z"
                for w in workers)

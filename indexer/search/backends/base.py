@@ -162,6 +162,11 @@ class Backend(Protocol):
     def stats(self) -> dict:
         """Generation, document count, sizes; per shard for a cluster."""
 
+    def warm(self) -> None:
+        """Prepare now what the first queries would otherwise pay for (the did-you-mean
+        vocabulary of the generation served and of every later one); a server calls it
+        before taking requests."""
+
     def build(self, sources: list[str], **options):
         """A full build of `sources` published as the new current generation
         (build.Summary); `update` adds, changes and deletes against the current one."""

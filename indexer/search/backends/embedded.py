@@ -64,6 +64,9 @@ class EmbeddedBackend:
         cols = self.state().cols
         return [cols.report_ids[d] for d in range(cols.n) if cols.live[d]]
 
+    def warm(self) -> None:
+        self.index.warm()
+
     def stats(self) -> dict:
         from ..stats import index_stats
 

@@ -116,6 +116,9 @@ class ClusterBackend:
     def report_ids(self) -> list[str]:
         return self.cluster.report_ids()
 
+    def warm(self) -> None:
+        self.store.warm()  # suggestions, snippets and display come from the store
+
     def stats(self) -> dict:
         out = self.store.stats()
         out["engine"] = self.url
