@@ -68,7 +68,7 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 def signature(k: str) -> np.ndarray:
     """MinHash hash values of a key's 5-character shingles: datasketch's MinHash with its
     permutations ("affine32": pre-mixed hash times a plus b, modulo 2**32, minimum per
-    permutation), applied to the shingle hashes as one array (its `update_batch` calls a
+    permutation), applied to the shingle hashes with numpy (its `update_batch` calls a
     Python function per shingle; tests/test_dedup.py checks the values are its own)."""
     base = _empty_minhash()
     hashes = shingle_hashes(k)
