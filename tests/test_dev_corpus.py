@@ -17,15 +17,13 @@ pytestmark = pytest.mark.corpus
 
 THRESHOLDS_MIN = {
     "body_f1_mean": 0.99, "body_f1_p10": 0.97, "split_exact": 0.98, "title": 0.98,
-    "unit_type": 0.98, "year": 0.97, "genre": 0.98, "section_kind": 0.98, "hostile_ok": 1.0,
+    "unit_type": 0.98, "year": 0.98, "genre": 0.98, "section_kind": 0.98, "hostile_ok": 1.0,
 }
-# The issue asks year >= 0.98 on dev. The gold's year is the year the generator chose for a
-# report when the page prints it; a 调研/排查 report whose title has none is dated here by
-# the first year that frames its period (2021年以来, 2021年度), else the first year its text
-# names, which is right for most of them, but several reports
-# carry sentences with fixed years of their source page (2020年上半年…, 2024年是建国70周年)
-# that are not the chosen year; nothing on the page tells the two apart (measured: 0.9776).
-# We hold the line at what we reach instead of asserting the target.
+# year: the gold's is the year the generator chose for a report when the page prints it.
+# A 调研/排查 report whose title has none is dated by the first year that frames its period
+# (2021年以来, 2021年度), else the first year its text names, leaving out years the page's
+# publish date rules out (measured 0.9851; the misses are sentences with fixed years of the
+# generator's source pages, 2020年上半年…, that nothing on the page tells apart).
 THRESHOLDS_MAX = {"chrome_leak": 0.01, "lost": 0}
 
 

@@ -145,6 +145,29 @@ def test_update_reindexes_everything_when_dictionary_changes(tmp_path):
     assert meta["dictionary_version"] == summary.dictionary_version and meta["user_dict"]
 
 
+def test_update_reextracts_everything_when_the_extractor_changed(tmp_path):
+    from indexer.extract import extraction_version
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "p.html").write_text(
+        "<html><head><title>关于鹤通镇意识形态阵地建设情况的调研报告</title></head><body>"
+        "<h1>关于鹤通镇意识形态阵地建设情况的调研报告</h1>"
+        + "<p>2021年以来，鹤通镇认真落实意识形态工作责任制，组织宣讲活动，群众反响良好。</p>" * 4
+        + "</body></html>", encoding="utf-8")
+    root = tmp_path / "ix"
+    build.build([str(pages)], root, jobs=0)
+    gen = store.current_generation(root)
+    meta = store.read_meta(gen)
+    assert meta["extraction"] == extraction_version()
+    assert build.update([str(pages)], root, jobs=0).unchanged_pages == 1
+    # an index written by another extractor: every page's reports are derived again
+    gen = store.current_generation(root)
+    store.write_json_atomic(gen / store.META, {**store.read_meta(gen), "extraction": "an-older-one"})
+    summary = build.update([str(pages)], root, jobs=0)
+    assert (summary.changed_pages, summary.unchanged_pages) == (1, 0)
+    assert store.read_meta(store.current_generation(root))["extraction"] == extraction_version()
+
+
 def test_single_writer_lock(tmp_path):
     root = tmp_path / "ix"
     src = write_jsonl(tmp_path / "s.jsonl", [report("a1", "内容")])

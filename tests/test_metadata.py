@@ -63,6 +63,14 @@ def test_years():
     assert extract_metadata(survey, "2020年上半年，在县委……列入《2021年度全面从严治党主体责任清单》").year == 2021
     assert extract_metadata(survey, "2020年上半年，在縣委……２０２２年以來，我鎮").year == 2022
     assert extract_metadata(survey, "2020年上半年，在县委……").year == 2020
+    # A page published in 2019 cannot report on 2024: a later body year is a plan or a
+    # template's leftover; an earlier one still dates it; a title year always stands.
+    aside = "2024年是建国70周年……2024年以来，我镇……“2019年感动庆阳年度人物”"
+    assert extract_metadata(survey, aside).year == 2024
+    assert extract_metadata(survey, aside, "2019-02-04").year == 2019
+    assert extract_metadata(survey, "2024年下半年，我镇将……", "2019-12-09").year is None
+    assert extract_metadata(survey, "2024年下半年，我镇将……", "2024-12-09").year == 2024
+    assert extract_metadata("鹤通镇2024年意识形态风险点排查报告", "", "2019-12-09").year == 2024
 
 
 def test_genres_both_scripts():

@@ -7,7 +7,7 @@ metadata, script, site -> report.
 from __future__ import annotations
 
 from .model import CleanPage, DecodedPage, ExtractError, RawPage, Report, ReportChunk, Section, Skip
-from .pipeline import extract_page
+from .pipeline import extract_page, extraction_version
 
 __all__ = ["CleanPage", "DecodedPage", "ExtractError", "RawPage", "Report", "ReportChunk", "Section",
-           "Skip", "extract_page"]
+           "Skip", "extract_page", "extraction_version"]

@@ -93,6 +93,7 @@ _BODY_YEAR = re.compile(r"(?<![0-9０-９])((?:19|20|１９|２０)[0-9０-９]{
 _DATED_IN_BODY = ("调研报告", "排查报告")
 # What follows a year that frames the report's own period: 2021年以来, 2021年度.
 _FRAMING_YEAR = ("以来", "以來", "度")
+_FIRST_HALF = ("上半年", "一季度", "第一季")
 
 # Genre cues in title order of precedence (a 述职报告 on 落实情况 is a 述职报告).
 _GENRE_CUES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -188,16 +189,28 @@ def title_year(title: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def body_year(body: str) -> int | None:
+def _reported_by(year: int, after: str) -> str:
+    """The first date (YYYY-MM-DD) on which a page can report on the period a body year
+    opens: after June for a first half (2021年上半年), any day of the year itself otherwise."""
+    return f"{year:04d}-07-01" if after.startswith(_FIRST_HALF) else f"{year:04d}-01-01"
+
+
+def body_year(body: str, published: str | None = None) -> int | None:
     """The year the body gives as its own period: the first year that frames one
     ("2021年以来…", "《2021年度…清单》"), else the first year it names at all. A year in a
-    narrative aside ("2020年上半年，在县委…") yields to a framing year later in the text."""
+    narrative aside ("2020年上半年，在县委…") yields to a framing year later in the text.
+    A page cannot report on a period that starts after it was published: with a publish
+    date (YYYY-…), a later year in the body is a plan, a forecast or a template's leftover,
+    never the report's own period, and is not a candidate."""
     # digits and 年 need no t2s: search the raw body (以来 and 以來 both framing)
-    found = [(m.group(1), body[m.end():m.end() + 2]) for m in _BODY_YEAR.finditer(body)]
+    found = [(int(unicodedata.normalize("NFKC", m.group(1))), body[m.end():m.end() + 3])
+             for m in _BODY_YEAR.finditer(body)]
+    if published and re.match(r"\d{4}-\d\d-\d\d", published):
+        found = [(year, after) for year, after in found if _reported_by(year, after) <= published]
     if not found:
         return None
     framing = [year for year, after in found if after.startswith(_FRAMING_YEAR)]
-    return int(unicodedata.normalize("NFKC", framing[0] if framing else found[0][0]))
+    return framing[0] if framing else found[0][0]
 
 
 def genre(title: str | None) -> str | None:
@@ -227,11 +240,12 @@ def body_unit_type(body: str) -> str | None:
     return _SELF_TYPES[word]
 
 
-def extract_metadata(title: str | None, body: str = "") -> Metadata:
+def extract_metadata(title: str | None, body: str = "", published: str | None = None) -> Metadata:
+    """`published` is the page's publish date (YYYY-MM-DD) when it gives one."""
     name = unit_name(title) or signature_unit(body)
     year = title_year(title)
     kind = genre(title)
     if year is None and kind in _DATED_IN_BODY and not (title and _PLACEHOLDER_YEAR.search(title)):
-        year = body_year(body)
+        year = body_year(body, published)
     utype = unit_type(name) if name else body_unit_type(body)
     return Metadata(name, utype, year, kind)

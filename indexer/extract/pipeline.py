@@ -26,11 +26,27 @@ Thresholds: `indexer.settings.SETTINGS.extract` (ExtractSettings).
 """
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from ..settings import SETTINGS
 from .chrome import clean_page
 from .decode import decode_page
 from .model import CleanPage, ExtractError, RawPage, Report, ReportChunk, Skip
 from .report import build_report, page_script
 from .split import split_reports
+
+
+@lru_cache(maxsize=1)
+def extraction_version() -> str:
+    """A fingerprint of the passes (this package's code) and their thresholds. An index
+    records it; `index update` re-extracts every page when it differs, so no report keeps
+    metadata that an older extractor derived."""
+    digest = hashlib.sha256(repr(SETTINGS.extract).encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def build_reports(clean: CleanPage, chunks: list[ReportChunk]) -> list[Report]:

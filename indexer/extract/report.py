@@ -30,7 +30,7 @@ def build_report(clean: CleanPage, chunk: ReportChunk, script: str | None = None
     page by the caller of a page with many reports."""
     body = "\n".join(chunk.lines)
     raw = clean.decoded.raw
-    meta = extract_metadata(chunk.title, body)
+    meta = extract_metadata(chunk.title, body, clean.publish_date)
     return Report(
         report_id=make_report_id(raw.identity, chunk.part),
         source=raw.source,

@@ -39,6 +39,7 @@ from typing import Callable, Iterable, Iterator
 from whoosh import index as whoosh_index
 from whoosh.index import TOC
 
+from ..extract import extraction_version
 from ..normalize import normalization_version
 from ..settings import SETTINGS, BudgetSettings
 from . import analysis, dedup, expand, schema, store
@@ -553,6 +554,7 @@ def _conclude(root: Path, gen: Path, ix, signatures, summary: Summary, user_dict
             "reports": summary.reports,
             "schema": schema.FORMAT,
             "normalization": normalization_version(),
+            "extraction": extraction_version(),
             "synonyms": "synonyms.txt" if summary.synonyms_version else None,
             "synonyms_version": summary.synonyms_version,
             "roots": [r.to_json() for r in roots],
@@ -663,7 +665,10 @@ def update(sources: list[str], root: Path, jobs: int = 2, user_dict: str | None 
             (gen / "user_dict.txt").unlink()
         kept_dict = _copy_dictionaries(gen, user_dict)
         _copy_synonyms(gen, synonyms, summary)
-        force_all = store.read_meta(current).get("dictionary_version") != summary.dictionary_version
+        recorded = store.read_meta(current)
+        # new dictionaries or another extractor: every page is analysed again
+        force_all = (recorded.get("dictionary_version") != summary.dictionary_version
+                     or recorded.get("extraction") != extraction_version())
         planned = plan(sources, _recorded_roots(current))
         ix = whoosh_index.open_dir(str(gen))
         known = indexed_pages(ix)
