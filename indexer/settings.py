@@ -96,6 +96,10 @@ class IndexSettings:
     segment_chars: int = 8_000_000
     # Decoded posting arrays kept per generation, in MiB (an LRU).
     term_cache_mb: int = 1024
+    # Of that cache, how much `Index.warm` (a server's start, each swapped-in generation)
+    # fills with the body's most frequent tokens' positions, decoded before the first
+    # query needs them (the common bigrams every long phrase touches); 0: none.
+    warm_postings_mb: int = 256
     # `index update` refuses (without --force) to delete more than this share of the
     # index's reports: a truncated archive or an unmounted folder looks like deletions.
     max_delete_share: float = 0.5

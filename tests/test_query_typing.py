@@ -318,3 +318,37 @@ def test_parse_never_fails_on_pasted_or_hostile_text():
     for q in ["-", "--", "-.5", "NOT NOT", "单位：", "unit:", "-单位：", "OR", '"-18万元"', "a" * 600]:
         assert parse(q) is not None
         assert readings(q)
+
+
+def test_punctuation_step_matches_a_brute_force_scan(tmp_path):
+    """The ladder's punctuation step (occurrences of a key's characters with at most
+    `loose_max_gap` punctuation characters between consecutive ones) finds exactly the
+    starts a regular-expression scan of every body's key finds, per report."""
+    import random
+    import re
+
+    from indexer.search.analysis import wordy
+    from indexer.settings import SETTINGS
+
+    rnd = random.Random(7)
+    alphabet = "工作队伍意识形态" * 3 + "，、。；“”（）"
+    reports = [make_report(f"r{i}", f"报告{i}", [("前言", "".join(rnd.choice(alphabet) for _ in range(rnd.randint(40, 400))))])
+               for i in range(16)]
+    root = build_index(tmp_path, reports)
+    gap = SETTINGS.index.loose_max_gap
+    with open_index(root) as index:
+        state = index.state()
+        ex = state.executor
+        keys = {}
+        for doc in range(state.cols.n):
+            rep = state.store.report(doc)
+            keys[doc] = key(rep["body"])
+        punct = "".join(sorted({c for k in keys.values() for c in k if not wordy(c)}))
+        for _ in range(150):
+            k = "".join(rnd.choice("工作队伍意识形态") for _ in range(rnd.randint(2, 5)))
+            occ = ex.occurrences("body_c", k, loose=True)
+            docs, counts = ex.post.doc_counts("body_c", occ)
+            got = dict(zip(docs.tolist(), counts.tolist()))
+            pattern = re.compile("(?=" + f"[{re.escape(punct)}]{{0,{gap}}}".join(map(re.escape, k)) + ")")
+            want = {doc: n for doc, text in keys.items() if (n := len(pattern.findall(text)))}
+            assert got == want, k

@@ -22,6 +22,20 @@ def test_answers_unchanged(name, tmp_path):
     assert not problems, f"{len(problems)} differences:\n" + "\n".join(problems[:15])
 
 
+def test_warmed_index_gives_the_same_answers(tmp_path):
+    """`Index.warm` decodes the commonest tokens' positions ahead of queries (a server's
+    start): the cache it fills gives exactly the stored answers."""
+    expected = json.loads(sa.expectation_path("builtin").read_text(encoding="utf-8"))
+    with open_index(sa.build(tmp_path, "builtin")) as index:
+        index.warm()
+        post = index.state().executor.post
+        hot = post.hot_tokens("body_c")
+        assert hot and post.frequency("body_c", hot[0]) >= post.frequency("body_c", hot[-1])
+        assert post.cached("body_c", hot[0])
+        problems = sa.compare(expected, index)
+    assert not problems, f"{len(problems)} differences:\n" + "\n".join(problems[:15])
+
+
 def test_parallel_searches_give_the_sequential_answers(tmp_path):
     """No global lock: threads searching one index at once (shared posting cache and
     document store) get exactly the answers of one thread alone."""

@@ -56,6 +56,11 @@ class _State:
     vocab: object = None  # suggest.Vocabulary, read on the first did-you-mean (or by `Index.warm`)
     vocab_lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def prepare(self) -> None:
+        """What `Index.warm` does for one generation."""
+        self.vocabulary()
+        self.executor.post.warm("body_c", SETTINGS.index.warm_postings_mb * 2**20)
+
     def vocabulary(self) -> suggest.Vocabulary:
         if self.vocab is None:
             with self.vocab_lock:  # read once, also when a query asks while a warm-up reads it
@@ -79,10 +84,11 @@ class Index:
     def warm(self) -> None:
         """Prepare now what the first queries of a generation would otherwise pay for:
         the did-you-mean vocabulary (pinyin tables, the dictionary's words looked up in
-        the word view; seconds at thousands of pages). A server calls it at start; the
+        the word view; seconds at thousands of pages) and the positions of the body's
+        most frequent tokens (`warm_postings_mb`), which most long phrases contain. A server calls it at start; the
         generations it swaps in later are then prepared before they serve."""
         self._warm = True
-        self._state.vocabulary()
+        self._state.prepare()
 
     def _load(self) -> _State:
         gen = store.current_generation(self.root)
@@ -130,7 +136,7 @@ class Index:
                                       f"({type(exc).__name__}: {exc}): rebuild it") from exc
         state = _State(gen, toc, ix, len(leaves), cols, executor, docs, meta, user_dict, tables)
         if getattr(self, "_warm", False):
-            state.vocabulary()
+            state.prepare()
         return state
 
     def state(self) -> _State:

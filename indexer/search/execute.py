@@ -104,6 +104,31 @@ class Postings:
                 self.cached_bytes -= _nbytes(old)
         return out
 
+    def hot_tokens(self, field: str, per_segment: int = 64) -> list[str]:
+        """The field's most frequent tokens, commonest first: each segment's `per_segment`
+        longest lists, ranked by their occurrences summed over every segment."""
+        codes: set[int] = set()
+        for seg, _ in self.segs:
+            n = seg.lists[field].n
+            counts = np.diff(n.astype(np.int64))
+            top = np.argpartition(counts, -per_segment)[-per_segment:] if len(counts) > per_segment else np.arange(len(counts))
+            codes.update(int(c) for c in seg.terms[field][top])
+        mask = (1 << charindex.SHIFT) - 1
+        tokens = ["".join(chr(c) for c in (code >> charindex.SHIFT, code & mask) if c) for code in codes]
+        return sorted(tokens, key=lambda t: (-self.frequency(field, t), t))
+
+    def warm(self, field: str, budget_bytes: int) -> int:
+        """Decode (into the cache) the positions of the field's most frequent tokens, the
+        commonest first, while they fit in `budget_bytes`; returns the bytes decoded."""
+        used = 0
+        for token in self.hot_tokens(field):
+            size = 8 * self.frequency(field, token)
+            if used + size > min(budget_bytes, TERM_CACHE_BYTES // 2):
+                continue  # a smaller one may still fit
+            self.keys(field, token)
+            used += size
+        return used
+
     def clear_cache(self) -> None:
         with self.lock:
             self.cache.clear()
@@ -300,6 +325,19 @@ def cover(tokens: list[str], costs: list[float]) -> list[int]:
     return sorted(chosen)
 
 
+def union_sorted(arrays: list[np.ndarray]) -> np.ndarray:
+    """Sorted distinct values of several sorted arrays: a stable sort of sorted runs is a
+    merge (np.unique would hash or sort millions of positions from scratch)."""
+    arrays = [a for a in arrays if len(a)]
+    if not arrays:
+        return EMPTY
+    if len(arrays) == 1:
+        return sorted_unique(arrays[0])
+    c = np.concatenate(arrays)
+    c.sort(kind="stable")
+    return sorted_unique(c)
+
+
 def sorted_unique(a: np.ndarray, counts: bool = False):
     """np.unique of an already sorted array (one pass, no sort or hash table)."""
     if not len(a):
@@ -361,9 +399,17 @@ def _occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
 
 
 def _member(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
-    """Mask of `keys` found in `sorted_keys`."""
+    """Mask of `keys` (sorted) found in `sorted_keys`."""
     if not len(sorted_keys) or not len(keys):
         return np.zeros(len(keys), dtype=bool)
+    if len(sorted_keys) * 8 < len(keys):
+        # few to look for: find the run of each in `keys` instead (repeats included)
+        lo = np.searchsorted(keys, sorted_keys, side="left")
+        hi = np.searchsorted(keys, sorted_keys, side="right")
+        edges = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.add.at(edges, lo, 1)
+        np.add.at(edges, hi, -1)
+        return np.cumsum(edges[:-1]) > 0
     idx = np.searchsorted(sorted_keys, keys)
     idx[idx == len(sorted_keys)] = 0
     return sorted_keys[idx] == keys
@@ -391,7 +437,7 @@ def _loose_keys(post: Postings, field: str, k: str, max_gap: int) -> np.ndarray:
         pairs.append((sum(post.doc_count(field, t) for t in tokens), tokens))
     cand = None
     for _df, tokens in sorted(pairs, key=lambda p: p[0]):
-        docs = np.unique(np.concatenate([post.token_docs(field, t) for t in tokens]))
+        docs = union_sorted([post.token_docs(field, t) for t in tokens])
         cand = docs if cand is None else _intersect_sorted(cand, docs)
         if len(cand) <= FEW_CANDIDATES:
             break
@@ -401,14 +447,17 @@ def _loose_keys(post: Postings, field: str, k: str, max_gap: int) -> np.ndarray:
     # current character), `start` where it began; punctuation runs are crossed one
     # character at a time, each step a bigram lookup in the candidate documents only.
     first = [k[:2]] + post.followers(field, k[0], punct)
-    end = np.unique(np.concatenate([post.keys_within(field, t, cand) for t in first]))
+    end = union_sorted([post.keys_within(field, t, cand) for t in first])
     end = end[np.isin(post.doc_of(field, end), cand)]
     start = end.copy()
     for a, b in zip(k, k[1:]):
         ends, starts = [], []
 
         def step(char_ends: np.ndarray, char_starts: np.ndarray, token: str):
-            keys = post.keys_within(field, token, post.docs_of(field, char_ends))
+            if post.reads_whole(field, token, len(char_ends)):  # no need for their documents
+                keys = post.keys(field, token)
+            else:
+                keys = post.keys_within(field, token, post.docs_of(field, char_ends))
             hit = _member(char_ends, keys)
             return char_ends[hit] + 1, char_starts[hit]
 
