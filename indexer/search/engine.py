@@ -85,8 +85,9 @@ class Index:
         """Prepare now what the first queries of a generation would otherwise pay for:
         the did-you-mean vocabulary (pinyin tables, the dictionary's words looked up in
         the word view; seconds at thousands of pages) and the positions of the body's
-        most frequent tokens (`warm_postings_mb`), which most long phrases contain. A server calls it at start; the
-        generations it swaps in later are then prepared before they serve."""
+        most frequent tokens (`warm_postings_mb`), which most long phrases contain. A
+        server calls it at start; the generations it swaps in later are then prepared
+        before they serve."""
         self._warm = True
         self._state.prepare()
 

@@ -109,9 +109,10 @@ class Postings:
         longest lists, ranked by their occurrences summed over every segment."""
         codes: set[int] = set()
         for seg, _ in self.segs:
-            n = seg.lists[field].n
-            counts = np.diff(n.astype(np.int64))
-            top = np.argpartition(counts, -per_segment)[-per_segment:] if len(counts) > per_segment else np.arange(len(counts))
+            counts = np.diff(seg.lists[field].n.astype(np.int64))
+            top = np.arange(len(counts))
+            if len(counts) > per_segment:
+                top = np.argpartition(counts, -per_segment)[-per_segment:]
             codes.update(int(c) for c in seg.terms[field][top])
         mask = (1 << charindex.SHIFT) - 1
         tokens = ["".join(chr(c) for c in (code >> charindex.SHIFT, code & mask) if c) for code in codes]
