@@ -352,3 +352,24 @@ def test_punctuation_step_matches_a_brute_force_scan(tmp_path):
             pattern = re.compile("(?=" + f"[{re.escape(punct)}]{{0,{gap}}}".join(map(re.escape, k)) + ")")
             want = {doc: n for doc, text in keys.items() if (n := len(pattern.findall(text)))}
             assert got == want, k
+
+
+def test_pasted_text_with_curly_quotes_is_text(tmp_path):
+    """A curly quote delimits a phrase only where one opens (a token's start) and where
+    it closes; cut or pasted text with quotes inside (”暨“两, 关于“两学一做”的报告) is
+    searched as the text it is, not split into quoted words."""
+    root = build_index(tmp_path, [
+        make_report("qd", "某乡工作总结", [("前言", "开展了“聚焦产业扶贫推进强乡富民”暨“两学一做”大型文艺晚会。"
+                                           "印发关于“两学一做”的报告。")]),
+        make_report("apart", "某镇工作总结", [("前言", "暨南大学师生参加活动。两个项目落地。关于报告的说明。"
+                                              "两学一做学习教育。")]),
+    ])
+    with open_index(root) as index:
+        assert ids(ask(index, "”暨“两")) == {"qd"}
+        pasted = ask(index, "关于“两学一做”的报告")
+        assert ids(pasted) == {"qd"} and len(parse("关于“两学一做”的报告").must) == 1
+        assert ids(ask(index, "“两学 一做”")) == {"qd", "apart"}  # quotes that delimit: a phrase
+    (term,), = parse("“两学 一做”").must
+    assert term.quoted and term.key == "两学一做"
+    assert parse("title:“两学 一做”").understood() == 'title:"两学一做"'
+    assert parse("“未闭合 两学").understood() == '"未闭合两学"'  # never closed: to the end

@@ -15,7 +15,10 @@ Pasted text is text:
 - a field prefix (`单位：`, `unit:`) is syntax only when reading it so finds something: a
   query with one also has a *literal reading* (`readings`) where every prefix is text, and
   the engine uses it when the first reading finds nothing (`单位：中国社会科学` pasted from
-  a page).
+  a page);
+- a curly or full-width quote delimits a phrase only where it opens one (a term's start)
+  and where that phrase closes; inside pasted text (`关于“两学一做”的`, `”暨“两`) it is a
+  character of the text.
 
 Terms made only of punctuation are ignored, as search engines do: they would match nearly
 every report. Matching uses the character view (bigram phrases = exact substring of the key); the
@@ -40,7 +43,9 @@ FIELD_ALIASES = {"title": "title", "标题": "title", "unit": "unit", "单位": 
                  "year": "year", "年份": "year", "年度": "year"}
 _YEAR = re.compile(r"^(\d{4})(?:\s*(?:\.\.|-|~|–|—|到|至)\s*(\d{4}))?$")
 _TOKEN = re.compile(r'[^\s"]*"[^"]*"?|\S+')
-_QUOTES = str.maketrans({"“": '"', "”": '"', "＂": '"'})
+# Where a curly quote may open a quoted phrase: at the start, after a space, a field's
+# colon, a sign or a bracket; elsewhere (pasted text: 关于“两学一做”的, ”暨“两) it is text.
+_OPENS_AFTER = frozenset(":：-+(（")
 OPERATORS = ("OR", "|", "||", "NOT", "AND", "&&", "+")
 
 
@@ -132,10 +137,30 @@ def _excludes(token: str) -> bool:
     return token.startswith("-") and len(token) > 1 and not token[1].isdigit() and token[1] not in ".-"
 
 
+def _delimit_quotes(text: str) -> str:
+    """Curly and full-width quotes that delimit a phrase become '"': one that opens at a
+    token's start (even if never closed) and the one that closes it. Any other stays a character of the text
+    (the index key folds it to '"' like the documents' quotes), so pasted text with
+    quotes inside or cut between two quoted words reads as the text it is."""
+    out = list(text)
+    opened = None  # index of the opening quote of a phrase not yet closed
+    for i, ch in enumerate(text):
+        if ch not in "“”＂":
+            continue
+        if opened is not None and (ch == "”" or (ch == "＂" and text[opened] == "＂")):
+            out[opened] = out[i] = '"'
+            opened = None
+        elif opened is None and ch != "”" and (i == 0 or text[i - 1].isspace() or text[i - 1] in _OPENS_AFTER):
+            opened = i
+    if opened is not None:
+        out[opened] = '"'  # never closed: a phrase to the end, like an unclosed '"'
+    return "".join(out)
+
+
 def parse(text: str, fields: bool = True) -> ParsedQuery:
     """Never raises: malformed syntax degrades to plain terms. With fields=False, the
     literal reading: field prefixes are text."""
-    text = (text or "").translate(_QUOTES)
+    text = _delimit_quotes(text or "")
     out = ParsedQuery()
     pending_or = False
     negate_next = False
