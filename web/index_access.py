@@ -1,8 +1,9 @@
 """The app's one open search backend, shared by every blueprint.
 
 It is the engine named by the app's DANGAN_ENGINE (embedded:DIR or sphinx://…, see
-indexer/search/engines.py), else the embedded index in DANGAN_INDEX. An index is long-lived by design (it caches facet columns and follows a swapped
-generation by itself), so it is opened once per app, lazily, and kept in
+indexer/search/engines.py), else the embedded index in DANGAN_INDEX. An index is
+long-lived by design (it caches facet columns and follows a swapped generation by
+itself), so it is opened once per app, lazily, and kept in
 ``app.extensions["dangan_index"]``.
 """
 from __future__ import annotations

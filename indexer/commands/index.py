@@ -28,21 +28,26 @@ def _engine_option(f):
     )(f)
 
 
+def _backend_failed(exc: Exception):
+    """Exit with the reason a backend gave and its documented code: 5 when it cannot
+    answer now (a shard down), else 1."""
+    from indexer.search import BackendUnavailable
+
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(EXIT_UNAVAILABLE if isinstance(exc, BackendUnavailable) else EXIT_FAILED)
+
+
 def _open_engine(engine, index_dir):
     """The backend, open; exits with the documented code and the reason when it cannot answer."""
-    from indexer.search import BackendError, BackendUnavailable, NoIndex, open_engine
+    from indexer.search import BackendError, NoIndex, open_engine
 
     try:
         return open_engine(engine, _resolve(index_dir))
     except NoIndex as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_NO_INDEX)
-    except BackendUnavailable as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_UNAVAILABLE)
     except (BackendError, ValueError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
+        _backend_failed(exc)
 
 
 def _index_option(f):
@@ -68,7 +73,7 @@ def _emit(data: dict, as_json: bool, lines: list[str]) -> None:
 
 def _write(kind: str, sources, index_dir, jobs, user_dict, synonyms, as_json, allow_empty=False,
            force=False, engine=None) -> None:
-    from indexer.search import BackendError, BackendUnavailable, backend_for
+    from indexer.search import BackendError, backend_for
     from indexer.search import build as builder
     from indexer.search.store import IndexLocked
 
@@ -87,8 +92,7 @@ def _write(kind: str, sources, index_dir, jobs, user_dict, synonyms, as_json, al
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
     except BackendError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_UNAVAILABLE if isinstance(exc, BackendUnavailable) else EXIT_FAILED)
+        _backend_failed(exc)
     except builder.BuildRefused as exc:
         if as_json:
             click.echo(json.dumps({**exc.summary.to_json(), "error": str(exc)}, ensure_ascii=False))
@@ -171,15 +175,14 @@ def register(cli: click.Group) -> None:
     def stats_cmd(index_dir, engine, as_json):
         """Reports, facet values, size and dictionary version of the index (and, on a
         cluster engine, documents and bytes per shard)."""
-        from indexer.search import BackendError, BackendUnavailable
+        from indexer.search import BackendError
 
         backend = _open_engine(engine, index_dir)
         try:
             with backend:
                 data = backend.stats()
         except BackendError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_UNAVAILABLE if isinstance(exc, BackendUnavailable) else EXIT_FAILED)
+            _backend_failed(exc)
         lines = [f"{k}: {v}" for k, v in data.items() if not isinstance(v, dict)]
         lines.append("size by component:")
         lines += [f"  {part}: {n / 2**20:.1f} MiB" for part, n in data.get("size_by_component", {}).items()]
@@ -217,7 +220,7 @@ def register(cli: click.Group) -> None:
         """Search the index (same syntax as the web: "phrase", OR, -term, title:, year:2019..2023)."""
         import re
 
-        from indexer.search import BackendError, BackendUnavailable, SearchRequest, search
+        from indexer.search import BackendError, SearchRequest, search
 
         index = _open_engine(engine, index_dir)
         if per_page is None:
@@ -229,8 +232,7 @@ def register(cli: click.Group) -> None:
             with index:
                 resp = search(index, req)
         except BackendError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_UNAVAILABLE if isinstance(exc, BackendUnavailable) else EXIT_FAILED)
+            _backend_failed(exc)
         if as_json:
             click.echo(json.dumps(resp.to_json(), ensure_ascii=False))
             return

@@ -89,24 +89,14 @@ def _word_hash(word: str) -> int:
 
 
 word_code = functools.lru_cache(maxsize=1 << 20)(_word_hash)
-# the indexing workers' own: common words repeat in every report (bounded: a worker
-# runs under a memory budget)
+# the segment writers' own: common words repeat in every report (bounded: a writer runs
+# in an indexing worker, under a memory budget)
 _indexing_word_code = functools.lru_cache(maxsize=1 << 16)(_word_hash)
 
 
 def word_codes(words) -> np.ndarray:
     """`word_code` of many words (uint64), without filling its cache."""
     return np.fromiter((_word_hash(w) for w in words), dtype=np.uint64)
-
-
-def word_postings(counts) -> tuple[np.ndarray, np.ndarray]:
-    """(word codes uint64, frequencies uint32) of a document's (word, frequency) pairs (a
-    dict's items, or a list): what a segment writer adds; computed where the words are
-    counted, so that two arrays, not every word, travel to the writer process."""
-    pairs = counts.items() if isinstance(counts, dict) else counts
-    n = len(counts)
-    return (np.fromiter((_indexing_word_code(w) for w, _n in pairs), dtype=np.uint64, count=n),
-            np.fromiter((c for _w, c in pairs), dtype=np.uint32, count=n))
 
 
 def path_for(folder: str | Path, segment_id: str) -> Path:
@@ -295,11 +285,12 @@ class SegmentBuilder:
         self.words: dict[str, list[tuple[int, np.ndarray, np.ndarray]]] = {f: [] for f in WORD_FIELDS}
         self.occurrences = 0
 
-    def add_words(self, docnum: int, field: str, counts) -> None:
-        """Word-view postings of a document: `word_postings`' (codes, frequencies), or
-        (word, frequency) pairs."""
-        codes, tf = counts if isinstance(counts, tuple) else word_postings(counts)
-        if len(codes):
+    def add_words(self, docnum: int, field: str, counts: list[tuple[str, int]]) -> None:
+        """Word-view postings of a document: (word, frequency) pairs."""
+        if counts:
+            n = len(counts)
+            codes = np.fromiter((_indexing_word_code(w) for w, _n in counts), dtype=np.uint64, count=n)
+            tf = np.fromiter((c for _w, c in counts), dtype=np.uint32, count=n)
             self.words[field].append((docnum, codes, tf))
 
     def add(self, docnum: int, field: str, key: str) -> None:

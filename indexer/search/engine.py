@@ -30,7 +30,7 @@ from ..settings import SETTINGS
 from . import analysis, docstore, expand, facets, ladder, snippets, store, suggest
 from .model import FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, FacetValue, Hit, SearchRequest, SearchResponse
 from .execute import B, K1, Executor, occurrence_keys
-from .query import ParsedQuery, parse, readings
+from .query import ParsedQuery, parse
 from .schema import FORMAT
 
 REFRESH_SECONDS = 1.0
@@ -203,7 +203,7 @@ def _run(st: _State, parsed: ParsedQuery, sections: list[str] | None) -> tuple[n
     return result
 
 
-def _clamp(request: SearchRequest) -> SearchRequest:
+def clamp_request(request: SearchRequest) -> SearchRequest:
     if request.sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}")
     request.q = (request.q or "")[:MAX_QUERY_CHARS]
@@ -214,7 +214,7 @@ def _clamp(request: SearchRequest) -> SearchRequest:
 
 def search(index: Index, request: SearchRequest,
            collections: Mapping[str, set[str]] | None = None) -> SearchResponse:
-    request = _clamp(request)
+    request = clamp_request(request)
     return _search(index.state(), request, collections)
 
 
@@ -223,7 +223,7 @@ def _search(st: _State, request: SearchRequest,
     cols = st.cols
     sections = list(request.section)
     reading, parsed, match, scores, step = _answer(st, request, sections)
-    suggestions = _suggest(st, request, int(np.count_nonzero(match)) if step == "exact" else 0)
+    suggestions = suggestions_for(st, request, int(np.count_nonzero(match)) if step == "exact" else 0)
 
     masks = {f: facets.filter_mask(cols, f, list(getattr(request, f)), collections)
              for f in FACETS if f != "collection" or collections is not None}
@@ -287,8 +287,8 @@ def _search(st: _State, request: SearchRequest,
 
     start = (request.page - 1) * request.per_page
     page_docs = ranked[start:start + request.per_page]
-    keys = _highlights(parsed)
-    hits = [_hit(st, int(d), float(scores[d]), keys, sections,
+    keys = highlight_keys(parsed)
+    hits = [render_hit(st, int(d), float(scores[d]), keys, sections,
                  [cols.report_ids[x] for x in duplicates.get(int(d), [])]) for d in page_docs]
     return SearchResponse(
         query=request.q, understood=reading.understood(), total=int(len(ranked)),
@@ -302,9 +302,7 @@ def _answer(st: _State, request: SearchRequest, sections: list[str]):
     reading, else the literal one (field prefixes as text); each step of the ladder only
     when every reading found nothing at the steps before it. The reading is what
     "查询理解为" shows; the query searched is that reading at the step."""
-    tables = st.tables if request.expand else []
-    options = [expand.expand(r, tables, st.user_dict) if tables else r for r in readings(request.q)]
-    options = [r for r in options if not r.empty] or options[:1]  # `NOT` alone: its literal reading
+    options = ladder.reading_options(request.q, st.tables if request.expand else [], st.user_dict)
     first = options[0]
     match, scores = _run(st, first, sections)
     if match.any() or first.empty:
@@ -316,7 +314,7 @@ def _answer(st: _State, request: SearchRequest, sections: list[str]):
     return first, first, match, scores, "exact"
 
 
-def _suggest(st: _State, request: SearchRequest, found: int) -> list[suggest.Suggestion]:
+def suggestions_for(st: _State, request: SearchRequest, found: int) -> list[suggest.Suggestion]:
     """Did-you-mean for a query whose typed reading found fewer than
     SETTINGS.index.suggest_below reports: candidates from the index vocabulary, each
     checked against the index (exact reading, no filters); kept when it finds something
@@ -346,7 +344,7 @@ def _suggest(st: _State, request: SearchRequest, found: int) -> list[suggest.Sug
     return out
 
 
-def _highlights(parsed: ParsedQuery) -> list:
+def highlight_keys(parsed: ParsedQuery) -> list:
     """What snippets mark for each any-field term, by how it matched: its key, its words,
     or (punctuation step) a pattern allowing punctuation between its characters. At most
     MAX_HIGHLIGHTS of them, the longest (a snippet's cost grows with their square)."""
@@ -365,8 +363,8 @@ def _highlights(parsed: ParsedQuery) -> list:
     return list(keys)
 
 
-def _hit(st: _State, docnum: int, score: float, keys: list, sections: list[str],
-         dups: list[str]) -> Hit:
+def render_hit(st: _State, docnum: int, score: float, keys: list, sections: list[str],
+               dups: list[str]) -> Hit:
     doc = st.store.hit(docnum)
     info = doc.row
     spans = info.get("spans") or []
@@ -467,4 +465,4 @@ def more_like_this(index: Index, report_id: str, limit: int = 10) -> list[Hit]:
     score[~cols.live | family] = 0.0
     found = np.flatnonzero(score > 0)
     picked = found[np.lexsort((found, -score[found]))][:limit]
-    return [_hit(st, int(d), float(score[d]), [], [], []) for d in picked]
+    return [render_hit(st, int(d), float(score[d]), [], [], []) for d in picked]

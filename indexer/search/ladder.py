@@ -22,8 +22,8 @@ group, exclusion, field and year stays. Quoted phrases and field terms stop at
 from __future__ import annotations
 
 from ..settings import SETTINGS
-from . import analysis
-from .query import ParsedQuery, Term
+from . import analysis, expand
+from .query import ParsedQuery, Term, readings
 
 STEPS = ("exact", "punctuation", "near", "words")
 
@@ -61,6 +61,14 @@ def relax(parsed: ParsedQuery, step: str, user_dict: str | None = None) -> Parse
     out = parsed.map_terms(lambda t: term_at(t, step, user_dict))
     prev = parsed.map_terms(lambda t: term_at(t, before, user_dict))
     return None if out.signature() == prev.signature() else out
+
+
+def reading_options(q: str, tables: list, user_dict: str | None = None) -> list[ParsedQuery]:
+    """The readings of a query that a search tries, in order (query.readings), each with
+    its expansion alternatives (`tables`: none when expansion is off); `NOT` alone keeps
+    its literal reading."""
+    options = [expand.expand(r, tables, user_dict) if tables else r for r in readings(q)]
+    return [r for r in options if not r.empty] or options[:1]
 
 
 def attempts(options: list[ParsedQuery], user_dict: str | None = None):

@@ -139,9 +139,9 @@ def _excludes(token: str) -> bool:
 
 def _delimit_quotes(text: str) -> str:
     """Curly and full-width quotes that delimit a phrase become '"': one that opens at a
-    token's start (even if never closed) and the one that closes it. Any other stays a character of the text
-    (the index key folds it to '"' like the documents' quotes), so pasted text with
-    quotes inside or cut between two quoted words reads as the text it is."""
+    token's start (even if never closed) and the one that closes it. Any other stays a
+    character of the text (the index key folds it to '"' like the documents' quotes), so
+    pasted text with quotes inside or cut between two quoted words reads as written."""
     out = list(text)
     opened = None  # index of the opening quote of a phrase not yet closed
     for i, ch in enumerate(text):

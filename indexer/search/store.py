@@ -141,7 +141,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_drop_inherited_locks)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -175,7 +175,7 @@ class WriterLock:
             except BlockingIOError:
                 holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
                 pid = int(holder.split()[1]) if holder.startswith("pid ") and holder.split()[1].isdigit() else None
-                if pid is not None and not _pid_alive(pid):
+                if pid is not None and not pid_alive(pid):
                     give_up = give_up or time.monotonic() + self.stale_wait_s
                     if time.monotonic() < give_up:
                         time.sleep(0.1)

@@ -76,7 +76,7 @@ class ClusterBackend:
     def search(self, request: SearchRequest, collections: Mapping[str, set[str]] | None = None) -> SearchResponse:
         from ... import engine
 
-        request = engine._clamp(request)
+        request = engine.clamp_request(request)
         display = self._display(self.cluster.note(self.cluster.current()))
         st = display.state()
         try:
@@ -87,7 +87,7 @@ class ClusterBackend:
         if res.note.get("store") not in (None, st.gen.name):  # a publish in between
             display = self._display(res.note)
             st = display.state()
-        keys = engine._highlights(res.parsed)
+        keys = engine.highlight_keys(res.parsed)
         sections = list(request.section)
         hits = []
         for h in res.hits:
@@ -97,14 +97,14 @@ class ClusterBackend:
                 # into the cluster failed after the store was published): say so.
                 raise BackendError(f"report {h.report_id} found on {self.url} is not in the document store "
                                    f"{st.gen}: rebuild with `dangan index build --engine {self.url}`")
-            hits.append(engine._hit(st, int(doc), h.score, keys, sections, h.duplicates))
+            hits.append(engine.render_hit(st, int(doc), h.score, keys, sections, h.duplicates))
         return SearchResponse(
             query=request.q, understood=res.understood, total=res.total, page=request.page,
             per_page=request.per_page, results=hits,
             facets={f: [FacetValue(v, c) for v, c in pairs] for f, pairs in res.facets.items()},
             relaxed=res.relaxed, expansions=res.parsed.expansions() if res.parsed else [],
-            suggestions=engine._suggest(st, request, res.matched) if res.relaxed is None else
-            engine._suggest(st, request, 0),
+            suggestions=engine.suggestions_for(st, request, res.matched) if res.relaxed is None else
+            engine.suggestions_for(st, request, 0),
         )
 
     def get_report(self, report_id: str) -> dict | None:

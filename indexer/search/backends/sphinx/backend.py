@@ -31,10 +31,10 @@ from typing import Mapping
 import numpy as np
 
 from ....settings import SETTINGS
-from ... import expand, ladder
-from ...engine import _clamp
+from ... import ladder
+from ...engine import clamp_request
 from ...model import FACETS, SearchRequest
-from ...query import ParsedQuery, readings
+from ...query import ParsedQuery
 from ...facets import date_bound
 from ...schema import SECTION_KINDS
 from ..base import BackendError, BackendHit, BackendResult, stable_id
@@ -150,7 +150,7 @@ class SphinxBackend:
                user_dict: str | None = None, tables: list | None = None) -> BackendResult:
         """Ids, scores, duplicate groups and facet counts of one search (`tables`: the
         expansion tables, expand.py; `user_dict`: the generation's jieba dictionary)."""
-        request = _clamp(request)
+        request = clamp_request(request)
         for _attempt in range(ATTEMPTS):
             cur = self.current(refresh=_attempt > 0)
             if cur is None:
@@ -350,7 +350,8 @@ class Search:
                 raise BackendError(f"facet {c.facet} has more than {limit} values (DANGAN_ENGINE_MAX_FACET_VALUES)")
         return {"parsed": parsed, "match": match, "conds": conds, "stats": stats,
                 "any": batch.count("any"), "total": batch.count("total"),
-                "facet_counts": facet_counts, "facet_first": [batch.rows(("facet", i)) for i in range(len(facet_counts))],
+                "facet_counts": facet_counts,
+                "facet_first": [batch.rows(("facet", i)) for i in range(len(facet_counts))],
                 "df": {c: batch.count(("df", c)) for c in needed}}
 
     def _rows(self, got: dict) -> tuple[list[tuple], dict, dict]:
@@ -421,9 +422,8 @@ class Search:
         each only when everything before it found nothing. Steps whose terms the cluster
         cannot match (`forms.supported`: punctuation-insensitive and proximity phrases)
         raise StepUnsupported: skipping one would answer differently."""
-        tables = self.tables if self.request.expand else []
-        options = [expand.expand(r, tables, self.user_dict) if tables else r for r in readings(self.request.q)]
-        options = [r for r in options if not r.empty] or options[:1]
+        options = ladder.reading_options(self.request.q, self.tables if self.request.expand else [],
+                                         self.user_dict)
         first = options[0]
         got = self._counts(first)
         if got["any"] or first.empty:

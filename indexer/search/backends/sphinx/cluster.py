@@ -154,9 +154,9 @@ def _pid(data_dir: Path, i: int) -> int | None:
 
 
 def _alive(pid: int | None) -> bool:
-    from ...store import _pid_alive
+    from ...store import pid_alive
 
-    return bool(pid) and _pid_alive(pid)
+    return bool(pid) and pid_alive(pid)
 
 
 def start(data_dir: str | Path, shards: int = 2, timeout: float = 30.0, mirrors: int = 1) -> str:

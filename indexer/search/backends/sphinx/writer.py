@@ -133,8 +133,9 @@ class SphinxGeneration:
         for shard, ids in enumerate(per_shard):
             for i in range(0, len(ids), 1000):
                 chunk = ",".join(map(str, ids[i:i + 1000]))
+                target = layout.shard_index(self.slot, shard)
                 for node in self.cluster.shards[shard]:
-                    self.cluster.run(node, [f"DELETE FROM {layout.shard_index(self.slot, shard)} WHERE id IN ({chunk})"])
+                    self.cluster.run(node, [f"DELETE FROM {target} WHERE id IN ({chunk})"])
         return n
 
     def set_groups(self, groups: Mapping[str, list[str]]) -> None:
