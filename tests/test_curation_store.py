@@ -437,3 +437,35 @@ def test_restore_refuses_non_backups(tmp_path, conn):
     junk.write_bytes(b"not sqlite at all" * 100)
     with pytest.raises(cur.SchemaError):
         backup_mod.restore(conn, junk)
+
+
+def _open_at_once(path, start, out):
+    from indexer.curation.db import connect
+
+    start.wait()
+    try:
+        connect(path).close()
+        out.put("ok")
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        out.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path):
+    """`dangan serve`'s workers all open (create, switch to WAL, migrate) the database at
+    start: none may fail with "database is locked" (SQLite refuses a journal-mode switch
+    without waiting while another connection holds the file)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    results = []
+    for round_ in range(30):
+        start, out = ctx.Event(), ctx.Queue()
+        procs = [ctx.Process(target=_open_at_once, args=(str(tmp_path / f"c{round_}.db"), start, out))
+                 for _ in range(6)]
+        for p in procs:
+            p.start()
+        start.set()
+        results += [out.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join()
+    assert [r for r in results if r != "ok"] == []

@@ -110,13 +110,32 @@ def connect(path: str | Path, *, migrate: bool = True) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    mode = _to_wal(conn)
     if mode.lower() != "wal":
         raise SchemaError(f"cannot switch {path} to WAL mode (got {mode})")
     conn.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode, far fewer fsyncs
     if migrate:
         apply_migrations(conn)
     return conn
+
+
+def _to_wal(conn: sqlite3.Connection) -> str:
+    """Switch to WAL unless the file is already in it (the mode is stored in the file).
+    Switching needs the database to itself, and SQLite answers "database is locked" at
+    once, without its busy handler, while another connection creates or migrates it (the
+    workers of `dangan serve` all open it at start): wait for them, up to the timeout."""
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while mode.lower() != "wal":
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+        else:
+            break
+    return mode
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
