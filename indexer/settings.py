@@ -109,6 +109,9 @@ class IndexSettings:
     # Characters of a report's text per compressed block of the document store: a
     # snippet decompresses the one or two blocks its window lies in.
     store_block_chars: int = 1024
+    # zlib level of those blocks: 3 writes them ~3x faster than 6 for ~4% more bytes
+    # (measured on 1,600 generated reports); reading is the same speed at any level.
+    store_zlevel: int = 3
     # Query expansion (regional wording, synonyms): alternatives per typed term, and the
     # weight of an alternative's score next to what was typed.
     max_expansions: int = 8

@@ -81,6 +81,38 @@ def test_character_view_has_one_token_per_position():
     assert analysis.phrase_tokens("华大学") == ["华大", "大学"]
 
 
+@pytest.mark.parametrize("alphabet", ["common", "supplementary", "over_65535"])
+def test_segment_postings_are_every_token_at_its_positions(alphabet):
+    """The writer's grouping (dense ranks and one sort) gives exactly what grouping the
+    key's token codes (`key_codes`) by a stable sort gives, key ends included, also for
+    characters beyond the BMP and for a segment of more distinct characters than the
+    dense ranks take (the argsort path)."""
+    import numpy as np
+
+    from indexer.search import charindex
+
+    rng = np.random.default_rng(3)
+    pools = {"common": [ord(c) for c in "工作报告总结意识形态清华大学的一是"],
+             "supplementary": [0x20000 + i for i in range(5)] + [ord(c) for c in "工作"],
+             "over_65535": list(range(0x4E00, 0x9FFF)) + list(range(0x20000, 0x2A6DF)) + list(range(0x30000, 0x3134A))}
+    pool = np.array(pools[alphabet])
+    if alphabet == "over_65535":  # two keys, every character once
+        shuffled = "".join(map(chr, rng.permutation(pool)))
+        keys = [(0, shuffled[:40000]), (1, shuffled[40000:])]
+    else:
+        keys = [(d, "".join(map(chr, rng.choice(pool, int(rng.integers(1, 200)))))) for d in range(40)]
+    got = charindex._field_arrays(keys, len(keys))
+    dstart = got["dstart"].astype(np.int64)
+    want: dict[int, list[int]] = {}
+    for d, k in keys:
+        for at, code in enumerate(charindex.key_codes(k).tolist()):
+            want.setdefault(code, []).append(int(dstart[d]) + at)
+    assert got["terms"].tolist() == sorted(want)
+    lists = charindex.PackedLists(got, "")
+    for t, code in enumerate(got["terms"].tolist()):
+        assert lists.decode(t).tolist() == want[code]
+
+
 # ---------------------------------------------------------------- execution helpers
 
 

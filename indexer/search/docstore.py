@@ -39,7 +39,6 @@ from . import arrayfile
 
 MAGIC = b"DGDOCS02"
 ZDICT_BYTES = 32 * 1024  # zlib's largest preset dictionary
-ZLEVEL = 6
 
 
 def path_for(folder: str | Path, segment_id: str) -> Path:
@@ -124,10 +123,17 @@ def _zdict(bodies: list[bytes]) -> bytes:
     return b"".join(parts)[-ZDICT_BYTES:]
 
 
-def _compress(data: bytes, zdict: bytes) -> bytes:
-    """Raw deflate (no header or checksum: the store's own offsets frame each block)."""
-    co = zlib.compressobj(ZLEVEL, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, zdict) if zdict \
-        else zlib.compressobj(ZLEVEL, zlib.DEFLATED, -15)
+def _compressor(zdict: bytes):
+    """Raw deflate (no header or checksum: the store's own offsets frame each block),
+    primed with the preset dictionary once: `_compress` copies it for each block (cheaper
+    than loading the dictionary into a new compressor every time)."""
+    level = SETTINGS.index.store_zlevel
+    return zlib.compressobj(level, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, zdict) if zdict \
+        else zlib.compressobj(level, zlib.DEFLATED, -15)
+
+
+def _compress(data: bytes, primed) -> bytes:
+    co = primed.copy()
     return co.compress(data) + co.flush()
 
 
@@ -144,14 +150,15 @@ class DocStoreBuilder:
         self.docs = {}
         bodies = [(d.body if d else "") for d in docs]
         zdict = _zdict([b.encode("utf-8") for b in bodies])
+        primed = _compressor(zdict)
         rows = [json.dumps(d.row if d else {}, ensure_ascii=False).encode("utf-8") for d in docs]
-        extras = [_compress(json.dumps(d.extra if d else {}, ensure_ascii=False).encode("utf-8"), zdict)
+        extras = [_compress(json.dumps(d.extra if d else {}, ensure_ascii=False).encode("utf-8"), primed)
                   for d in docs]
         blocks: list[bytes] = []
         first_block = [0]
         for body in bodies:
             for at in range(0, len(body), self.block):
-                blocks.append(_compress(body[at:at + self.block].encode("utf-8"), zdict))
+                blocks.append(_compress(body[at:at + self.block].encode("utf-8"), primed))
             first_block.append(len(blocks))
         empty32 = np.zeros(0, np.uint32)
         gaps = [d.gaps if d else empty32 for d in docs]

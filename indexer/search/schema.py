@@ -129,8 +129,9 @@ def prepare(report: dict, page_hash: str, page: str, user_dict: str | None = Non
         "report_id": report["report_id"],
         "page": page,
         **chars,  # keys: the writer turns them into the character view (charindex.py)
-        # (word, count) pairs: other backends index the words themselves (backends.base)
-        **{name: list(counts.items()) for name, counts in words.items()},
+        # {word: count}: the embedded build sends them encoded (charindex.encode_words),
+        # other backends index the words themselves (backends.base)
+        **words,
         "meta": json.dumps({
             "id": report["report_id"], "unit_type": report.get("unit_type"),
             "year": report.get("year"), "genre": report.get("genre"), "site": report.get("site"),
