@@ -141,7 +141,8 @@ DOCS = [
     ], script="hant", unit_name="某市資訊中心", year=2022),
     make_report("cn", "某县2021年意识形态工作总结", [
         ("前言", "消息，据彭博社报道，今年利润-18万元。通过学习提高认识。"),
-        ("工作做法", "坚持问题导向，着力解决群众反映强烈的突出问题。推进两学一做学习教育常态化。"),
+        ("工作做法", "坚持问题导向，着力解决群众反映强烈的突出问题。推进两学一做学习教育常态化。"
+                 "加强交通网络基础设施建设。"),
         ("存在问题", "网络舆情应对能力不足，信息公开不及时。"),
     ], unit_name="某县委宣传部", year=2021),
     make_report("far", "某镇工作报告", [
@@ -186,6 +187,14 @@ def test_regional_wording_is_a_visible_expansion_that_can_be_switched_off(index)
     assert ids(ask(index, "透過培訓")) == {"tw"}
     assert ask(index, "透過学习").total == 1 and ask(index, "透過学习", expand=False).total == 0
     assert "<mark>" in ask(index, "信息公开").results[0].snippet
+
+
+def test_regional_word_straddling_a_word_of_a_window_is_expanded_when_nothing_is_found(index):
+    # jieba reads 交通网 + 路基 here, so 網路 straddles a word: not an alternative while
+    # the typed text finds something, tried when it finds nothing
+    resp = ask(index, "交通網路基")
+    assert ids(resp) == {"cn"} and resp.relaxed is None and "交通网络基" in resp.expansions
+    assert ask(index, "交通網路基", expand=False).total == 0
 
 
 def test_ladder_punctuation_step(index):

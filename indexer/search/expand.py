@@ -15,7 +15,10 @@ Tables, all compared in key form (so either script, any variant):
 
 An entry matches inside a term only where it does not straddle a dictionary word of the
 term (网络 inside 网络安全, but not 的士 inside 目的士气); at most
-SETTINGS.index.max_expansions alternatives per term.
+SETTINGS.index.max_expansions alternatives per term. A search that finds nothing with
+those tries the entries that straddle a word too (`straddle=True`, ladder.reading_options):
+a window cut from a page (交通網路基, where jieba reads 交通网 + 路基) then also searches
+交通网络基.
 """
 from __future__ import annotations
 
@@ -142,12 +145,13 @@ def _replace(k: str, spans, words) -> str:
     return "".join(pieces) + k[cursor:]
 
 
-def alternatives(k: str, tables: list[Table], user_dict: str | None, limit: int) -> list[tuple[str, str]]:
+def alternatives(k: str, tables: list[Table], user_dict: str | None, limit: int,
+                 straddle: bool = False) -> list[tuple[str, str]]:
     """(alternative key, origin) for a key, the typed key excluded, at most `limit`: the
     whole term's alternatives, then every entry inside it replaced (leftmost-longest),
-    then each entry replaced alone."""
+    then each entry replaced alone. `straddle`: entries that straddle a word count too."""
     out: dict[str, str] = {}
-    words = None
+    words = [] if straddle else None
     for table in tables:
         if not len(table):
             continue
@@ -168,7 +172,8 @@ def alternatives(k: str, tables: list[Table], user_dict: str | None, limit: int)
     return list(out.items())[:limit]
 
 
-def expand(parsed: ParsedQuery, tables: list[Table], user_dict: str | None) -> ParsedQuery:
+def expand(parsed: ParsedQuery, tables: list[Table], user_dict: str | None,
+           straddle: bool = False) -> ParsedQuery:
     """Each typed any-field or title term's OR-group also gets its alternatives."""
     limit = SETTINGS.index.max_expansions
     must = []
@@ -178,7 +183,7 @@ def expand(parsed: ParsedQuery, tables: list[Table], user_dict: str | None) -> P
         for term in group:
             if term.origin or term.field == "unit":
                 continue
-            for alt, origin in alternatives(term.key, tables, user_dict, limit):
+            for alt, origin in alternatives(term.key, tables, user_dict, limit, straddle):
                 if alt not in seen:
                     seen.add(alt)
                     extended.append(Term(alt, term.field, term.quoted, origin=origin))

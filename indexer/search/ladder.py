@@ -66,8 +66,18 @@ def relax(parsed: ParsedQuery, step: str, user_dict: str | None = None) -> Parse
 def reading_options(q: str, tables: list, user_dict: str | None = None) -> list[ParsedQuery]:
     """The readings of a query that a search tries, in order (query.readings), each with
     its expansion alternatives (`tables`: none when expansion is off); `NOT` alone keeps
-    its literal reading."""
-    options = [expand.expand(r, tables, user_dict) if tables else r for r in readings(q)]
+    its literal reading. With expansion, the readings follow again with the entries that
+    straddle a word expanded too (expand.py), where that adds an alternative: tried, like
+    every reading after the first, only when the first found nothing."""
+    plain = readings(q)
+    options = [expand.expand(r, tables, user_dict) if tables else r for r in plain]
+    if tables:
+        seen = {o.signature() for o in options}
+        for r in plain:
+            wide = expand.expand(r, tables, user_dict, straddle=True)
+            if wide.signature() not in seen:
+                seen.add(wide.signature())
+                options.append(wide)
     return [r for r in options if not r.empty] or options[:1]
 
 
