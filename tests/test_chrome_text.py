@@ -286,6 +286,14 @@ def test_line_roles():
     assert not L.is_marker("篇幅有限，不再赘述。")
     assert L.find_date(L.fold("發佈時間：2021年5月6日")) == "2021-05-06"
     assert L.find_date("共计2021-05-06") is None  # a date needs a publish cue before it
+    # ... or a byline: its words on either side, a clock time after it, or a short name
+    assert L.find_date(L.fold("2005-04-05 06:40更新 来源：转载文章")) == "2005-04-05"
+    assert L.find_date("写作达人 关注 2018-08-08 字数 7654") == "2018-08-08"
+    assert L.find_date("原创 笔杆子 机关写作参考 2024-07-03") == "2024-07-03"
+    assert L.find_date("掌上资讯 2025-09-03 21:09") == "2025-09-03"
+    assert L.find_date("机关笔记 2025-05-01") == "2025-05-01"
+    assert L.find_date("截至2021年5月6日，全县累计走访群众3000余户，收集意见建议120条，关注民生。") is None
+    assert L.find_date("某县某局关于2021年意识形态工作的报告 2021-05-06") is None  # a related item
 
 
 def test_teaser_stream_and_call_to_action_after_the_body_are_dropped():

@@ -281,6 +281,13 @@ def chrome_cue(f: str) -> str | None:
 
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})")
 _DATE_CUE = re.compile(r"(发布|更新|上传|发表|时间|日期|发布于|pub|date|time)", re.I)
+# A byline names who wrote or sent the page and how often it was read, before or after
+# its date (写作达人 关注 2018-08-08 字数 7654; 文／本站编辑部 2024-05-26; 来源：某网 2021-03-02;
+# 原创 笔杆子 机关写作参考 2024-07-03), or is just the date beside a short name (机关笔记
+# 2025-05-01).
+_BYLINE_CUE = re.compile(r"(作者|来源|来自|原创|编辑|责编|供稿|稿源|字数|阅读|浏览|点击|关注|人气|文\s*[／/:：])")
+_SHORT_NAME = re.compile(r"[^\W\d_]{1,12}")
+_CLOCK_AFTER = re.compile(r"\s*\d{1,2}:\d{2}")
 
 
 _STAMP = re.compile(r"(?:(?:19|20)\d{2}\s*[-/年.]\s*)?\d{1,2}\s*[-/月.]\s*\d{1,2}\s*日?\s*\d{1,2}:\d{2}")
@@ -292,11 +299,26 @@ def is_stamp(f: str) -> bool:
     return len(s) <= 80 and not is_prose(s) and _STAMP.search(s) is not None
 
 
+def _beside_short_name(before: str, after: str) -> bool:
+    """The date alone beside a short name, a space between them (机关笔记 2025-05-01; not
+    共计2021-05-06)."""
+    if before.strip() and after.strip():
+        return False
+    name, gap = (before, before[-1:]) if before.strip() else (after, after[:1])
+    return gap.isspace() and _SHORT_NAME.fullmatch(name.strip()) is not None
+
+
 def find_date(f: str, need_cue: bool = True) -> str | None:
-    """YYYY-MM-DD from a (folded) publish-info line."""
+    """YYYY-MM-DD from a (folded) publish-info line: a date after a publish cue (发布时间：),
+    or in a byline (a line that is not prose, with a byline's words, a clock time right
+    after the date (某某资讯 2025-09-03 21:09), or nothing but a short name beside it)."""
     m = _DATE.search(f)
-    if not m or (need_cue and not _DATE_CUE.search(f[: m.start()])):
+    if not m:
         return None
+    if need_cue and not _DATE_CUE.search(f[: m.start()]):
+        if is_prose(f) or not (_BYLINE_CUE.search(f) or _CLOCK_AFTER.match(f, m.end())
+                               or _beside_short_name(f[: m.start()], f[m.end():])):
+            return None
     y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
     if 1 <= mo <= 12 and 1 <= d <= 31:
         return f"{y:04d}-{mo:02d}-{d:02d}"
