@@ -90,12 +90,29 @@ def _fold_char(ch: str) -> str:
     return "".join(_PUNCT_FOLD.get(c) or chars.get(c, c) for c in unicodedata.normalize("NFKC", ch))
 
 
+def _changing_code_points() -> list[int]:
+    """Every code point `_fold_char` may change: the tables' own characters and those
+    NFKC changes. NFKC is tested a block of 256 code points at a time (a block that NFKC
+    leaves as it is holds no character it would change alone: such a character can never
+    stand in normalized text), character by character only in the few blocks it changes,
+    so the tables are built without a Python call per code point (process start time)."""
+    out = {ord(c) for c in _WHITESPACE + _INVISIBLE} | {ord(c) for c in _PUNCT_FOLD} \
+        | {ord(c) for c in fold_chars()}
+    for start in range(0, sys.maxunicode + 1, 256):
+        points = [cp for cp in range(start, start + 256) if not 0xD800 <= cp <= 0xDFFF]
+        block = "".join(map(chr, points))
+        if unicodedata.is_normalized("NFKC", block):
+            continue
+        out.update(cp for cp in points if unicodedata.normalize("NFKC", chr(cp)) != chr(cp))
+    return sorted(out)
+
+
 @functools.lru_cache(maxsize=1)
 def _tables() -> tuple[dict[int, str], re.Pattern[str]]:
     """(1:1 translate table, pattern of characters that expand or vanish)."""
     table: dict[int, str] = {}
     irregular: list[str] = []
-    for cp in range(sys.maxunicode + 1):
+    for cp in _changing_code_points():
         if 0xD800 <= cp <= 0xDFFF:
             continue
         ch = chr(cp)

@@ -382,3 +382,26 @@ def test_pasted_text_with_curly_quotes_is_text(tmp_path):
     assert term.quoted and term.key == "两学一做"
     assert parse("title:“两学 一做”").understood() == 'title:"两学一做"'
     assert parse("“未闭合 两学").understood() == '"未闭合两学"'  # never closed: to the end
+
+
+def test_translate_tables_match_a_scan_of_every_code_point():
+    """The tables are built from the code points that can change (normalize.py); a scan
+    of every code point through `_fold_char` gives the same table and pattern."""
+    import re
+    import sys
+
+    from indexer import normalize as N
+
+    table, pattern = N._tables()
+    want, irregular = {}, []
+    for cp in range(sys.maxunicode + 1):
+        ch = chr(cp)
+        if 0xD800 <= cp <= 0xDFFF or (cp < 0x80 and ch not in N._WHITESPACE):
+            continue
+        folded = N._fold_char(ch)
+        if len(folded) != 1:
+            irregular.append(ch)
+        elif folded != ch:
+            want[cp] = folded
+    assert table == want
+    assert pattern.pattern == "[" + "".join(re.escape(c) for c in irregular) + "]"

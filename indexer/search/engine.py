@@ -58,6 +58,7 @@ class _State:
 
     def prepare(self) -> None:
         """What `Index.warm` does for one generation."""
+        expand.warm(self.user_dict)  # the dictionary's words, for expansion's word check
         self.vocabulary()
         self.executor.post.warm("body_c", SETTINGS.index.warm_postings_mb * 2**20)
 
@@ -127,9 +128,10 @@ class Index:
                 leaves = [(leaf.segment().segment_id(), offset) for leaf, offset in reader.leaf_readers()]
                 toc = reader.generation()
             docs = docstore.DocStore(gen, leaves)
-            # Load the normalization tables and dictionaries now, not in the first request.
+            # Load the normalization tables and the tokenizer now, not in the first request
+            # (a server's warm-up also loads what expansion and did-you-mean read: prepare).
             analysis.words(analysis.key("預熱"), user_dict)
-            expand.warm(user_dict)
+            expand.regional_table()
         except store.EmptyIndex:
             raise
         except Exception as exc:  # noqa: BLE001 - any damage (a segment file of another layout …)

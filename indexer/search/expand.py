@@ -27,6 +27,7 @@ import hashlib
 import itertools
 import re
 from pathlib import Path
+from typing import Callable
 
 from ..settings import SETTINGS
 from . import analysis
@@ -113,18 +114,20 @@ def _word_spans(k: str, user_dict: str | None) -> list[tuple[int, int]]:
             if end - start > 1 and w in known]
 
 
-def _spans(k: str, table: Table, words: list[tuple[int, int]]) -> list[tuple[int, int, list[str]]]:
+def _spans(k: str, table: Table, words: Callable[[], list[tuple[int, int]]] | None) -> list[tuple[int, int, list[str]]]:
     """Every entry of `table` inside `k` (not the whole of it) that is a word there: it
     must not straddle a dictionary word of the key (的士 in 目的士气 straddles 目的,
-    互联网 in 互联网络 straddles 网络; 网络 in 网络安全 does not, nor 部落格 in 部落格堂)."""
+    互联网 in 互联网络 straddles 网络; 网络 in 网络安全 does not, nor 部落格 in 部落格堂).
+    `words()` gives the key's word spans (asked only when an entry is found); None: no
+    check."""
+    found = [(i, j) for i in range(len(k)) for j in range(i + 2, min(len(k), i + table.longest) + 1)
+             if (i, j) != (0, len(k)) and k[i:j] in table.alternatives]
     spans = []
-    for i in range(len(k)):
-        for j in range(i + 2, min(len(k), i + table.longest) + 1):
-            if (i, j) == (0, len(k)) or k[i:j] not in table.alternatives:
-                continue
-            if any(a < j and i < b and not (a <= i and j <= b) and not (i <= a and b <= j) for a, b in words):
-                continue
-            spans.append((i, j, table.alternatives[k[i:j]]))
+    spans_of_words = words() if found and words is not None else []
+    for i, j in found:
+        if any(a < j and i < b and not (a <= i and j <= b) and not (i <= a and b <= j) for a, b in spans_of_words):
+            continue
+        spans.append((i, j, table.alternatives[k[i:j]]))
     return spans
 
 
@@ -151,7 +154,7 @@ def alternatives(k: str, tables: list[Table], user_dict: str | None, limit: int,
     whole term's alternatives, then every entry inside it replaced (leftmost-longest),
     then each entry replaced alone. `straddle`: entries that straddle a word count too."""
     out: dict[str, str] = {}
-    words = [] if straddle else None
+    words = None if straddle else functools.cache(lambda: _word_spans(k, user_dict))
     for table in tables:
         if not len(table):
             continue
@@ -159,12 +162,11 @@ def alternatives(k: str, tables: list[Table], user_dict: str | None, limit: int,
             out.setdefault(alt, table.origin)
         if len(k) <= 2:
             continue
-        words = words if words is not None else _word_spans(k, user_dict)
         spans = _spans(k, table, words)
         chosen = _leftmost_longest(spans)
         if len(chosen) > 1:
-            for words in itertools.islice(itertools.product(*[alts for _i, _j, alts in chosen]), limit):
-                out.setdefault(_replace(k, chosen, words), table.origin)
+            for picked in itertools.islice(itertools.product(*[alts for _i, _j, alts in chosen]), limit):
+                out.setdefault(_replace(k, chosen, picked), table.origin)
         for span in sorted(spans, key=lambda s: s[0] - s[1]):
             for alt in span[2]:
                 out.setdefault(_replace(k, [span], [alt]), table.origin)
