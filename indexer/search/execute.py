@@ -550,10 +550,13 @@ class SectionRanges:
         inside each range. The occurrences of range r are one slice of `occ`, from r's
         start to its last possible start: two binary searches per range, so the cost
         follows the number of sections, not the number of occurrences (a common bigram
-        occurs millions of times at 50,000 pages) — unless occurrences are fewer."""
+        occurs millions of times at 50,000 pages) — unless occurrences are fewer than
+        about twice the ranges (measured at 50,000 pages, 478,756 ranges: 191,641
+        occurrences take 6.5 ms one by one against 19.3 ms range by range; 2.1 million
+        take 57 against 32)."""
         if not len(self.start) or not len(occ):
             return np.zeros(len(self.start), dtype=np.int64)
-        if len(occ) * 4 < len(self.start):
+        if len(occ) < 2 * len(self.start):
             # Few occurrences: find each one's range instead (the last range starting
             # at or before it, which must hold the whole key).
             idx = np.searchsorted(self.start, occ, side="right") - 1
