@@ -104,28 +104,36 @@ class Postings:
                 self.cached_bytes -= _nbytes(old)
         return out
 
-    def hot_tokens(self, field: str, per_segment: int = 64) -> list[str]:
-        """The field's most frequent tokens, commonest first: each segment's `per_segment`
-        longest lists, ranked by their occurrences summed over every segment."""
-        codes: set[int] = set()
+    def hot_tokens(self, field: str, per_segment: int = 4096) -> list[tuple[str, int]]:
+        """The field's most frequent tokens, commonest first, with their occurrences:
+        each segment's `per_segment` longest lists, ranked by their lengths summed over
+        the segments where they are among those (a lower bound of the token's count)."""
+        codes, counts = [], []
         for seg, _ in self.segs:
-            counts = np.diff(seg.lists[field].n.astype(np.int64))
-            top = np.arange(len(counts))
-            if len(counts) > per_segment:
-                top = np.argpartition(counts, -per_segment)[-per_segment:]
-            codes.update(int(c) for c in seg.terms[field][top])
+            n = np.diff(seg.lists[field].n.astype(np.int64))
+            top = np.argpartition(n, -per_segment)[-per_segment:] if len(n) > per_segment else np.arange(len(n))
+            codes.append(seg.terms[field][top])
+            counts.append(n[top])
+        if not codes:
+            return []
+        uniq, inv = np.unique(np.concatenate(codes), return_inverse=True)
+        total = np.bincount(inv, weights=np.concatenate(counts)).astype(np.int64)
+        order = np.lexsort((uniq, -total))
         mask = (1 << charindex.SHIFT) - 1
-        tokens = ["".join(chr(c) for c in (code >> charindex.SHIFT, code & mask) if c) for code in codes]
-        return sorted(tokens, key=lambda t: (-self.frequency(field, t), t))
+        return [("".join(chr(c) for c in (code >> charindex.SHIFT, code & mask) if c), int(total[i]))
+                for i in order.tolist() for code in (int(uniq[i]),)]
 
     def warm(self, field: str, budget_bytes: int) -> int:
         """Decode (into the cache) the positions of the field's most frequent tokens, the
         commonest first, while they fit in `budget_bytes`; returns the bytes decoded."""
+        budget = min(budget_bytes, TERM_CACHE_BYTES // 2)
         used = 0
-        for token in self.hot_tokens(field):
-            size = 8 * self.frequency(field, token)
-            if used + size > min(budget_bytes, TERM_CACHE_BYTES // 2):
+        for token, at_least in self.hot_tokens(field):
+            if used + 8 * at_least > budget:
                 continue  # a smaller one may still fit
+            size = 8 * self.frequency(field, token)
+            if used + size > budget:
+                continue
             self.keys(field, token)
             used += size
         return used
