@@ -1,5 +1,5 @@
 """`dangan serve` in several processes: each answers on the shared port, keep-alive
-connections spread over the workers (least connections first), a dead worker is
+connections spread over the workers (fewest active connections first), a dead worker is
 replaced, and SIGTERM stops them all. Real processes, real sockets."""
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import sys
 import time
 
 from test_search_support import build_index, make_report
+
+from indexer.commands import serving
 
 
 def _free_port() -> int:
@@ -89,6 +91,17 @@ def test_serve_spreads_connections_over_processes_and_stops(tmp_path):
         assert sorted(new.values()) == [1, 1], new  # one connection each
         for c in conns:
             assert _get(c, "%E5%86%85%E5%AE%B9")["total"] == 5  # keep-alive: same connection again
+        # An idle connection does not count: with one of the two left idle, two new clients
+        # still go one to each worker (counted, the second joined the first half the time).
+        conns[0].close()
+        time.sleep(serving.ACTIVE_S + 0.3)  # conns[1] is idle now
+        before = {w: _tcp_sockets(w) for w in workers}
+        fresh = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(2)]
+        for c in fresh:
+            assert _get(c, "%E5%B7%A5%E4%BD%9C")["total"] == 5
+        new = {w: len(_tcp_sockets(w) - before[w]) for w in workers}
+        assert sorted(new.values()) == [1, 1], new
+        for c in [*fresh, conns[1]]:
             c.close()
         # a worker that dies is replaced
         os.kill(workers[0], signal.SIGKILL)

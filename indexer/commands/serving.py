@@ -7,8 +7,11 @@ are memory-mapped, so the page cache holds them once) and runs waitress on the s
 socket with the limits and the request-line handling of web/server.py.
 
 Which worker takes a new connection matters, because a keep-alive client stays on it:
-workers publish their open-connection counts in a small shared array, and only a worker
-with the fewest listens, so connections spread over the workers ("least connections").
+workers publish how many of their connections were active in the last ACTIVE_S seconds
+in a small shared array, and only a worker with the fewest listens, so clients spread
+over the workers ("least connections"; a connection left idle, such as a health check's
+or a browser's spare one, does not count: with it counted, a second client was placed
+beside the first about half the time).
 The parent restarts a worker that dies and stops them all on SIGTERM / SIGINT.
 """
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 from typing import Callable
 
 ACCEPT_RECHECK_S = 0.02
+ACTIVE_S = 2.0
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -63,7 +67,11 @@ def _worker(make_app: Callable, sock: socket.socket, settings, loads, slot: int)
             ok = super().readable()
             if loads is None:
                 return ok
-            loads[slot] = len(self._map)  # this worker's channels (plus its own sockets)
+            # this worker's connections serving a request or active lately (a new one
+            # counts at once)
+            since = time.time() - ACTIVE_S
+            loads[slot] = sum(1 for ch in list(self._map.values())
+                              if isinstance(ch, Utf8Channel) and (ch.requests or ch.last_activity >= since))
             return ok and loads[slot] <= min(loads)
 
     app = make_app()
