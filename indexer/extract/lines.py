@@ -287,7 +287,6 @@ _DATE_CUE = re.compile(r"(发布|更新|上传|发表|时间|日期|发布于|pu
 # 2025-05-01).
 _BYLINE_CUE = re.compile(r"(作者|来源|来自|原创|编辑|责编|供稿|稿源|字数|阅读|浏览|点击|关注|人气|文\s*[／/:：])")
 _SHORT_NAME = re.compile(r"[^\W\d_]{1,12}")
-_CLOCK_AFTER = re.compile(r"\s*\d{1,2}:\d{2}")
 
 
 _STAMP = re.compile(r"(?:(?:19|20)\d{2}\s*[-/年.]\s*)?\d{1,2}\s*[-/月.]\s*\d{1,2}\s*日?\s*\d{1,2}:\d{2}")
@@ -310,13 +309,13 @@ def _beside_short_name(before: str, after: str) -> bool:
 
 def find_date(f: str, need_cue: bool = True) -> str | None:
     """YYYY-MM-DD from a (folded) publish-info line: a date after a publish cue (发布时间：),
-    or in a byline (a line that is not prose, with a byline's words, a clock time right
-    after the date (某某资讯 2025-09-03 21:09), or nothing but a short name beside it)."""
+    or in a byline (a line that is not prose, with a byline's words, a clock time with
+    the date (`is_stamp`: 某某资讯 2025-09-03 21:09), or nothing but a short name beside it)."""
     m = _DATE.search(f)
     if not m:
         return None
     if need_cue and not _DATE_CUE.search(f[: m.start()]):
-        if is_prose(f) or not (_BYLINE_CUE.search(f) or _CLOCK_AFTER.match(f, m.end())
+        if is_prose(f) or not (_BYLINE_CUE.search(f) or is_stamp(f)
                                or _beside_short_name(f[: m.start()], f[m.end():])):
             return None
     y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))

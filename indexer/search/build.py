@@ -214,8 +214,7 @@ def process(work: PageWork | PageResult, user_dict: str | None) -> PageResult:
         try:
             doc = schema.prepare(rep, work.page_hash, work.key, user_dict)
             doc["_minhash"] = dedup.signature(doc.pop("_key"))
-            for field in charindex.WORD_FIELDS:  # as the word view stores them: cheaper to send
-                doc[field] = charindex.encode_words(doc[field])
+            charindex.encode_word_fields(doc)
         except MemoryError:
             raise  # the runner turns it into a too_large skip
         except Exception as exc:  # noqa: BLE001 - one bad report must not stop a build

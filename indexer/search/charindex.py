@@ -78,6 +78,12 @@ def token_code(token: str) -> int:
     return code | ord(token[1]) if len(token) > 1 else code
 
 
+def code_token(code: int) -> str:
+    """The token of a code (`token_code` reversed)."""
+    first, second = code >> SHIFT, code & ((1 << SHIFT) - 1)
+    return chr(first) + chr(second) if second else chr(first)
+
+
 def code_range(char: str) -> tuple[int, int]:
     """[lo, hi) of the codes of every token starting with `char`."""
     lo = ord(char) << SHIFT
@@ -277,11 +283,18 @@ class PackedLists:
 
 def encode_words(counts: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """(word codes uint64, frequencies uint32) of a {word: frequency} map: what the word
-    view stores. An indexing worker encodes a report's words before sending it to a
-    segment writer: two arrays travel (pickle) far cheaper than the words."""
+    view stores."""
     n = len(counts)
     return (np.fromiter(map(_indexing_word_code, counts.keys()), dtype=np.uint64, count=n),
             np.fromiter(counts.values(), dtype=np.uint32, count=n))
+
+
+def encode_word_fields(doc: dict) -> None:
+    """A prepared document's word fields (schema.prepare: {word: count}) in the form the
+    segment writer takes (`encode_words`): an indexing worker encodes them before sending
+    the document, as two arrays travel (pickle) far cheaper than the words."""
+    for field in WORD_FIELDS:
+        doc[field] = encode_words(doc[field])
 
 
 class SegmentBuilder:
@@ -294,10 +307,9 @@ class SegmentBuilder:
         self.words: dict[str, list[tuple[int, np.ndarray, np.ndarray]]] = {f: [] for f in WORD_FIELDS}
         self.occurrences = 0
 
-    def add_words(self, docnum: int, field: str, counts) -> None:
-        """Word-view postings of a document: {word: frequency}, or its `encode_words`
-        form."""
-        codes, tf = counts if isinstance(counts, tuple) else encode_words(counts)
+    def add_words(self, docnum: int, field: str, encoded: tuple[np.ndarray, np.ndarray]) -> None:
+        """Word-view postings of a document: (word codes, frequencies), `encode_words`."""
+        codes, tf = encoded
         if len(codes):
             self.words[field].append((docnum, codes, tf))
 

@@ -119,9 +119,7 @@ class Postings:
         uniq, inv = np.unique(np.concatenate(codes), return_inverse=True)
         total = np.bincount(inv, weights=np.concatenate(counts)).astype(np.int64)
         order = np.lexsort((uniq, -total))
-        mask = (1 << charindex.SHIFT) - 1
-        return [("".join(chr(c) for c in (code >> charindex.SHIFT, code & mask) if c), int(total[i]))
-                for i in order.tolist() for code in (int(uniq[i]),)]
+        return [(charindex.code_token(code), n) for code, n in zip(uniq[order].tolist(), total[order].tolist())]
 
     def warm(self, field: str, budget_bytes: int) -> int:
         """Decode (into the cache) the positions of the field's most frequent tokens, the
