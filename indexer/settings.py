@@ -100,6 +100,10 @@ class IndexSettings:
     # fills with the body's most frequent tokens' positions, decoded before the first
     # query needs them (the common bigrams every long phrase touches); 0: none.
     warm_postings_mb: int = 256
+    # Merge walks over sorted positions (kernels.py) compiled with numba: loaded by a
+    # server's warm-up, else by the first walk over this many positions; off: numpy only.
+    compiled_kernels: bool = True
+    kernel_min_elements: int = 2_000_000
     # `index update` refuses (without --force) to delete more than this share of the
     # index's reports: a truncated archive or an unmounted folder looks like deletions.
     max_delete_share: float = 0.5

@@ -92,9 +92,10 @@ def serve(make_app: Callable, sock: socket.socket, settings, processes: int) -> 
     under `settings` (ServeSettings); returns when they have all stopped."""
     count = processes or os.cpu_count() or 1
     try:
-        from indexer.search import suggest
+        from indexer.search import kernels, suggest
 
         suggest.prepare()  # once, shared by the forked workers
+        kernels.load()  # the compiled merges too
     except Exception:  # noqa: BLE001 - an optimization only: each worker reads what it needs
         pass
     if count == 1:

@@ -27,7 +27,7 @@ from whoosh import index as whoosh_index
 
 from ..normalize import normalization_version
 from ..settings import SETTINGS
-from . import analysis, docstore, expand, facets, ladder, snippets, store, suggest
+from . import analysis, docstore, expand, facets, kernels, ladder, snippets, store, suggest
 from .model import FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, FacetValue, Hit, SearchRequest, SearchResponse
 from .execute import B, K1, Executor, occurrence_keys
 from .query import ParsedQuery, parse
@@ -59,6 +59,7 @@ class _State:
     def prepare(self) -> None:
         """What `Index.warm` does for one generation."""
         expand.warm(self.user_dict)  # the dictionary's words, for expansion's word check
+        kernels.load()  # compiled merges (no query pays their loading)
         self.vocabulary()
         self.executor.post.warm("body_c", SETTINGS.index.warm_postings_mb * 2**20)
 

@@ -9,8 +9,8 @@ everything after that is vectorized:
   position space (each document's key at ``gstart[doc]``, one unused position after
   it), kept in a byte-bounded LRU (`TERM_CACHE_BYTES`); a bigram whose candidate
   documents are few decodes only the blocks of its list that can hold them;
-- a phrase is the intersection of its bigrams' positions minus their offsets: a merge
-  of two sorted arrays when their sizes are close, a binary search otherwise; its
+- a phrase is the intersection of its bigrams' positions minus their offsets (a merge
+  of two sorted arrays, kernels.py, as are the counts per document and section); its
   occurrences (and their counts per section) are cached too, as matching, the section
   facet, snippets and a relaxed retry all ask for them;
 - a section filter keeps occurrences that lie inside a section range of a selected kind;
@@ -29,7 +29,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import analysis, charindex
+from . import analysis, charindex, kernels
 from .charindex import EMPTY
 from ..settings import SETTINGS
 from .query import TITLE_BOOST, WORD_TITLE_BOOST, ParsedQuery, Term
@@ -45,6 +45,7 @@ SPAN_CACHE_TOKENS = 200_000  # tokens whose per-segment list numbers are remembe
 CACHED_COST = 0.05  # relative cost of a posting list already decoded (phrase cover choice)
 ALTERNATIVE_WEIGHT = SETTINGS.index.alternative_weight  # score of an expansion alternative
 FEW_CANDIDATES = 64  # loose phrases: stop narrowing candidate documents below this many
+LOOSE_ANCHOR_RATIO = 4  # loose phrases: a pair this much rarer than the first bounds the walk
 
 
 def _nbytes(entry) -> int:
@@ -243,22 +244,13 @@ class Postings:
                  for (seg, _), base in zip(self.segs, self.base[field]) for t in seg.slots(field, lo, hi)]
         return np.sort(np.concatenate(parts)) if parts else EMPTY
 
-    def doc_of(self, field: str, occ: np.ndarray) -> np.ndarray:
-        """The document of each position."""
-        return np.searchsorted(self.gstart[field], occ, side="right") - 1
-
     def docs_of(self, field: str, occ: np.ndarray) -> np.ndarray:
         """Sorted distinct documents of sorted positions."""
-        return sorted_unique(self.doc_of(field, occ))
+        return kernels.runs_per_bucket(occ, self.gstart[field])[0]
 
     def doc_counts(self, field: str, occ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(documents, occurrences in each) of sorted positions `occ`."""
-        gstart = self.gstart[field]
-        if len(occ) * 4 < len(gstart):  # few: find each one's document
-            return sorted_unique(np.searchsorted(gstart, occ, side="right") - 1, counts=True)
-        counts = np.diff(np.searchsorted(occ, gstart))  # many: find each document's run
-        docs = np.flatnonzero(counts)
-        return docs, counts[docs]
+        return kernels.runs_per_bucket(occ, self.gstart[field])
 
     def within_doc(self, field: str, occ: np.ndarray, doc: int) -> np.ndarray:
         """Key positions inside document `doc` of the sorted positions `occ`."""
@@ -291,22 +283,6 @@ class Postings:
     def word_frequency(self, field: str, text: str) -> int:
         """Documents holding a word-view term (deleted ones included, like Whoosh's)."""
         return sum(seg.word_frequency(field, text) for seg, _ in self.segs)
-
-
-def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Values of `a` also in `b` (both sorted, without repeats)."""
-    if not len(a) or not len(b):
-        return EMPTY
-    if len(b) < 2 * len(a):
-        # similar sizes: merge the two sorted runs (a stable sort of two runs is a
-        # linear merge) and keep the values that appear twice
-        c = np.concatenate((a, b))
-        c.sort(kind="stable")
-        return c[:-1][c[1:] == c[:-1]]
-    # a much smaller: binary search of each of its values in b
-    idx = np.searchsorted(b, a)
-    idx[idx == len(b)] = 0
-    return a[b[idx] == a]
 
 
 def cover(tokens: list[str], costs: list[float]) -> list[int]:
@@ -401,25 +377,8 @@ def _occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
             raw = post.keys(field, tokens[i])
         else:
             raw = post.keys_within(field, tokens[i], post.docs_of(field, keys + i))
-        keys = _intersect_sorted(keys + i, raw) - i
+        keys = kernels.intersect_at(keys, raw, i)
     return keys
-
-
-def _member(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
-    """Mask of `keys` (sorted) found in `sorted_keys`."""
-    if not len(sorted_keys) or not len(keys):
-        return np.zeros(len(keys), dtype=bool)
-    if len(sorted_keys) * 8 < len(keys):
-        # few to look for: find the run of each in `keys` instead (repeats included)
-        lo = np.searchsorted(keys, sorted_keys, side="left")
-        hi = np.searchsorted(keys, sorted_keys, side="right")
-        edges = np.zeros(len(keys) + 1, dtype=np.int64)
-        np.add.at(edges, lo, 1)
-        np.add.at(edges, hi, -1)
-        return np.cumsum(edges[:-1]) > 0
-    idx = np.searchsorted(sorted_keys, keys)
-    idx[idx == len(sorted_keys)] = 0
-    return sorted_keys[idx] == keys
 
 
 def loose_occurrence_keys(post: Postings, field: str, k: str, max_gap: int) -> np.ndarray:
@@ -445,7 +404,7 @@ def _loose_keys(post: Postings, field: str, k: str, max_gap: int) -> np.ndarray:
     cand = None
     for _df, tokens in sorted(pairs, key=lambda p: p[0]):
         docs = union_sorted([post.token_docs(field, t) for t in tokens])
-        cand = docs if cand is None else _intersect_sorted(cand, docs)
+        cand = docs if cand is None else kernels.intersect_at(cand, docs)
         if len(cand) <= FEW_CANDIDATES:
             break
     if cand is None or not len(cand):
@@ -455,7 +414,17 @@ def _loose_keys(post: Postings, field: str, k: str, max_gap: int) -> np.ndarray:
     # character at a time, each step a bigram lookup in the candidate documents only.
     first = [k[:2]] + post.followers(field, k[0], punct)
     end = union_sorted([post.keys_within(field, t, cand) for t in first])
-    end = end[np.isin(post.doc_of(field, end), cand)]
+    docs, counts = post.doc_counts(field, end)
+    end = end[np.repeat(np.isin(docs, cand, assume_unique=True), counts)]
+    # A pair much rarer (in positions) than the first one: its own loose occurrences
+    # bound where a match can start, so the walk does not carry every occurrence of a
+    # common first pair through each step (工作队伍: 作队 against 工作).
+    freq = [sum(post.frequency(field, t) for t in tokens) for _df, tokens in pairs]
+    j = int(np.argmin(freq))
+    if j > 0 and freq[j] * LOOSE_ANCHOR_RATIO < freq[0] and len(end):
+        anchor = loose_occurrence_keys(post, field, k[j:j + 2], max_gap)
+        # a match starting at e has character j between e + j and e + j * (1 + max_gap)
+        end = end[kernels.any_between(end + j, end + j * (1 + max_gap), anchor)]
     start = end.copy()
     for a, b in zip(k, k[1:]):
         ends, starts = [], []
@@ -465,7 +434,7 @@ def _loose_keys(post: Postings, field: str, k: str, max_gap: int) -> np.ndarray:
                 keys = post.keys(field, token)
             else:
                 keys = post.keys_within(field, token, post.docs_of(field, char_ends))
-            hit = _member(char_ends, keys)
+            hit = kernels.member(char_ends, keys)
             return char_ends[hit] + 1, char_starts[hit]
 
         e, s = step(end, start, a + b)
@@ -512,11 +481,7 @@ def near_documents(post: Postings, field: str, occurrences: list[np.ndarray], wi
     hi = np.minimum(anchor + window, gstart[doc + 1] - 1)
     keep = np.ones(len(anchor), dtype=bool)
     for other in occurrences[1:]:
-        # the first occurrence at or after the window's start must lie before its end
-        idx = np.searchsorted(other, lo)
-        ok = idx < len(other)
-        found = other[np.where(ok, idx, 0)]
-        keep &= ok & (found <= hi)
+        keep &= kernels.any_between(lo, hi, other)  # (lo ascending, as anchor is)
     return sorted_unique(doc[keep])
 
 
@@ -553,26 +518,8 @@ class SectionRanges:
 
     def counts(self, occ: np.ndarray, klen: int) -> np.ndarray:
         """Occurrences (sorted start positions) of a `klen`-character key lying entirely
-        inside each range. The occurrences of range r are one slice of `occ`, from r's
-        start to its last possible start: two binary searches per range, so the cost
-        follows the number of sections, not the number of occurrences (a common bigram
-        occurs millions of times at 50,000 pages) — unless occurrences are fewer than
-        about twice the ranges (measured at 50,000 pages, 478,756 ranges: 191,641
-        occurrences take 6.5 ms one by one against 19.3 ms range by range; 2.1 million
-        take 57 against 32)."""
-        if not len(self.start) or not len(occ):
-            return np.zeros(len(self.start), dtype=np.int64)
-        if len(occ) < 2 * len(self.start):
-            # Few occurrences: find each one's range instead (the last range starting
-            # at or before it, which must hold the whole key).
-            idx = np.searchsorted(self.start, occ, side="right") - 1
-            ok = idx >= 0
-            idx = np.where(ok, idx, 0)
-            ok &= occ + klen <= self.end[idx]
-            return np.bincount(idx[ok], minlength=len(self.start))
-        lo = np.searchsorted(occ, self.start, side="left")
-        hi = np.searchsorted(occ, np.maximum(self.end - klen + 1, self.start), side="left")
-        return hi - lo
+        inside each range: those from the range's start to its last possible start."""
+        return kernels.counts_in_ranges(occ, self.start, self.end, klen - 1)
 
     def codes(self, kinds) -> list[int]:
         return [self.kinds.index(k) for k in kinds if k in self.kinds]

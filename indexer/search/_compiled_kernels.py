@@ -1,0 +1,126 @@
+"""The compiled side of kernels.py (numba; imported only by `kernels.load`).
+
+Merges that gallop: each step skips ahead in the other array by doubling strides, then a
+binary search (so two arrays of similar sizes are walked in one linear pass, and a small
+one against a large one costs a binary search per value of the small one). Each
+function has one explicit signature, so importing this module compiles them, or loads
+them from numba's cache beside this file (`cache=True`), and no call compiles later:
+inputs are contiguous int64 arrays (kernels.py converts), read-only (the executor's
+cached arrays are) or not. `nogil` lets threads run them at once."""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+
+_OPTS = dict(cache=True, nogil=True, boundscheck=False)
+_IN = types.Array(types.int64, 1, "C", readonly=True)  # a writable array converts to it
+_OUT = types.Array(types.int64, 1, "C")
+
+
+@njit(types.int64(_IN, types.int64, types.int64), **_OPTS)
+def _lower(arr, lo, v):
+    """First index at or after `lo` whose value is >= v (`arr` ascending)."""
+    n = arr.shape[0]
+    if lo >= n or arr[lo] >= v:
+        return lo
+    below = lo  # arr[below] < v
+    step = 1
+    while below + step < n and arr[below + step] < v:
+        below += step
+        step *= 2
+    hi = min(below + step, n)  # arr[hi] >= v, or the end
+    lo = below + 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if arr[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(_OUT(_IN, _IN, types.int64), **_OPTS)
+def intersect_at(a, b, off):
+    na, nb = a.shape[0], b.shape[0]
+    out = np.empty(min(na, nb), dtype=np.int64)
+    k = 0
+    if na <= nb:  # walk a, gallop in b
+        j = 0
+        for i in range(na):
+            x = a[i] + off
+            j = _lower(b, j, x)
+            if j == nb:
+                break
+            if b[j] == x:
+                out[k] = a[i]
+                k += 1
+    else:  # walk b, gallop in a
+        i = 0
+        for j in range(nb):
+            i = _lower(a, i, b[j] - off)
+            if i == na:
+                break
+            if a[i] + off == b[j]:
+                out[k] = a[i]
+                k += 1
+    return out[:k].copy()
+
+
+@njit(types.Array(types.boolean, 1, "C")(_IN, _IN, _IN), **_OPTS)
+def any_between(lo, hi, b):
+    n, m = lo.shape[0], b.shape[0]
+    out = np.zeros(n, dtype=np.bool_)
+    j = 0
+    for i in range(n):
+        j = _lower(b, j, lo[i])
+        if j == m:
+            break
+        out[i] = b[j] <= hi[i]
+    return out
+
+
+@njit(_OUT(_IN, _IN, _IN, types.int64), **_OPTS)
+def counts_in_ranges(occ, start, end, shrink):
+    n, m = occ.shape[0], start.shape[0]
+    out = np.zeros(m, dtype=np.int64)
+    if n < m:  # fewer values: each one's range, the last starting at or before it
+        r = 0
+        for i in range(n):
+            v = occ[i]
+            r = _lower(start, r, v + 1)  # first range starting after v
+            if r > 0 and v < end[r - 1] - shrink:
+                out[r - 1] += 1
+            r = max(r - 1, 0)
+        return out
+    j = 0
+    for r in range(m):  # fewer ranges: each one's run of values
+        j = _lower(occ, j, start[r])
+        if j == n:
+            break
+        e = end[r] - shrink
+        k = _lower(occ, j, e) if e > start[r] else j
+        out[r] = k - j
+        j = k
+    return out
+
+
+@njit(types.Tuple((_OUT, _OUT))(_IN, _IN), **_OPTS)
+def runs_per_bucket(occ, edges):
+    n, last = occ.shape[0], edges.shape[0] - 1
+    size = min(n, max(last, 0))
+    buckets = np.empty(size, dtype=np.int64)
+    counts = np.empty(size, dtype=np.int64)
+    k = 0
+    d = 0
+    i = 0
+    while i < n and k < size:
+        v = occ[i]
+        d = _lower(edges, d, v + 1) - 1  # the last edge at or before v
+        if d < 0 or d >= last:  # outside every bucket (the caller's promise broken): stop
+            break
+        j = _lower(occ, i, edges[d + 1])
+        buckets[k] = d
+        counts[k] = j - i
+        k += 1
+        i = j
+    return buckets[:k].copy(), counts[:k].copy()
