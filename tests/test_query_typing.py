@@ -329,10 +329,13 @@ def test_parse_never_fails_on_pasted_or_hostile_text():
         assert readings(q)
 
 
-def test_punctuation_step_matches_a_brute_force_scan(tmp_path):
+@pytest.mark.parametrize("skewed", [False, True], ids=["even", "common-first-pair"])
+def test_punctuation_step_matches_a_brute_force_scan(tmp_path, skewed):
     """The ladder's punctuation step (occurrences of a key's characters with at most
     `loose_max_gap` punctuation characters between consecutive ones) finds exactly the
-    starts a regular-expression scan of every body's key finds, per report."""
+    starts a regular-expression scan of every body's key finds, per report. Skewed text
+    (工作 everywhere, the other characters rare) and keys that start with its common
+    pair take the walk bounded by a rarer pair (execute.LOOSE_ANCHOR_RATIO)."""
     import random
     import re
 
@@ -340,11 +343,15 @@ def test_punctuation_step_matches_a_brute_force_scan(tmp_path):
     from indexer.settings import SETTINGS
 
     rnd = random.Random(7)
-    alphabet = "工作队伍意识形态" * 3 + "，、。；“”（）"
+    alphabet = list("工作队伍意识形态" * 3 + "，、。；“”（）")
+    if skewed:
+        alphabet = ["工作", "工作，", "工", "作"] * 12 + alphabet
+    gap = SETTINGS.index.loose_max_gap
     reports = [make_report(f"r{i}", f"报告{i}", [("前言", "".join(rnd.choice(alphabet) for _ in range(rnd.randint(40, 400))))])
                for i in range(16)]
+    widest = ("、" * gap).join("工作意识")  # the most punctuation allowed between each two
+    reports.append(make_report("wide", "报告", [("前言", f"开头{widest}，结尾")]))
     root = build_index(tmp_path, reports)
-    gap = SETTINGS.index.loose_max_gap
     with open_index(root) as index:
         state = index.state()
         ex = state.executor
@@ -353,8 +360,10 @@ def test_punctuation_step_matches_a_brute_force_scan(tmp_path):
             rep = state.store.report(doc)
             keys[doc] = key(rep["body"])
         punct = "".join(sorted({c for k in keys.values() for c in k if not wordy(c)}))
-        for _ in range(150):
+        for i in range(150):
             k = "".join(rnd.choice("工作队伍意识形态") for _ in range(rnd.randint(2, 5)))
+            if skewed:
+                k = "工作" + k[:3] if i else "工作意识"
             occ = ex.occurrences("body_c", k, loose=True)
             docs, counts = ex.post.doc_counts("body_c", occ)
             got = dict(zip(docs.tolist(), counts.tolist()))
