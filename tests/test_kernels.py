@@ -144,3 +144,32 @@ def test_counts_in_ranges_at_every_boundary(which):
         for shrink in (0, 1, 2):
             want = [np.count_nonzero((occ >= s) & (occ < e - shrink)) for s, e in zip(start, end)]
             assert impl.counts_in_ranges(occ, start, end, shrink).tolist() == want
+
+
+@pytest.mark.parametrize("which", SIDES)
+@settings(max_examples=60, deadline=None)
+@given(lists=st.lists(st.integers(1, 32).flatmap(  # one bit width range per list
+    lambda bits: st.lists(st.integers(0, 2**bits - 1), max_size=300)), min_size=1, max_size=6),
+       delta=st.booleans(), base=st.integers(0, 2**40))
+def test_unpack_into_reads_what_pack_wrote(which, lists, delta, base):
+    """charindex.pack's lists (every bit width, delta-coded or not) decode to their
+    values on either side; `decode_into` writes a segment's list into a slice."""
+    from indexer.search import charindex
+
+    impl = side(which)
+    lists = [np.unique(np.array(xs, dtype=np.int64)) if delta else np.array(xs, dtype=np.int64) for xs in lists]
+    packed = charindex.pack(np.concatenate(lists).astype(np.uint64), np.array([len(x) for x in lists]), delta)
+    read = charindex.PackedLists(packed, "")
+    for t, want in enumerate(lists):
+        words = packed["words"][int(packed["word"][t]):int(packed["word"][t + 1])]
+        start = int(packed["skips"][int(packed["skip"][t])]) + base if delta and len(want) else 0
+        got = np.full(len(want), -1, dtype=np.int64)
+        if len(want):
+            impl.unpack_into(words, int(packed["width"][t]), start, delta, got)
+        assert np.array_equal(got, want + base if delta else want)
+        if delta:
+            into = np.full(len(want) + 2, -1, dtype=np.int64)
+            read.decode_into(t, base, into[1:-1])
+            assert np.array_equal(into[1:-1], want + base) and into[0] == into[-1] == -1
+        else:
+            assert np.array_equal(read.values(t), want)

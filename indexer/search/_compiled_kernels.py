@@ -39,6 +39,32 @@ def _lower(arr, lo, v):
     return lo
 
 
+@njit(types.none(types.Array(types.uint64, 1, "C", readonly=True), types.int64, types.int64, types.boolean,
+                 _OUT), **_OPTS)
+def unpack_into(words, width, start, delta, out):
+    n = out.shape[0]
+    if width == 0:
+        for i in range(n):
+            out[i] = start if delta else 0
+        return
+    per_word = 64 // width
+    mask = np.uint64((1 << width) - 1)
+    acc = start
+    i = 0
+    for wi in range(words.shape[0]):
+        w = words[wi]
+        for j in range(per_word):
+            if i == n:
+                return
+            v = np.int64((w >> np.uint64(j * width)) & mask)
+            if delta:
+                acc += v
+                out[i] = acc
+            else:
+                out[i] = v
+            i += 1
+
+
 @njit(_OUT(_IN, _IN, types.int64), **_OPTS)
 def intersect_at(a, b, off):
     na, nb = a.shape[0], b.shape[0]

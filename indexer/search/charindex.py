@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import arrayfile
+from . import arrayfile, kernels
 
 FIELDS = ("title_c", "body_c", "unit_c")
 WORD_FIELDS = ("title_w", "body_w", "unit_w")
@@ -195,12 +195,6 @@ def empty_lists(delta: bool) -> dict[str, np.ndarray]:
     return pack(np.zeros(0, np.uint64), np.zeros(0, np.int64), delta)
 
 
-@functools.lru_cache(maxsize=64)
-def _shifts(width: int) -> tuple[np.ndarray, np.uint64]:
-    k = 64 // width
-    return (np.arange(k, dtype=np.uint64) * _U64(width)), _U64((1 << width) - 1)
-
-
 class PackedLists:
     """Read side of `pack`'s arrays (memory-mapped views)."""
 
@@ -217,28 +211,27 @@ class PackedLists:
     def count(self, t: int) -> int:
         return int(self.n[t + 1]) - int(self.n[t])
 
-    def _raw(self, t: int) -> np.ndarray:
-        count = self.count(t)
-        w = int(self.width[t])
-        if not w:
-            return np.zeros(count, dtype=np.uint64)
-        shifts, mask = _shifts(w)
-        words = self.words[int(self.word[t]):int(self.word[t + 1])]
-        return ((words[:, None] >> shifts) & mask).ravel()[:count]
+    def _words(self, t: int) -> np.ndarray:
+        return self.words[int(self.word[t]):int(self.word[t + 1])]
 
     def values(self, t: int) -> np.ndarray:
         """List t as int64 (not differences)."""
-        return self._raw(t).astype(np.int64)
+        out = np.empty(self.count(t), dtype=np.int64)
+        kernels.unpack_into(self._words(t), int(self.width[t]), 0, False, out)
+        return out
 
     def decode(self, t: int, base: int = 0) -> np.ndarray:
         """Delta list t, decoded (plus `base`): ascending int64 values."""
-        raw = self._raw(t)
-        raw = raw.view(np.int64) if raw.base is not None else raw.astype(np.int64)  # values < 2**32
-        if not len(raw):
-            return raw
-        np.cumsum(raw, out=raw)
-        raw += int(self.skips[int(self.skip[t])]) + base
-        return raw
+        out = np.empty(self.count(t), dtype=np.int64)
+        self.decode_into(t, base, out)
+        return out
+
+    def decode_into(self, t: int, base: int, out: np.ndarray) -> None:
+        """`decode(t, base)` written into `out` (int64, the list's length): lists of
+        several segments decode into one array."""
+        if len(out):
+            start = int(self.skips[int(self.skip[t])]) + base
+            kernels.unpack_into(self._words(t), int(self.width[t]), start, True, out)
 
     def decode_within(self, t: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Values of delta list t (strictly ascending, as positions and documents are)

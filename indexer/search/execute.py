@@ -165,10 +165,15 @@ class Postings:
         hit = self._get(key)
         if hit is not None:
             return hit[0]
-        parts = [seg.positions(field, t, base)
+        found = [(seg.lists[field], t, base)
                  for (seg, _), t, base in zip(self.segs, self._slots(field, text), self.base[field]) if t >= 0]
-        out = (parts[0] if len(parts) == 1 else np.concatenate(parts)) if parts else EMPTY
-        return self._put(key, (out,))[0]
+        out = np.empty(sum(lists.count(t) for lists, t, _ in found), dtype=np.int64)
+        at = 0
+        for lists, t, base in found:  # each segment's list decoded in place, in segment order
+            n = lists.count(t)
+            lists.decode_into(t, base, out[at:at + n])
+            at += n
+        return self._put(key, (out if len(out) else EMPTY,))[0]
 
     def cached(self, field: str, text: str) -> bool:
         return (field, text, "keys") in self.cache

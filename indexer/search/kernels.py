@@ -24,6 +24,7 @@ The compiled functions release the GIL, so a server's threads walk in parallel.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 
@@ -57,9 +58,28 @@ def load() -> bool:
     return _compiled is not None
 
 
+@functools.lru_cache(maxsize=64)
+def _shifts(width: int) -> tuple[np.ndarray, np.uint64]:
+    k = 64 // width
+    return np.arange(k, dtype=np.uint64) * np.uint64(width), np.uint64((1 << width) - 1)
+
+
 class NumpyKernels:
     """The numpy side: the same functions as `_compiled_kernels`, for contiguous int64
     inputs (kernels.py's functions check the empty cases and convert)."""
+
+    @staticmethod
+    def unpack_into(words: np.ndarray, width: int, start: int, delta: bool, out: np.ndarray) -> None:
+        if not width:
+            out[:] = start if delta else 0
+            return
+        shifts, mask = _shifts(width)
+        raw = ((words[:, None] >> shifts) & mask).ravel()[:len(out)].view(np.int64)  # values < 2**32
+        if delta:
+            np.cumsum(raw, out=out)
+            out += start
+        else:
+            out[:] = raw
 
     @staticmethod
     def intersect_at(a: np.ndarray, b: np.ndarray, off: int) -> np.ndarray:
@@ -128,6 +148,14 @@ def _impl(size: int):
 
 def _i64(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def unpack_into(words: np.ndarray, width: int, start: int, delta: bool, out: np.ndarray) -> None:
+    """Unpack `len(out)` integers of `width` bits (charindex.pack's layout: 64 // width
+    to a uint64 word, lowest bits first) into `out` (int64, contiguous); `delta`: they
+    are differences, and `out` gets `start` plus their running sum."""
+    if len(out):
+        _impl(len(out)).unpack_into(words, int(width), int(start), bool(delta), out)
 
 
 def intersect_at(a: np.ndarray, b: np.ndarray, off: int = 0) -> np.ndarray:
