@@ -77,3 +77,44 @@ def test_snippets_from_key_positions_equal_snippets_from_the_whole_text(tmp_path
             assert got == want, (rep["report_id"], keys)
             checked += 1
     assert checked > 50
+
+
+def _windows_by_definition(spans, length):
+    """The passage rule of `snippets._best_windows`, written out directly: for each of
+    the first 16 spans of each term, the window from a quarter of WINDOW before it; the
+    first window covering the most distinct terms, then the most spans (a span counts
+    when it lies wholly inside); again without the spans it touched, PASSAGES times."""
+    from indexer.search.snippets import PASSAGES, WINDOW
+
+    seen, candidates = {}, []
+    for span in spans:
+        seen[span[2]] = seen.get(span[2], 0) + 1
+        if seen[span[2]] <= 16:
+            candidates.append(span)
+    chosen = []
+    while candidates and len(chosen) < PASSAGES:
+        best, best_score = None, None
+        for a, _b, _i in candidates:
+            start = max(0, a - WINDOW // 4)
+            end = min(length, start + WINDOW)
+            inside = [s for s in candidates if s[0] >= start and s[1] <= end]
+            score = (len({s[2] for s in inside}), len(inside))
+            if best_score is None or score > best_score:
+                best, best_score = (start, end), score
+        chosen.append(best)
+        candidates = [s for s in candidates if s[1] <= best[0] or s[0] >= best[1]]
+    return sorted(chosen)
+
+
+def test_passages_follow_their_rule_on_random_spans():
+    import random
+
+    from indexer.search.snippets import _best_windows
+
+    rnd = random.Random(11)
+    for _ in range(3000):
+        length = rnd.randint(1, 900)
+        terms = rnd.randint(1, 4)
+        spans = sorted({(a, a + rnd.randint(1, 60 if rnd.random() < 0.2 else 8), rnd.randrange(terms))
+                        for a in (rnd.randrange(length) for _ in range(rnd.randint(1, 80)))})
+        assert _best_windows(spans, length) == _windows_by_definition(spans, length), (spans, length)
