@@ -6,7 +6,10 @@ one against a large one costs a binary search per value of the small one). Each
 function has one explicit signature, so importing this module compiles them, or loads
 them from numba's cache beside this file (`cache=True`), and no call compiles later:
 inputs are contiguous int64 arrays (kernels.py converts), read-only (the executor's
-cached arrays are) or not. `nogil` lets threads run them at once."""
+cached arrays are) or not. They write into arrays the caller allocates with numpy (which
+asks the kernel for huge pages for large ones: the first touch of a fresh buffer of
+millions of positions costs as much as the merge itself with 4 KiB pages). `nogil` lets
+threads run them at once."""
 from __future__ import annotations
 
 import numpy as np
@@ -15,6 +18,7 @@ from numba import njit, types
 _OPTS = dict(cache=True, nogil=True, boundscheck=False)
 _IN = types.Array(types.int64, 1, "C", readonly=True)  # a writable array converts to it
 _OUT = types.Array(types.int64, 1, "C")
+_MASK = types.Array(types.boolean, 1, "C")
 
 
 @njit(types.int64(_IN, types.int64, types.int64), **_OPTS)
@@ -65,10 +69,9 @@ def unpack_into(words, width, start, delta, out):
             i += 1
 
 
-@njit(_OUT(_IN, _IN, types.int64), **_OPTS)
-def intersect_at(a, b, off):
+@njit(types.int64(_IN, _IN, types.int64, _OUT), **_OPTS)
+def intersect_at(a, b, off, out):
     na, nb = a.shape[0], b.shape[0]
-    out = np.empty(min(na, nb), dtype=np.int64)
     k = 0
     if na <= nb:  # walk a, gallop in b
         j = 0
@@ -89,26 +92,23 @@ def intersect_at(a, b, off):
             if a[i] + off == b[j]:
                 out[k] = a[i]
                 k += 1
-    return out[:k].copy()
+    return k
 
 
-@njit(types.Array(types.boolean, 1, "C")(_IN, _IN, _IN), **_OPTS)
-def any_between(lo, hi, b):
+@njit(types.none(_IN, _IN, _IN, _MASK), **_OPTS)
+def any_between(lo, hi, b, out):
     n, m = lo.shape[0], b.shape[0]
-    out = np.zeros(n, dtype=np.bool_)
     j = 0
     for i in range(n):
         j = _lower(b, j, lo[i])
         if j == m:
             break
         out[i] = b[j] <= hi[i]
-    return out
 
 
-@njit(_OUT(_IN, _IN, _IN, types.int64), **_OPTS)
-def counts_in_ranges(occ, start, end, shrink):
+@njit(types.none(_IN, _IN, _IN, types.int64, _OUT), **_OPTS)
+def counts_in_ranges(occ, start, end, shrink, out):
     n, m = occ.shape[0], start.shape[0]
-    out = np.zeros(m, dtype=np.int64)
     if n < m:  # fewer values: each one's range, the last starting at or before it
         r = 0
         for i in range(n):
@@ -117,7 +117,7 @@ def counts_in_ranges(occ, start, end, shrink):
             if r > 0 and v < end[r - 1] - shrink:
                 out[r - 1] += 1
             r = max(r - 1, 0)
-        return out
+        return
     j = 0
     for r in range(m):  # fewer ranges: each one's run of values
         j = _lower(occ, j, start[r])
@@ -127,15 +127,12 @@ def counts_in_ranges(occ, start, end, shrink):
         k = _lower(occ, j, e) if e > start[r] else j
         out[r] = k - j
         j = k
-    return out
 
 
-@njit(types.Tuple((_OUT, _OUT))(_IN, _IN), **_OPTS)
-def runs_per_bucket(occ, edges):
+@njit(types.int64(_IN, _IN, _OUT, _OUT), **_OPTS)
+def runs_per_bucket(occ, edges, buckets, counts):
     n, last = occ.shape[0], edges.shape[0] - 1
-    size = min(n, max(last, 0))
-    buckets = np.empty(size, dtype=np.int64)
-    counts = np.empty(size, dtype=np.int64)
+    size = buckets.shape[0]
     k = 0
     d = 0
     i = 0
@@ -149,4 +146,4 @@ def runs_per_bucket(occ, edges):
         counts[k] = j - i
         k += 1
         i = j
-    return buckets[:k].copy(), counts[:k].copy()
+    return k

@@ -49,7 +49,10 @@ LOOSE_ANCHOR_RATIO = 4  # loose phrases: a pair this much rarer than the first b
 
 
 def _nbytes(entry) -> int:
-    return sum(a.nbytes for a in entry if a is not None)
+    """Bytes an entry holds: a view holds its whole buffer (the merge kernels return
+    the used part of theirs)."""
+    return sum(a.base.nbytes if isinstance(a.base, np.ndarray) and a.base.nbytes > a.nbytes else a.nbytes
+               for a in entry if a is not None)
 
 
 class Postings:
@@ -366,12 +369,13 @@ def _occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
     costs = [n * (CACHED_COST if post.cached(field, t) else 1.0) for n, t in zip(sizes, tokens)]
     chosen = cover(tokens, costs)
     chosen.sort(key=lambda i: sizes[i])  # rarest bigram first
-    i = chosen[0]
-    raw = post.keys(field, tokens[i])
-    # start = position - i (a start before a document, from a bigram near its beginning,
-    # finds no bigram of the cover at its offset: no chain of bigrams crosses the unused
-    # position between two documents)
-    keys = raw[np.searchsorted(raw, i):] - i if i else raw
+    first = chosen[0]
+    # The walk keeps positions of the first bigram (start + first): no copy of its whole
+    # list, often millions of positions; start = position - first at the end. (A start
+    # before a document, from a bigram near its beginning, finds no bigram of the cover
+    # at its offset: no chain of bigrams crosses the unused position between documents.)
+    keys = post.keys(field, tokens[first])
+    keys = keys[np.searchsorted(keys, first):]  # starts from 0
     for i in chosen[1:]:
         if not len(keys):
             return EMPTY
@@ -381,8 +385,10 @@ def _occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
         if post.reads_whole(field, tokens[i], len(keys)):
             raw = post.keys(field, tokens[i])
         else:
-            raw = post.keys_within(field, tokens[i], post.docs_of(field, keys + i))
-        keys = kernels.intersect_at(keys, raw, i)
+            raw = post.keys_within(field, tokens[i], post.docs_of(field, keys + (i - first)))
+        keys = kernels.intersect_at(keys, raw, i - first)
+    if first:
+        keys -= first  # the last intersection's own array (fresh memory costs page faults)
     return keys
 
 

@@ -24,6 +24,7 @@ The compiled functions release the GIL, so a server's threads walk in parallel.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
@@ -37,6 +38,7 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 _lock = threading.Lock()
 _compiled = None  # the module of compiled functions, once loaded
 _tried = False
+_forced = None  # tests: one side for every call (`forced`)
 
 
 def load() -> bool:
@@ -65,8 +67,9 @@ def _shifts(width: int) -> tuple[np.ndarray, np.uint64]:
 
 
 class NumpyKernels:
-    """The numpy side: the same functions as `_compiled_kernels`, for contiguous int64
-    inputs (kernels.py's functions check the empty cases and convert)."""
+    """The numpy side, with the compiled side's interface: contiguous int64 inputs,
+    outputs allocated by the caller (kernels.py's functions check the empty cases,
+    convert and allocate)."""
 
     @staticmethod
     def unpack_into(words: np.ndarray, width: int, start: int, delta: bool, out: np.ndarray) -> None:
@@ -82,7 +85,7 @@ class NumpyKernels:
             out[:] = raw
 
     @staticmethod
-    def intersect_at(a: np.ndarray, b: np.ndarray, off: int) -> np.ndarray:
+    def intersect_at(a: np.ndarray, b: np.ndarray, off: int, out: np.ndarray) -> int:
         x = a + off if off else a
         if len(b) < 2 * len(x):
             # similar sizes: merge the two sorted runs (a stable sort of two runs is a
@@ -90,21 +93,25 @@ class NumpyKernels:
             c = np.concatenate((x, b))
             c.sort(kind="stable")
             both = c[:-1][c[1:] == c[:-1]]
-            return both - off if off else both
-        # a much smaller: binary search of each of its values in b
-        idx = np.searchsorted(b, x)
-        idx[idx == len(b)] = 0
-        return a[b[idx] == x]
+            found = both - off if off else both
+        else:
+            # a much smaller: binary search of each of its values in b
+            idx = np.searchsorted(b, x)
+            idx[idx == len(b)] = 0
+            found = a[b[idx] == x]
+        out[:len(found)] = found
+        return len(found)
 
     @staticmethod
-    def any_between(lo: np.ndarray, hi: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def any_between(lo: np.ndarray, hi: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
         idx = np.searchsorted(b, lo)
         ok = idx < len(b)
         ok[ok] = b[idx[ok]] <= hi[ok]
-        return ok
+        out[:] = ok
 
     @staticmethod
-    def counts_in_ranges(occ: np.ndarray, start: np.ndarray, end: np.ndarray, shrink: int) -> np.ndarray:
+    def counts_in_ranges(occ: np.ndarray, start: np.ndarray, end: np.ndarray, shrink: int,
+                         out: np.ndarray) -> None:
         end = np.maximum(end - shrink, start)
         # Measured at 50,000 pages (478,756 section ranges): 191,641 values take 6.5 ms
         # one by one against 19.3 ms range by range; 2.1 million take 57 against 32.
@@ -114,22 +121,26 @@ class NumpyKernels:
             ok = idx >= 0
             idx = np.where(ok, idx, 0)
             ok &= occ < end[idx]
-            return np.bincount(idx[ok], minlength=len(start))
-        # many: two binary searches per range
-        return np.searchsorted(occ, end, side="left") - np.searchsorted(occ, start, side="left")
+            out += np.bincount(idx[ok], minlength=len(start))
+        else:  # many: two binary searches per range
+            out += np.searchsorted(occ, end, side="left") - np.searchsorted(occ, start, side="left")
 
     @staticmethod
-    def runs_per_bucket(occ: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def runs_per_bucket(occ: np.ndarray, edges: np.ndarray, buckets: np.ndarray, counts: np.ndarray) -> int:
         if len(occ) * 4 < len(edges):  # few: find each one's bucket
             b = np.searchsorted(edges, occ, side="right") - 1
             first = np.empty(len(b), dtype=bool)
             first[0] = True
             np.not_equal(b[1:], b[:-1], out=first[1:])
             idx = np.flatnonzero(first)
-            return b[idx], np.diff(np.append(idx, len(b)))
-        counts = np.diff(np.searchsorted(occ, edges))  # many: find each bucket's run
-        buckets = np.flatnonzero(counts)
-        return buckets, counts[buckets]
+            found, n = b[idx], np.diff(np.append(idx, len(b)))
+        else:
+            per = np.diff(np.searchsorted(occ, edges))  # many: find each bucket's run
+            found = np.flatnonzero(per)
+            n = per[found]
+        buckets[:len(found)] = found
+        counts[:len(found)] = n
+        return len(found)
 
 
 def compiled():
@@ -137,8 +148,21 @@ def compiled():
     return _compiled if load() else None
 
 
+@contextlib.contextmanager
+def forced(side):
+    """Every call inside uses `side` (NumpyKernels or the compiled module): for tests."""
+    global _forced
+    _forced = side
+    try:
+        yield side
+    finally:
+        _forced = None
+
+
 def _impl(size: int):
     """The compiled module when a walk over `size` positions should use it, else numpy."""
+    if _forced is not None:
+        return _forced
     if _compiled is not None:
         return _compiled
     if size >= SETTINGS.index.kernel_min_elements and not _tried and load():
@@ -148,6 +172,14 @@ def _impl(size: int):
 
 def _i64(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def _used(out: np.ndarray, k: int) -> np.ndarray:
+    """The first k values of an output buffer: a view when they fill most of it (copying
+    millions of positions into fresh memory costs about as much as finding them), else a
+    copy (a cached view keeps its whole buffer; the executor's cache counts that,
+    `execute._nbytes`)."""
+    return out[:k] if 2 * k >= len(out) else out[:k].copy()
 
 
 def unpack_into(words: np.ndarray, width: int, start: int, delta: bool, out: np.ndarray) -> None:
@@ -162,7 +194,8 @@ def intersect_at(a: np.ndarray, b: np.ndarray, off: int = 0) -> np.ndarray:
     """Values v of `a` with v + off in `b` (both ascending, distinct values)."""
     if not len(a) or not len(b):
         return _EMPTY
-    return _impl(len(a) + len(b)).intersect_at(_i64(a), _i64(b), int(off))
+    out = np.empty(min(len(a), len(b)), dtype=np.int64)
+    return _used(out, _impl(len(a) + len(b)).intersect_at(_i64(a), _i64(b), int(off), out))
 
 
 def member(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
@@ -174,17 +207,19 @@ def member(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
 def any_between(lo: np.ndarray, hi: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Mask of the windows [lo[i], hi[i]] (lo ascending) holding a value of `b`
     (ascending)."""
-    if not len(lo) or not len(b):
-        return np.zeros(len(lo), dtype=bool)
-    return _impl(len(lo) + len(b)).any_between(_i64(lo), _i64(hi), _i64(b))
+    out = np.zeros(len(lo), dtype=bool)
+    if len(lo) and len(b):
+        _impl(len(lo) + len(b)).any_between(_i64(lo), _i64(hi), _i64(b), out)
+    return out
 
 
 def counts_in_ranges(occ: np.ndarray, start: np.ndarray, end: np.ndarray, shrink: int = 0) -> np.ndarray:
     """Number of values of `occ` in each range [start[r], end[r] - shrink) (ranges
     ascending and disjoint; an empty or inverted range counts 0)."""
-    if not len(start) or not len(occ):
-        return np.zeros(len(start), dtype=np.int64)
-    return _impl(len(occ) + len(start)).counts_in_ranges(_i64(occ), _i64(start), _i64(end), int(shrink))
+    out = np.zeros(len(start), dtype=np.int64)
+    if len(start) and len(occ):
+        _impl(len(occ) + len(start)).counts_in_ranges(_i64(occ), _i64(start), _i64(end), int(shrink), out)
+    return out
 
 
 def runs_per_bucket(occ: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -193,4 +228,8 @@ def runs_per_bucket(occ: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.
     they fall in; only buckets holding one or more."""
     if not len(occ):
         return _EMPTY, _EMPTY
-    return _impl(len(occ) + len(edges)).runs_per_bucket(_i64(occ), _i64(edges))
+    size = min(len(occ), max(len(edges) - 1, 0))
+    buckets = np.empty(size, dtype=np.int64)
+    counts = np.empty(size, dtype=np.int64)
+    k = _impl(len(occ) + len(edges)).runs_per_bucket(_i64(occ), _i64(edges), buckets, counts)
+    return buckets[:k], counts[:k]
