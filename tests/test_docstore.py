@@ -86,21 +86,18 @@ def _windows_by_definition(spans, length):
     when it lies wholly inside); again without the spans it touched, PASSAGES times."""
     from indexer.search.snippets import PASSAGES, WINDOW
 
-    seen, candidates = {}, []
-    for span in spans:
-        seen[span[2]] = seen.get(span[2], 0) + 1
-        if seen[span[2]] <= 16:
-            candidates.append(span)
+    candidates = [s for n, s in enumerate(spans) if [t[2] for t in spans[:n]].count(s[2]) < 16]
     chosen = []
     while candidates and len(chosen) < PASSAGES:
-        best, best_score = None, None
-        for a, _b, _i in candidates:
-            start = max(0, a - WINDOW // 4)
-            end = min(length, start + WINDOW)
-            inside = [s for s in candidates if s[0] >= start and s[1] <= end]
-            score = (len({s[2] for s in inside}), len(inside))
-            if best_score is None or score > best_score:
-                best, best_score = (start, end), score
+        windows = [(max(0, a - WINDOW // 4), min(length, max(0, a - WINDOW // 4) + WINDOW))
+                   for a, _b, _i in candidates]
+
+        def score(window):
+            covered = [s for s in candidates if window[0] <= s[0] and s[1] <= window[1]]
+            return len({s[2] for s in covered}), len(covered)
+
+        scores = [score(w) for w in windows]
+        best = windows[scores.index(max(scores))]  # the first of the best
         chosen.append(best)
         candidates = [s for s in candidates if s[1] <= best[0] or s[0] >= best[1]]
     return sorted(chosen)
