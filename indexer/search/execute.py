@@ -31,6 +31,7 @@ import numpy as np
 
 from . import analysis, charindex, kernels
 from .charindex import EMPTY
+from .kernels import sorted_unique
 from ..settings import SETTINGS
 from .query import TITLE_BOOST, WORD_TITLE_BOOST, ParsedQuery, Term
 
@@ -168,12 +169,11 @@ class Postings:
         hit = self._get(key)
         if hit is not None:
             return hit[0]
-        found = [(seg.lists[field], t, base)
+        found = [(seg.lists[field], t, base, seg.count(field, t))
                  for (seg, _), t, base in zip(self.segs, self._slots(field, text), self.base[field]) if t >= 0]
-        out = np.empty(sum(lists.count(t) for lists, t, _ in found), dtype=np.int64)
+        out = np.empty(sum(n for *_, n in found), dtype=np.int64)
         at = 0
-        for lists, t, base in found:  # each segment's list decoded in place, in segment order
-            n = lists.count(t)
+        for lists, t, base, n in found:  # each segment's list decoded in place, in segment order
             lists.decode_into(t, base, out[at:at + n])
             at += n
         return self._put(key, (out if len(out) else EMPTY,))[0]
@@ -327,19 +327,6 @@ def union_sorted(arrays: list[np.ndarray]) -> np.ndarray:
     c = np.concatenate(arrays)
     c.sort(kind="stable")
     return sorted_unique(c)
-
-
-def sorted_unique(a: np.ndarray, counts: bool = False):
-    """np.unique of an already sorted array (one pass, no sort or hash table)."""
-    if not len(a):
-        return (a, EMPTY) if counts else a
-    first = np.empty(len(a), dtype=bool)
-    first[0] = True
-    np.not_equal(a[1:], a[:-1], out=first[1:])
-    idx = np.flatnonzero(first)
-    if not counts:
-        return a[idx]
-    return a[idx], np.diff(np.append(idx, len(a)))
 
 
 def occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:

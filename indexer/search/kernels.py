@@ -66,6 +66,20 @@ def _shifts(width: int) -> tuple[np.ndarray, np.uint64]:
     return np.arange(k, dtype=np.uint64) * np.uint64(width), np.uint64((1 << width) - 1)
 
 
+def sorted_unique(a: np.ndarray, counts: bool = False):
+    """np.unique of an already sorted array (one pass, no sort or hash table); with
+    `counts`, also how many times each value occurs."""
+    if not len(a):
+        return (a, _EMPTY) if counts else a
+    first = np.empty(len(a), dtype=bool)
+    first[0] = True
+    np.not_equal(a[1:], a[:-1], out=first[1:])
+    idx = np.flatnonzero(first)
+    if not counts:
+        return a[idx]
+    return a[idx], np.diff(np.append(idx, len(a)))
+
+
 class NumpyKernels:
     """The numpy side, with the compiled side's interface: contiguous int64 inputs,
     outputs allocated by the caller (kernels.py's functions check the empty cases,
@@ -128,12 +142,7 @@ class NumpyKernels:
     @staticmethod
     def runs_per_bucket(occ: np.ndarray, edges: np.ndarray, buckets: np.ndarray, counts: np.ndarray) -> int:
         if len(occ) * 4 < len(edges):  # few: find each one's bucket
-            b = np.searchsorted(edges, occ, side="right") - 1
-            first = np.empty(len(b), dtype=bool)
-            first[0] = True
-            np.not_equal(b[1:], b[:-1], out=first[1:])
-            idx = np.flatnonzero(first)
-            found, n = b[idx], np.diff(np.append(idx, len(b)))
+            found, n = sorted_unique(np.searchsorted(edges, occ, side="right") - 1, counts=True)
         else:
             per = np.diff(np.searchsorted(occ, edges))  # many: find each bucket's run
             found = np.flatnonzero(per)
