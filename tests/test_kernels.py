@@ -111,7 +111,18 @@ def test_compiled_kernels_take_read_only_arrays_without_compiling_again():
         edges = np.append(b, 1000)
         edges.flags.writeable = False
         assert np.array_equal(kernels.runs_per_bucket(a, edges)[0], np.unique(np.searchsorted(edges, a, "right") - 1))
-    for fn in (mod.unpack_into, mod.intersect_at, mod.any_between, mod.counts_in_ranges, mod.runs_per_bucket):
+        from indexer.search import charindex
+        packed = charindex.pack(a.astype(np.uint64), np.array([len(a)]), delta=True, block=4)
+        for arr in packed.values():
+            arr.flags.writeable = False
+        lo, hi = np.array([10, 50], dtype=np.int64), np.array([20, 60], dtype=np.int64)
+        lo.flags.writeable = hi.flags.writeable = False
+        assert charindex.PackedLists(packed, "", 4).decode_within(0, lo, hi).tolist() == [12, 15, 18, 51, 54, 57]
+        ro = np.array([0, 2, 1], dtype=np.int64)
+        ro.flags.writeable = False
+        assert kernels.bits_of_nonzero(ro, ro, ro, 3).tolist() == [0, 2, 4]
+    for fn in (mod.unpack_into, mod.intersect_at, mod.any_between, mod.counts_in_ranges, mod.runs_per_bucket,
+               mod.decode_within, mod.bits_of_nonzero):
         assert len(fn.overloads) == 1
 
 
@@ -169,3 +180,40 @@ def test_unpack_into_reads_what_pack_wrote(which, lists, delta, base):
         else:
             with kernels.forced(impl):
                 assert np.array_equal(read.values(t), want)
+
+
+@pytest.mark.parametrize("which", SIDES)
+@settings(max_examples=120, deadline=None)
+@given(gaps=st.lists(st.integers(1, 2**12), max_size=400), first=st.integers(0, 2**20),
+       block=st.sampled_from([1, 2, 4, 128]), rs=ranges(max_value=2**14))
+def test_decode_within_keeps_the_values_inside_the_ranges(which, gaps, first, block, rs):
+    """A packed ascending list read only inside some ranges (the partial reads of
+    `Postings.keys_within`): exactly the values a scan of the whole list keeps, for
+    ranges before, between, across and after the values, empty ones included, and
+    every block size."""
+    from indexer.search import charindex
+
+    values = first + np.cumsum(np.array([0] + gaps, dtype=np.int64)) if gaps or first else np.zeros(0, np.int64)
+    start, end = rs
+    start, end = start + first, end + first  # ranges around the values
+    packed = charindex.pack(values.astype(np.uint64), np.array([len(values)]), delta=True, block=block)
+    read = charindex.PackedLists(packed, "", block)
+    want = values[np.array([any(a <= v < b for a, b in zip(start.tolist(), end.tolist())) for v in values.tolist()],
+                           dtype=bool)] if len(values) else values
+    with kernels.forced(side(which)):
+        assert read.decode_within(0, start, end).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("which", SIDES)
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 9), st.integers(0, 70)), max_size=200))
+def test_bits_of_nonzero_sets_each_group_the_bits_of_its_nonzero_entries(which, rows):
+    counts = np.array([r[0] for r in rows], dtype=np.int64)
+    group = np.array([r[1] for r in rows], dtype=np.int64)
+    bit = np.array([r[2] for r in rows], dtype=np.int64)
+    want = [0] * 10
+    for c, g, b in rows:
+        if c and b < 63:
+            want[g] |= 1 << b
+    with kernels.forced(side(which)):
+        assert kernels.bits_of_nonzero(counts, group, bit, 10).tolist() == want

@@ -237,34 +237,9 @@ class PackedLists:
         """Values of delta list t (strictly ascending, as positions and documents are)
         inside any of the ranges [lo[i], hi[i]) (sorted, disjoint), decoding only the
         blocks of `BLOCK` values that can hold them."""
-        count = self.count(t)
-        if not count or not len(lo):
-            return EMPTY
-        sk = self.skips[int(self.skip[t]):int(self.skip[t + 1])]
-        # blocks from the one holding each range's start to the one holding its end
-        b0 = np.maximum(np.searchsorted(sk, lo, side="right") - 1, 0)
-        b1 = np.maximum(np.searchsorted(sk, hi, side="left") - 1, 0)
-        span = b1 - b0 + 1
-        blocks = np.repeat(b0, span) + (np.arange(int(span.sum())) - np.repeat(np.cumsum(span) - span, span))
-        blocks = np.unique(blocks)
-        starts = blocks * self.block
-        lens = np.minimum(starts + self.block, count) - starts
-        out_first = np.cumsum(lens) - lens
-        j = np.repeat(starts - out_first, lens) + np.arange(int(lens.sum()))
-        w = int(self.width[t])
-        if w:
-            k = 64 // w
-            words = self.words[int(self.word[t]):int(self.word[t + 1])]
-            raw = ((words[j // k] >> ((j % k) * w).astype(np.uint64)) & _U64((1 << w) - 1)).astype(np.int64)
-        else:
-            raw = np.zeros(len(j), dtype=np.int64)
-        raw[out_first] = 0  # each block restarts from its skip value
-        np.cumsum(raw, out=raw)
-        raw += np.repeat(sk[blocks].astype(np.int64) - raw[out_first], lens)
-        # keep the values inside a range
-        r = np.searchsorted(lo, raw, side="right") - 1
-        keep = (r >= 0) & (raw < hi[np.maximum(r, 0)])
-        return raw[keep]
+        return kernels.decode_within(self._words(t), int(self.width[t]),
+                                     self.skips[int(self.skip[t]):int(self.skip[t + 1])], self.count(t),
+                                     self.block, lo, hi)
 
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self.n, self.width, self.word, self.words, self.skip, self.skips)

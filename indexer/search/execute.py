@@ -554,6 +554,17 @@ class Executor:
             return hit[0]
         return self.post._put(ckey, (self.sections.counts(occ, len(k)),))[0]
 
+    def _section_bits(self, k: str, loose: bool) -> np.ndarray:
+        """Per document, a bit for each section kind (code in `sections.kinds`) whose
+        ranges hold an occurrence of body_c key `k` (cached like the counts)."""
+        ckey = ("body_c", k, "section bits", loose)
+        hit = self.post._get(ckey)
+        if hit is not None:
+            return hit[0]
+        counts = self._section_counts(k, self.occurrences("body_c", k, loose), loose)
+        bits = kernels.bits_of_nonzero(counts, self.sections.doc, self.sections.kind, self.cols.n)
+        return self.post._put(ckey, (bits,))[0]
+
     def _phrase(self, field: str, k: str, kinds: list[str] | None, boost: float, b: float,
                 loose: bool = False):
         n = self.cols.n
@@ -653,14 +664,16 @@ class Executor:
                 continue
             if t.kind in ("phrase", "loose"):
                 loose = t.kind == "loose"
-                counts = self._section_counts(t.key, self.occurrences("body_c", t.key, loose), loose)
-                hit = np.flatnonzero(counts)  # the sections holding an occurrence
-                hit_doc = sections.doc[hit]
+                bits = self._section_bits(t.key, loose)
                 rows_of[sig] = {}
                 for kind in kinds:
-                    row = np.zeros(cols.n, dtype=bool)
-                    row[hit_doc[self._kind_mask([kind])[hit]]] = True
-                    rows_of[sig][kind] = row
+                    code = sections.kinds.index(kind) if kind in sections.kinds else -1
+                    if code < 0:
+                        rows_of[sig][kind] = np.zeros(cols.n, dtype=bool)
+                    elif code < 63:
+                        rows_of[sig][kind] = (bits & (1 << code)) != 0
+                    else:  # beyond the bits: the general way
+                        rows_of[sig][kind] = self.match_term(t, [kind])[0]
             else:
                 rows_of[sig] = {kind: self.match_term(t, [kind])[0] for kind in kinds}
         fixed = {t.signature(): self.match_term(t, None)[0]

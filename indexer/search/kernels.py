@@ -151,6 +151,40 @@ class NumpyKernels:
         counts[:len(found)] = n
         return len(found)
 
+    @staticmethod
+    def bits_of_nonzero(counts: np.ndarray, group: np.ndarray, bit: np.ndarray, out: np.ndarray) -> None:
+        hit = np.flatnonzero((counts > 0) & (bit < 63))
+        np.bitwise_or.at(out, group[hit], np.left_shift(1, bit[hit]))
+
+
+    @staticmethod
+    def decode_within(words: np.ndarray, width: int, sk: np.ndarray, count: int, block: int,
+                      lo: np.ndarray, hi: np.ndarray, out: np.ndarray) -> int:
+        # blocks from the one holding each range's start to the one holding its end
+        b0 = np.maximum(np.searchsorted(sk, lo, side="right") - 1, 0)
+        b1 = np.maximum(np.searchsorted(sk, hi, side="left") - 1, 0)
+        span = b1 - b0 + 1
+        blocks = np.repeat(b0, span) + (np.arange(int(span.sum())) - np.repeat(np.cumsum(span) - span, span))
+        blocks = sorted_unique(np.sort(blocks))
+        starts = blocks * block
+        lens = np.minimum(starts + block, count) - starts
+        out_first = np.cumsum(lens) - lens
+        j = np.repeat(starts - out_first, lens) + np.arange(int(lens.sum()))
+        if width:
+            k = 64 // width
+            shifts = ((j % k) * width).astype(np.uint64)
+            raw = ((words[j // k] >> shifts) & np.uint64((1 << width) - 1)).astype(np.int64)
+        else:
+            raw = np.zeros(len(j), dtype=np.int64)
+        raw[out_first] = 0  # each block restarts from its skip value
+        np.cumsum(raw, out=raw)
+        raw += np.repeat(sk[blocks].astype(np.int64) - raw[out_first], lens)
+        # keep the values inside a range
+        r = np.searchsorted(lo, raw, side="right") - 1
+        found = raw[(r >= 0) & (raw < hi[np.maximum(r, 0)])]
+        out[:len(found)] = found
+        return len(found)
+
 
 def compiled():
     """The compiled module if it is (or can now be) loaded, else None."""
@@ -242,3 +276,27 @@ def runs_per_bucket(occ: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.
     counts = np.empty(size, dtype=np.int64)
     k = _impl(len(occ) + len(edges)).runs_per_bucket(_i64(occ), _i64(edges), buckets, counts)
     return buckets[:k], counts[:k]
+
+
+def bits_of_nonzero(counts: np.ndarray, group: np.ndarray, bit: np.ndarray, groups: int) -> np.ndarray:
+    """Per group g (0 <= g < `groups`), the OR of 1 << bit[r] over the entries r with
+    counts[r] > 0 and group[r] == g (bits of 63 and more are left out)."""
+    out = np.zeros(groups, dtype=np.int64)
+    if len(counts):
+        _impl(len(counts)).bits_of_nonzero(_i64(counts), _i64(group), _i64(bit), out)
+    return out
+
+
+def decode_within(words: np.ndarray, width: int, sk: np.ndarray, count: int, block: int,
+                  lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The values inside any of the ranges [lo[i], hi[i]) (sorted, disjoint) of a
+    delta-packed list of `count` ascending values (charindex.pack: `width` bits a
+    difference, and `sk` (uint32) the value at each block of `block` values, where
+    decoding can start); only the blocks that can hold them are decoded."""
+    if not count or not len(lo):
+        return _EMPTY
+    out = np.empty(count, dtype=np.int64)  # pages that are never written are never touched
+    sk = np.ascontiguousarray(sk, dtype=np.uint32)
+    k = _impl(len(lo) + len(sk)).decode_within(words, int(width), sk, int(count), int(block),
+                                                _i64(lo), _i64(hi), out)
+    return _used(out, k)
