@@ -523,9 +523,10 @@ class SectionRanges:
         return [self.kinds.index(k) for k in kinds if k in self.kinds]
 
 
-def _bm25(tf: np.ndarray, dl: np.ndarray, avgdl: float, df: int, n: int, b: float) -> np.ndarray:
+def _bm25(tf: np.ndarray, norm: np.ndarray, df: int, n: int) -> np.ndarray:
+    """BM25 of term frequencies `tf`, with `norm` the documents' length norms
+    (`Executor.norms`)."""
     idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-    norm = K1 * (1 - b + b * dl / max(avgdl, 1e-9))
     return idf * tf * (K1 + 1) / (tf + norm)
 
 
@@ -538,6 +539,15 @@ class Executor:
         self.kind_masks: dict[tuple, np.ndarray] = {}
         self.avg = {f: float(cols.lengths[f][cols.live].mean()) if cols.live.any() else 1.0
                     for f in cols.lengths}
+        self._norms: dict[tuple[str, float], np.ndarray] = {}
+
+    def norms(self, field: str, b: float) -> np.ndarray:
+        """Every document's BM25 length norm in `field`, K1 * (1 - b + b * dl / avgdl)
+        (computed once: a common term's scores would recompute it for most documents)."""
+        key = (field, b)
+        if key not in self._norms:
+            self._norms[key] = K1 * (1 - b + b * self.cols.lengths[field] / max(self.avg[field], 1e-9))
+        return self._norms[key]
 
     def occurrences(self, field: str, k: str, loose: bool = False) -> np.ndarray:
         """Sorted start keys of a phrase (`loose`: punctuation allowed between its characters)."""
@@ -581,8 +591,7 @@ class Executor:
             tf = per_doc[udocs]
         if len(udocs):
             mask[udocs] = True
-            score[udocs] = boost * _bm25(tf, self.cols.lengths[field][udocs], self.avg[field],
-                                         len(udocs), self.live_n, b)
+            score[udocs] = boost * _bm25(tf, self.norms(field, b)[udocs], len(udocs), self.live_n)
         return mask, score
 
     def _kind_mask(self, kinds: list[str]) -> np.ndarray:
@@ -643,8 +652,8 @@ class Executor:
                 for field, boost, b in fields:
                     docs, tf = self.post.term(field, w)
                     if len(docs):
-                        score[docs] += weight * boost * _bm25(tf, self.cols.lengths[field][docs], self.avg[field],
-                                                     len(docs), self.live_n, b)
+                        score[docs] += weight * boost * _bm25(tf, self.norms(field, b)[docs], len(docs),
+                                                              self.live_n)
         return score
 
     def section_masks(self, parsed: ParsedQuery, kinds: list[str]) -> dict[str, np.ndarray]:

@@ -88,7 +88,8 @@ def merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def _best_windows(spans: list[tuple[int, int, int]], length: int) -> list[tuple[int, int]]:
     """Up to PASSAGES non-overlapping windows (index-form coordinates), each chosen to
-    cover the most distinct terms, then the most matches."""
+    cover the most distinct terms, then the most matches. `spans` are sorted, and no
+    two of one term overlap (as `key_spans` and `find_spans` give them)."""
     chosen: list[tuple[int, int]] = []
     # The first few occurrences of each term are enough to find good passages, and
     # bound the quadratic scan below.
@@ -98,16 +99,28 @@ def _best_windows(spans: list[tuple[int, int, int]], length: int) -> list[tuple[
         seen[span[2]] = seen.get(span[2], 0) + 1
         if seen[span[2]] <= 16:
             candidates.append(span)
+    bl, br = bisect.bisect_left, bisect.bisect_right
     while candidates and len(chosen) < PASSAGES:
+        # One term's spans never overlap (key_spans and find_spans pass over an
+        # occurrence overlapping the last one kept), so their starts and ends both
+        # ascend: those lying inside a window are one run, found by two bisections.
+        by_term: dict[int, tuple[list[int], list[int]]] = {}
+        for a, b, i in candidates:
+            starts_ends = by_term.setdefault(i, ([], []))
+            starts_ends[0].append(a)
+            starts_ends[1].append(b)
+        runs = list(by_term.values())
         best, best_score = None, None
-        starts = [s[0] for s in candidates]  # ascending: spans come sorted
         for a, _b, _i in candidates:
             start = max(0, a - WINDOW // 4)
             end = min(length, start + WINDOW)
-            # the spans inside start in [start, end): one slice of the candidates
-            inside = [s for s in candidates[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)]
-                      if s[1] <= end]
-            score = (len({s[2] for s in inside}), len(inside))
+            terms = matches = 0
+            for starts, ends in runs:
+                inside = br(ends, end) - bl(starts, start)
+                if inside > 0:
+                    terms += 1
+                    matches += inside
+            score = (terms, matches)
             if best_score is None or score > best_score:
                 best, best_score = (start, end), score
         chosen.append(best)
