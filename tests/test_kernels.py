@@ -118,11 +118,11 @@ def test_compiled_kernels_take_read_only_arrays_without_compiling_again():
         lo, hi = np.array([10, 50], dtype=np.int64), np.array([20, 60], dtype=np.int64)
         lo.flags.writeable = hi.flags.writeable = False
         assert charindex.PackedLists(packed, "", 4).decode_within(0, lo, hi).tolist() == [12, 15, 18, 51, 54, 57]
-        ro = np.array([0, 2, 1], dtype=np.int64)
+        ro = np.array([0, 2, 6], dtype=np.int64)  # ranges [0, 1), [2, 3), [6, 7): a holds 0 and 6
         ro.flags.writeable = False
-        assert kernels.bits_of_nonzero(ro, ro, ro, 3).tolist() == [0, 2, 4]
+        assert kernels.range_bits(a, ro, ro + 1, 0, np.arange(3), ro, 3).tolist() == [1, 0, 64]
     for fn in (mod.unpack_into, mod.intersect_at, mod.any_between, mod.counts_in_ranges, mod.runs_per_bucket,
-               mod.decode_within, mod.bits_of_nonzero):
+               mod.decode_within, mod.range_bits):
         assert len(fn.overloads) == 1
 
 
@@ -205,15 +205,18 @@ def test_decode_within_keeps_the_values_inside_the_ranges(which, gaps, first, bl
 
 
 @pytest.mark.parametrize("which", SIDES)
-@settings(max_examples=100, deadline=None)
-@given(rows=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 9), st.integers(0, 70)), max_size=200))
-def test_bits_of_nonzero_sets_each_group_the_bits_of_its_nonzero_entries(which, rows):
-    counts = np.array([r[0] for r in rows], dtype=np.int64)
-    group = np.array([r[1] for r in rows], dtype=np.int64)
-    bit = np.array([r[2] for r in rows], dtype=np.int64)
+@settings(max_examples=150, deadline=None)
+@given(occ=sorted_distinct(max_size=600), rs=ranges(), shrink=st.integers(0, 3),
+       labels=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 70)), min_size=1, max_size=50))
+def test_range_bits_sets_each_group_the_bits_of_its_ranges_holding_a_value(which, occ, rs, shrink, labels):
+    """The section facet's per-document kinds: a range's bit is set in its group when a
+    value lies in [start, end - shrink); bits of 63 and more are left out."""
+    start, end = rs
+    group = np.array([labels[r % len(labels)][0] for r in range(len(start))], dtype=np.int64)
+    bit = np.array([labels[r % len(labels)][1] for r in range(len(start))], dtype=np.int64)
     want = [0] * 10
-    for c, g, b in rows:
-        if c and b < 63:
+    for s, e, g, b in zip(start.tolist(), end.tolist(), group.tolist(), bit.tolist()):
+        if b < 63 and np.any((occ >= s) & (occ < e - shrink)):
             want[g] |= 1 << b
     with kernels.forced(side(which)):
-        assert kernels.bits_of_nonzero(counts, group, bit, 10).tolist() == want
+        assert kernels.range_bits(occ, start, end, shrink, group, bit, 10).tolist() == want

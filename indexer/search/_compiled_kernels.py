@@ -149,10 +149,24 @@ def runs_per_bucket(occ, edges, buckets, counts):
     return k
 
 
-@njit(types.none(_IN, _IN, _IN, _OUT), **_OPTS)
-def bits_of_nonzero(counts, group, bit, out):
-    for r in range(counts.shape[0]):
-        if counts[r] > 0 and bit[r] < 63:
+@njit(types.none(_IN, _IN, _IN, types.int64, _IN, _IN, _OUT), **_OPTS)
+def range_bits(occ, start, end, shrink, group, bit, out):
+    n, m = occ.shape[0], start.shape[0]
+    if n < m:  # fewer values: each one's range, the last starting at or before it
+        r = 0
+        for i in range(n):
+            v = occ[i]
+            r = _lower(start, r, v + 1)
+            if r > 0 and v < end[r - 1] - shrink and bit[r - 1] < 63:
+                out[group[r - 1]] |= np.int64(1) << bit[r - 1]
+            r = max(r - 1, 0)
+        return
+    j = 0
+    for r in range(m):  # fewer ranges: does each one hold a value
+        j = _lower(occ, j, start[r])
+        if j == n:
+            break
+        if occ[j] < end[r] - shrink and bit[r] < 63:
             out[group[r]] |= np.int64(1) << bit[r]
 
 

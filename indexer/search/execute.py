@@ -47,6 +47,9 @@ CACHED_COST = 0.05  # relative cost of a posting list already decoded (phrase co
 ALTERNATIVE_WEIGHT = SETTINGS.index.alternative_weight  # score of an expansion alternative
 FEW_CANDIDATES = 64  # loose phrases: stop narrowing candidate documents below this many
 LOOSE_ANCHOR_RATIO = 4  # loose phrases: a pair this much rarer than the first bounds the walk
+# Word scores: look up the matched documents in a word's list when it holds this many
+# times more documents (a binary search each); otherwise score the whole list.
+WANTED_RATIO = 4
 
 
 def _nbytes(entry) -> int:
@@ -523,9 +526,13 @@ class SectionRanges:
         return [self.kinds.index(k) for k in kinds if k in self.kinds]
 
 
+def length_norm(dl: np.ndarray, avgdl: float, b: float) -> np.ndarray:
+    """BM25's length norm of documents of lengths `dl`: K1 * (1 - b + b * dl / avgdl)."""
+    return K1 * (1 - b + b * dl / max(avgdl, 1e-9))
+
+
 def _bm25(tf: np.ndarray, norm: np.ndarray, df: int, n: int) -> np.ndarray:
-    """BM25 of term frequencies `tf`, with `norm` the documents' length norms
-    (`Executor.norms`)."""
+    """BM25 of term frequencies `tf`, with `norm` the documents' `length_norm`s."""
     idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
     return idf * tf * (K1 + 1) / (tf + norm)
 
@@ -542,11 +549,11 @@ class Executor:
         self._norms: dict[tuple[str, float], np.ndarray] = {}
 
     def norms(self, field: str, b: float) -> np.ndarray:
-        """Every document's BM25 length norm in `field`, K1 * (1 - b + b * dl / avgdl)
-        (computed once: a common term's scores would recompute it for most documents)."""
+        """Every document's BM25 `length_norm` in `field` (computed once: a common
+        term's scores would recompute it for most documents)."""
         key = (field, b)
         if key not in self._norms:
-            self._norms[key] = K1 * (1 - b + b * self.cols.lengths[field] / max(self.avg[field], 1e-9))
+            self._norms[key] = length_norm(self.cols.lengths[field], self.avg[field], b)
         return self._norms[key]
 
     def occurrences(self, field: str, k: str, loose: bool = False) -> np.ndarray:
@@ -571,8 +578,9 @@ class Executor:
         hit = self.post._get(ckey)
         if hit is not None:
             return hit[0]
-        counts = self._section_counts(k, self.occurrences("body_c", k, loose), loose)
-        bits = kernels.bits_of_nonzero(counts, self.sections.doc, self.sections.kind, self.cols.n)
+        sec = self.sections
+        bits = kernels.range_bits(self.occurrences("body_c", k, loose), sec.start, sec.end, len(k) - 1,
+                                  sec.doc, sec.kind, self.cols.n)
         return self.post._put(ckey, (bits,))[0]
 
     def _phrase(self, field: str, k: str, kinds: list[str] | None, boost: float, b: float,
@@ -641,8 +649,12 @@ class Executor:
             score *= ALTERNATIVE_WEIGHT
         return mask, score
 
-    def words_score(self, terms: list[Term], user_dict: str | None) -> np.ndarray:
+    def words_score(self, terms: list[Term], user_dict: str | None, mask: np.ndarray | None = None) -> np.ndarray:
+        """BM25 of the terms' words over the word view, per document; with `mask`, only
+        for the documents it selects (0 elsewhere): a rare phrase's few documents do
+        not pay for every document holding 的."""
         score = np.zeros(self.cols.n)
+        wanted = np.flatnonzero(mask) if mask is not None else None
         for term in terms:
             fields = {"any": [("title_w", WORD_TITLE_BOOST, TITLE_B), ("body_w", 1.0, B)],
                       "title": [("title_w", WORD_TITLE_BOOST, TITLE_B)],
@@ -651,9 +663,13 @@ class Executor:
             for w in dict.fromkeys(analysis.words(term.key, user_dict)):
                 for field, boost, b in fields:
                     docs, tf = self.post.term(field, w)
+                    df = len(docs)
+                    if df and wanted is not None and len(wanted) * WANTED_RATIO < df:
+                        at = np.minimum(np.searchsorted(docs, wanted), df - 1)
+                        at = at[docs[at] == wanted]  # the wanted documents holding the word
+                        docs, tf = docs[at], tf[at]
                     if len(docs):
-                        score[docs] += weight * boost * _bm25(tf, self.norms(field, b)[docs], len(docs),
-                                                              self.live_n)
+                        score[docs] += weight * boost * _bm25(tf, self.norms(field, b)[docs], df, self.live_n)
         return score
 
     def section_masks(self, parsed: ParsedQuery, kinds: list[str]) -> dict[str, np.ndarray]:
@@ -720,6 +736,6 @@ class Executor:
             m, _ = self.match_term(term, None)
             mask &= ~m
         if mask.any():
-            score += self.words_score(parsed.positive_terms(), user_dict)
+            score += self.words_score(parsed.positive_terms(), user_dict, mask)
         score[~mask] = 0.0
         return mask, score

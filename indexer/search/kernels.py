@@ -152,10 +152,12 @@ class NumpyKernels:
         return len(found)
 
     @staticmethod
-    def bits_of_nonzero(counts: np.ndarray, group: np.ndarray, bit: np.ndarray, out: np.ndarray) -> None:
+    def range_bits(occ: np.ndarray, start: np.ndarray, end: np.ndarray, shrink: int, group: np.ndarray,
+                   bit: np.ndarray, out: np.ndarray) -> None:
+        counts = np.zeros(len(start), dtype=np.int64)
+        NumpyKernels.counts_in_ranges(occ, start, end, shrink, counts)
         hit = np.flatnonzero((counts > 0) & (bit < 63))
         np.bitwise_or.at(out, group[hit], np.left_shift(1, bit[hit]))
-
 
     @staticmethod
     def decode_within(words: np.ndarray, width: int, sk: np.ndarray, count: int, block: int,
@@ -278,12 +280,15 @@ def runs_per_bucket(occ: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.
     return buckets[:k], counts[:k]
 
 
-def bits_of_nonzero(counts: np.ndarray, group: np.ndarray, bit: np.ndarray, groups: int) -> np.ndarray:
-    """Per group g (0 <= g < `groups`), the OR of 1 << bit[r] over the entries r with
-    counts[r] > 0 and group[r] == g (bits of 63 and more are left out)."""
+def range_bits(occ: np.ndarray, start: np.ndarray, end: np.ndarray, shrink: int, group: np.ndarray,
+               bit: np.ndarray, groups: int) -> np.ndarray:
+    """Per group g (0 <= g < `groups`), the OR of 1 << bit[r] over the ranges r of group g
+    holding a value of `occ` in [start[r], end[r] - shrink) (ranges as
+    `counts_in_ranges` takes them; bits of 63 and more are left out)."""
     out = np.zeros(groups, dtype=np.int64)
-    if len(counts):
-        _impl(len(counts)).bits_of_nonzero(_i64(counts), _i64(group), _i64(bit), out)
+    if len(start) and len(occ):
+        _impl(len(occ) + len(start)).range_bits(_i64(occ), _i64(start), _i64(end), int(shrink), _i64(group),
+                                                _i64(bit), out)
     return out
 
 

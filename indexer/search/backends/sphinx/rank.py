@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ... import analysis
-from ...execute import ALTERNATIVE_WEIGHT, B, TITLE_B, _bm25
+from ...execute import ALTERNATIVE_WEIGHT, B, TITLE_B, _bm25, length_norm
 from ...query import TITLE_BOOST, WORD_TITLE_BOOST, ParsedQuery, Term
 from . import forms
 
@@ -106,7 +106,8 @@ def scores(parsed: ParsedQuery, sections: list[str] | None, user_dict: str | Non
         s = np.zeros(n)
         present = np.flatnonzero(tf)
         if len(present) and df[count]:
-            s[present] = boost * _bm25(tf[present], lengths[field][present], avg[field], df[count], live_n, b)
+            s[present] = boost * _bm25(tf[present], length_norm(lengths[field][present], avg[field], b), df[count],
+                                             live_n)
         return s
 
     score = np.zeros(n)
