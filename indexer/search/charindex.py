@@ -424,26 +424,11 @@ class SegmentPostings:
         dstart = self.dstart[field]
         return self.lists[field].decode_within(t, dstart[docs].astype(np.int64), dstart[docs + 1].astype(np.int64))
 
-    def word_postings(self, field: str, word: str) -> tuple[np.ndarray, np.ndarray]:
-        """(local docs int64 ascending, frequencies int64) of a word-view term."""
-        t = self.slot(field, word_code(word))
+    def word_list(self, field: str, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """(local docs int64 ascending, frequencies int64) of word-view list t (-1: absent)."""
         if t < 0:
             return EMPTY, EMPTY
         return self.doc_lists[field].decode(t), self.tf_lists[field].values(t)
-
-    def word_frequency(self, field: str, word: str) -> int:
-        """Documents of this segment holding a word-view term."""
-        t = self.slot(field, word_code(word))
-        return self.doc_lists[field].count(t) if t >= 0 else 0
-
-    def word_frequencies(self, field: str, codes: np.ndarray) -> np.ndarray:
-        """Number of documents of each word code (uint64 array) in this segment."""
-        terms, n = self.terms[field], self.doc_lists[field].n
-        if not len(terms):
-            return np.zeros(len(codes), dtype=np.int64)
-        idx = np.minimum(np.searchsorted(terms, codes), len(terms) - 1)
-        found = terms[idx] == codes
-        return np.where(found, n[idx + 1].astype(np.int64) - n[idx], 0)
 
     def terms_in(self, field: str, lo: int, hi: int) -> np.ndarray:
         """Codes of the tokens with a code in [lo, hi), ascending."""

@@ -62,6 +62,8 @@ class _State:
         kernels.load()  # compiled merges (no query pays their loading)
         self.vocabulary()
         self.executor.post.warm("body_c", SETTINGS.index.warm_postings_mb * 2**20)
+        for field in ("title_w", "body_w"):  # the word view's tables of every segment's words
+            self.executor.post.word_table(field)
 
     def vocabulary(self) -> suggest.Vocabulary:
         if self.vocab is None:

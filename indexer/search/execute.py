@@ -90,6 +90,8 @@ class Postings:
         self.lock = threading.Lock()  # guards the cache's bookkeeping only
         self.slots: dict[tuple[str, str], list[int]] = {}
         self.extra: dict = {}  # punctuation and follower sets (ladder's punctuation step)
+        self._word_tables: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # `word_table`
+        self._word_tables_lock = threading.Lock()
 
     def _get(self, key):
         with self.lock:
@@ -271,13 +273,37 @@ class Postings:
 
     # ------------------------------------------------------------ word view
 
+    def word_table(self, field: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(codes, segment numbers, list numbers, running document counts) of every word
+        of a word-view field in every segment, sorted by code (segments in order): one
+        binary search finds the segments holding a word, instead of one per segment
+        (most words are in few), and documents of entries [lo, hi) are
+        ``docs[hi] - docs[lo]``. Built once per generation (a server's warm-up)."""
+        hit = self._word_tables.get(field)
+        if hit is None:
+            with self._word_tables_lock:
+                hit = self._word_tables.get(field)
+                if hit is None:
+                    terms = [seg.terms[field] for seg, _ in self.segs]
+                    counts = [np.diff(seg.doc_lists[field].n.astype(np.int64)) for seg, _ in self.segs]
+                    codes = np.concatenate(terms) if terms else np.zeros(0, np.uint64)
+                    segs = np.repeat(np.arange(len(terms)), [len(t) for t in terms])
+                    slots = np.concatenate([np.arange(len(t)) for t in terms]) if terms else EMPTY
+                    order = np.argsort(codes, kind="stable")
+                    docs = np.concatenate(([0], np.cumsum(np.concatenate(counts)[order] if counts else EMPTY)))
+                    hit = self._word_tables[field] = (codes[order], segs[order], slots[order], docs)
+        return hit
+
+    def _word_span(self, field: str, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        table = self.word_table(field)[0]
+        return np.searchsorted(table, codes), np.searchsorted(table, codes, side="right")
+
     def word_frequencies(self, field: str, codes: np.ndarray) -> np.ndarray:
         """Document frequency of each word code (`charindex.word_codes`) in a word-view
-        field (0: absent), all at once: one sorted search per segment."""
-        df = np.zeros(len(codes), dtype=np.int64)
-        for seg, _ in self.segs:
-            df += seg.word_frequencies(field, codes)
-        return df
+        field (0: absent), all at once."""
+        lo, hi = self._word_span(field, np.asarray(codes, dtype=np.uint64))
+        docs = self.word_table(field)[3]
+        return docs[hi] - docs[lo]
 
     def term(self, field: str, text: str):
         """(docs int64 ascending, freqs int64) of a word-view term."""
@@ -285,15 +311,20 @@ class Postings:
         hit = self._get(key)
         if hit is not None:
             return hit
-        parts = [(d + offset, tf) for (seg, offset) in self.segs for d, tf in [seg.word_postings(field, text)]
-                 if len(d)]
+        _codes, segs, slots, _docs = self.word_table(field)
+        lo, hi = (int(x[0]) for x in self._word_span(field, np.array([charindex.word_code(text)], np.uint64)))
+        parts = []
+        for s, t in zip(segs[lo:hi].tolist(), slots[lo:hi].tolist()):
+            seg, offset = self.segs[s]
+            docs, tf = seg.word_list(field, t)
+            parts.append((docs + offset, tf))
         if not parts:
             return EMPTY, EMPTY
         return self._put(key, (np.concatenate([d for d, _ in parts]), np.concatenate([t for _, t in parts])))
 
     def word_frequency(self, field: str, text: str) -> int:
         """Documents holding a word-view term (deleted ones included, like Whoosh's)."""
-        return sum(seg.word_frequency(field, text) for seg, _ in self.segs)
+        return int(self.word_frequencies(field, np.array([charindex.word_code(text)], np.uint64))[0])
 
 
 def cover(tokens: list[str], costs: list[float]) -> list[int]:
