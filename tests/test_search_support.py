@@ -220,6 +220,19 @@ def test_character_view_matches_brute_force(tmp_path, monkeypatch, jobs):
             assert list(zip(docs_w.tolist(), tf.tolist())) == want and want, word
             assert post.word_frequency("body_w", word) == len(want)
         assert len(post.term("body_w", "没有这个词")[0]) == 0
+        words = ["意识形态", "工作", "没有这个词", "会议", "责任制"]
+        assert post.word_frequencies("body_w", charindex.word_codes(words)).tolist() == [
+            sum(1 for b in bodies if analysis.word_counts(b).get(w)) for w in words]
+        # word scores restricted to some documents are the full scores there, bit for bit
+        from indexer.search.query import parse
+
+        terms = parse("意识形态责任制 会议").positive_terms()  # 责任制: in two reports of three
+        full = st.executor.words_score(terms, None)
+        for chosen in ([3, 4, 6, 9], list(range(0, 300, 2)), []):
+            mask = np.zeros(st.cols.n, dtype=bool)
+            mask[chosen] = True
+            got = st.executor.words_score(terms, None, mask)
+            assert np.array_equal(got[mask], full[mask])
         post.clear_cache()
         for k in ("意识形态工作", "形态工作责任", "意识形态责任制", "态工作", "意识意识", "责任制", "议第"):
             assert np.array_equal(execute.occurrence_keys(post, "body_c", k), brute(k)), k

@@ -90,7 +90,7 @@ class Postings:
         self.lock = threading.Lock()  # guards the cache's bookkeeping only
         self.slots: dict[tuple[str, str], list[int]] = {}
         self.extra: dict = {}  # punctuation and follower sets (ladder's punctuation step)
-        self._word_tables: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # `word_table`
+        self._word_tables: dict[str, tuple[np.ndarray, ...]] = {}  # `word_table`
         self._word_tables_lock = threading.Lock()
 
     def _get(self, key):
@@ -682,8 +682,8 @@ class Executor:
 
     def words_score(self, terms: list[Term], user_dict: str | None, mask: np.ndarray | None = None) -> np.ndarray:
         """BM25 of the terms' words over the word view, per document; with `mask`, only
-        for the documents it selects (0 elsewhere): a rare phrase's few documents do
-        not pay for every document holding 的."""
+        the documents it selects are sure to be scored (others may be left at 0): a rare
+        phrase's few documents do not pay for every document holding 的."""
         score = np.zeros(self.cols.n)
         wanted = np.flatnonzero(mask) if mask is not None else None
         for term in terms:
