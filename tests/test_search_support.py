@@ -233,6 +233,16 @@ def test_character_view_matches_brute_force(tmp_path, monkeypatch, jobs):
             mask[chosen] = True
             got = st.executor.words_score(terms, None, mask)
             assert np.array_equal(got[mask], full[mask])
+        # the section facet's masks, looked at in chosen documents only, are right there
+        within = np.zeros(st.cols.n, dtype=bool)
+        within[[3, 4, 7, 150, 299]] = True
+        for q in ("意识形态工作", "意识 会议", "责任制"):
+            post.clear_cache()  # the restricted walk first (a whole one is cached)
+            part = st.executor.section_masks(parse(q), st.cols.kinds, within)
+            full = st.executor.section_masks(parse(q), st.cols.kinds)
+            assert any(full[kind][within].any() for kind in st.cols.kinds), q
+            for kind in st.cols.kinds:
+                assert np.array_equal(part[kind] & within, full[kind] & within), (q, kind)
         post.clear_cache()
         for k in ("意识形态工作", "形态工作责任", "意识形态责任制", "态工作", "意识意识", "责任制", "议第"):
             assert np.array_equal(execute.occurrence_keys(post, "body_c", k), brute(k)), k

@@ -251,9 +251,12 @@ def _search(st: _State, request: SearchRequest,
             # A section selection restricts where the query matches, so each kind's count
             # is the number of reports the query matches inside sections of that kind.
             others = combined("section", cols.live)
-            per_kind = st.executor.section_masks(parsed, cols.kinds)
             if dates is not None:
                 others &= dates
+            # only the reports counted below need their sections looked at: those among
+            # the other selections, and (without a section selection) matched at all
+            counted = others if sections else others & match
+            per_kind = st.executor.section_masks(parsed, cols.kinds, counted)
             count = facets.collapsed_total if request.collapse else \
                 (lambda _cols, m: int(np.count_nonzero(m)))
             pairs = sorted(((k, count(cols, m & others)) for k, m in per_kind.items()),

@@ -47,6 +47,9 @@ CACHED_COST = 0.05  # relative cost of a posting list already decoded (phrase co
 ALTERNATIVE_WEIGHT = SETTINGS.index.alternative_weight  # score of an expansion alternative
 FEW_CANDIDATES = 64  # loose phrases: stop narrowing candidate documents below this many
 LOOSE_ANCHOR_RATIO = 4  # loose phrases: a pair this much rarer than the first bounds the walk
+# Section facet: look at the sections of the documents that can count (the query's
+# matches among the other facets' selections) when they are fewer than 1/this of all.
+SECTION_CANDIDATE_RATIO = 8
 # Word scores: look up the matched documents in a word's list when it holds this many
 # times more documents (a binary search each); otherwise score the whole list.
 WANTED_RATIO = 4
@@ -602,16 +605,24 @@ class Executor:
             return hit[0]
         return self.post._put(ckey, (self.sections.counts(occ, len(k)),))[0]
 
-    def _section_bits(self, k: str, loose: bool) -> np.ndarray:
+    def _section_bits(self, k: str, loose: bool, docs: np.ndarray | None = None) -> np.ndarray:
         """Per document, a bit for each section kind (code in `sections.kinds`) whose
-        ranges hold an occurrence of body_c key `k` (cached like the counts)."""
+        ranges hold an occurrence of body_c key `k` (cached like the counts); with `docs`
+        (sorted document numbers), for those documents only (not cached)."""
         ckey = ("body_c", k, "section bits", loose)
         hit = self.post._get(ckey)
         if hit is not None:
             return hit[0]
         sec = self.sections
-        bits = kernels.range_bits(self.occurrences("body_c", k, loose), sec.start, sec.end, len(k) - 1,
-                                  sec.doc, sec.kind, self.cols.n)
+        occ = self.occurrences("body_c", k, loose)
+        if docs is not None:
+            # the documents' ranges: one run each (ranges ascend with their documents)
+            lo, hi = np.searchsorted(sec.doc, docs), np.searchsorted(sec.doc, docs, side="right")
+            n = hi - lo
+            at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+            return kernels.range_bits(occ, sec.start[at], sec.end[at], len(k) - 1, sec.doc[at], sec.kind[at],
+                                      self.cols.n)
+        bits = kernels.range_bits(occ, sec.start, sec.end, len(k) - 1, sec.doc, sec.kind, self.cols.n)
         return self.post._put(ckey, (bits,))[0]
 
     def _phrase(self, field: str, k: str, kinds: list[str] | None, boost: float, b: float,
@@ -703,10 +714,19 @@ class Executor:
                         score[docs] += weight * boost * _bm25(tf, self.norms(field, b)[docs], df, self.live_n)
         return score
 
-    def section_masks(self, parsed: ParsedQuery, kinds: list[str]) -> dict[str, np.ndarray]:
+    def section_masks(self, parsed: ParsedQuery, kinds: list[str],
+                      within: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """For each section kind, the documents the query matches when restricted to
-        sections of that kind (what selecting the kind in the facet would give)."""
+        sections of that kind (what selecting the kind in the facet would give). With
+        `within` (a document mask), only the documents it selects are sure to be right
+        (the others may be left out): when they are few, a common phrase's sections are
+        looked at in their documents only (現將我 形態工: those holding 现将我)."""
         cols = self.cols
+        candidates = None
+        if within is not None:
+            candidates = np.flatnonzero(within)
+            if len(candidates) * SECTION_CANDIDATE_RATIO >= cols.n:
+                candidates = None  # most documents: the whole walk, cached for the next query
         base = cols.live.copy()
         for lo, hi in parsed.years:
             base &= (cols.year_num >= lo) & (cols.year_num <= hi)
@@ -720,7 +740,7 @@ class Executor:
                 continue
             if t.kind in ("phrase", "loose"):
                 loose = t.kind == "loose"
-                bits = self._section_bits(t.key, loose)
+                bits = self._section_bits(t.key, loose, candidates)
                 rows_of[sig] = {}
                 for kind in kinds:
                     code = sections.kinds.index(kind) if kind in sections.kinds else -1
