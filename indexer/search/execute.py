@@ -411,8 +411,10 @@ def _occurrence_keys(post: Postings, field: str, k: str) -> np.ndarray:
         else:
             raw = post.keys_within(field, tokens[i], post.docs_of(field, keys + (i - first)))
         keys = kernels.intersect_at(keys, raw, i - first)
-    if first:
-        keys -= first  # the last intersection's own array (fresh memory costs page faults)
+    if first and len(keys):
+        # the last intersection's own array (fresh memory costs page faults); an empty
+        # answer may be the shared empty array, which the cache made read-only
+        keys -= first
     return keys
 
 
