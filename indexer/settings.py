@@ -104,6 +104,13 @@ class IndexSettings:
     # server's warm-up, else by the first walk over this many positions; off: numpy only.
     compiled_kernels: bool = True
     kernel_min_elements: int = 2_000_000
+    # A query's word scores (the word view's BM25) look up only the matched reports in a
+    # word's list when the list holds this many times more reports; else the whole list.
+    word_score_lookup_ratio: int = 4
+    # The section facet looks at the sections of the reports it counts (matched, among
+    # the other selections) only when they are fewer than 1/this of the index; else it
+    # walks every section range once and caches the result for later queries.
+    section_candidate_ratio: int = 8
     # `index update` refuses (without --force) to delete more than this share of the
     # index's reports: a truncated archive or an unmounted folder looks like deletions.
     max_delete_share: float = 0.5

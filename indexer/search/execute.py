@@ -47,12 +47,8 @@ CACHED_COST = 0.05  # relative cost of a posting list already decoded (phrase co
 ALTERNATIVE_WEIGHT = SETTINGS.index.alternative_weight  # score of an expansion alternative
 FEW_CANDIDATES = 64  # loose phrases: stop narrowing candidate documents below this many
 LOOSE_ANCHOR_RATIO = 4  # loose phrases: a pair this much rarer than the first bounds the walk
-# Section facet: look at the sections of the documents that can count (the query's
-# matches among the other facets' selections) when they are fewer than 1/this of all.
-SECTION_CANDIDATE_RATIO = 8
-# Word scores: look up the matched documents in a word's list when it holds this many
-# times more documents (a binary search each); otherwise score the whole list.
-WANTED_RATIO = 4
+SECTION_CANDIDATE_RATIO = SETTINGS.index.section_candidate_ratio  # section facet: its reports only
+WANTED_RATIO = SETTINGS.index.word_score_lookup_ratio  # word scores: the matched reports only
 
 
 def _nbytes(entry) -> int:
