@@ -170,15 +170,11 @@ def range_bits(occ, start, end, shrink, group, bit, out):
             out[group[r]] |= np.int64(1) << bit[r]
 
 
-_U32 = types.Array(types.uint32, 1, "C", readonly=True)
-
-
-@njit(types.int64(types.Array(types.uint64, 1, "C", readonly=True), types.int64, _U32, types.int64,
+@njit(types.int64(types.Array(types.uint64, 1, "C", readonly=True), types.int64, _IN, types.int64,
                   types.int64, _IN, _IN, _OUT), **_OPTS)
 def decode_within(words, width, sk, count, block, lo, hi, out):
     per_word = 64 // width if width else 1
     mask = np.uint64((1 << width) - 1) if width else np.uint64(0)
-    nb = sk.shape[0]
     k = 0
     i = 0  # the next index to decode; v is the value at index i - 1 (once `have`)
     v = np.int64(0)
@@ -186,21 +182,10 @@ def decode_within(words, width, sk, count, block, lo, hi, out):
     b = 0
     for r in range(lo.shape[0]):
         a, z = lo[r], hi[r]
-        # the last block starting at or before a (galloping on from the previous one)
-        step = 1
-        while b + step < nb and np.int64(sk[b + step]) <= a:
-            b += step
-            step *= 2
-        top = min(b + step, nb)
-        while top - b > 1:
-            mid = (b + top) >> 1
-            if np.int64(sk[mid]) <= a:
-                b = mid
-            else:
-                top = mid
+        b = max(_lower(sk, b, a + 1) - 1, b)  # the last block starting at or before a
         if not have or b * block > i - 1:  # jump to that block: values before it are below a
             i = b * block
-            v = np.int64(sk[b])
+            v = sk[b]
             i += 1
             have = True
         while v < z:
@@ -210,7 +195,7 @@ def decode_within(words, width, sk, count, block, lo, hi, out):
             if i >= count:
                 break
             if i % block == 0:
-                v = np.int64(sk[i // block])
+                v = sk[i // block]
             elif width:
                 v += np.int64((words[i // per_word] >> np.uint64((i % per_word) * width)) & mask)
             i += 1

@@ -27,9 +27,9 @@ from whoosh import index as whoosh_index
 
 from ..normalize import normalization_version
 from ..settings import SETTINGS
-from . import analysis, docstore, expand, facets, kernels, ladder, snippets, store, suggest
+from . import analysis, charindex, docstore, expand, facets, kernels, ladder, snippets, store, suggest
 from .model import FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, FacetValue, Hit, SearchRequest, SearchResponse
-from .execute import B, K1, Executor, occurrence_keys
+from .execute import B, K1, Executor, length_norm, occurrence_keys
 from .query import ParsedQuery, parse
 from .schema import FORMAT
 
@@ -62,7 +62,7 @@ class _State:
         kernels.load()  # compiled merges (no query pays their loading)
         self.vocabulary()
         self.executor.post.warm("body_c", SETTINGS.index.warm_postings_mb * 2**20)
-        for field in ("title_w", "body_w"):  # the word view's tables of every segment's words
+        for field in charindex.WORD_FIELDS:  # the word view's tables of every segment's words
             self.executor.post.word_table(field)
 
     def vocabulary(self) -> suggest.Vocabulary:
@@ -465,7 +465,7 @@ def more_like_this(index: Index, report_id: str, limit: int = 10) -> list[Hit]:
     for weight, w in weighted[:MLT_TERMS]:
         docs, tf = post.term("body_w", w)
         idf = math.log(cols.n / (post.word_frequency("body_w", w) + 1)) + 1
-        score[docs] += round(weight, 3) * idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[docs] / avg))
+        score[docs] += round(weight, 3) * idf * tf * (K1 + 1) / (tf + length_norm(lengths[docs], avg, B))
     family = (cols.page == cols.page[doc]) if cols.page[doc] >= 0 else np.zeros(cols.n, dtype=bool)
     if cols.group[doc] >= 0:
         family |= cols.group == cols.group[doc]

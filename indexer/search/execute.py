@@ -293,16 +293,12 @@ class Postings:
                     hit = self._word_tables[field] = (codes[order], segs[order], slots[order], docs)
         return hit
 
-    def _word_span(self, field: str, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        table = self.word_table(field)[0]
-        return np.searchsorted(table, codes), np.searchsorted(table, codes, side="right")
-
     def word_frequencies(self, field: str, codes: np.ndarray) -> np.ndarray:
         """Document frequency of each word code (`charindex.word_codes`) in a word-view
         field (0: absent), all at once."""
-        lo, hi = self._word_span(field, np.asarray(codes, dtype=np.uint64))
-        docs = self.word_table(field)[3]
-        return docs[hi] - docs[lo]
+        table, _segs, _slots, docs = self.word_table(field)
+        codes = np.asarray(codes, dtype=np.uint64)
+        return docs[np.searchsorted(table, codes, side="right")] - docs[np.searchsorted(table, codes)]
 
     def term(self, field: str, text: str):
         """(docs int64 ascending, freqs int64) of a word-view term."""
@@ -310,8 +306,9 @@ class Postings:
         hit = self._get(key)
         if hit is not None:
             return hit
-        _codes, segs, slots, _docs = self.word_table(field)
-        lo, hi = (int(x[0]) for x in self._word_span(field, np.array([charindex.word_code(text)], np.uint64)))
+        codes, segs, slots, _docs = self.word_table(field)
+        code = np.uint64(charindex.word_code(text))
+        lo, hi = int(np.searchsorted(codes, code)), int(np.searchsorted(codes, code, side="right"))
         parts = []
         for s, t in zip(segs[lo:hi].tolist(), slots[lo:hi].tolist()):
             seg, offset = self.segs[s]
@@ -616,8 +613,7 @@ class Executor:
         if docs is not None:
             # the documents' ranges: one run each (ranges ascend with their documents)
             lo, hi = np.searchsorted(sec.doc, docs), np.searchsorted(sec.doc, docs, side="right")
-            n = hi - lo
-            at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+            at = kernels.concat_ranges(lo, hi - lo)
             return kernels.range_bits(occ, sec.start[at], sec.end[at], len(k) - 1, sec.doc[at], sec.kind[at],
                                       self.cols.n)
         bits = kernels.range_bits(occ, sec.start, sec.end, len(k) - 1, sec.doc, sec.kind, self.cols.n)

@@ -80,6 +80,11 @@ def sorted_unique(a: np.ndarray, counts: bool = False):
     return a[idx], np.diff(np.append(idx, len(a)))
 
 
+def concat_ranges(start: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """start[i], start[i] + 1, ..., start[i] + n[i] - 1 for each i, one after another."""
+    return np.repeat(start - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+
+
 class NumpyKernels:
     """The numpy side, with the compiled side's interface: contiguous int64 inputs,
     outputs allocated by the caller (kernels.py's functions check the empty cases,
@@ -165,9 +170,7 @@ class NumpyKernels:
         # blocks from the one holding each range's start to the one holding its end
         b0 = np.maximum(np.searchsorted(sk, lo, side="right") - 1, 0)
         b1 = np.maximum(np.searchsorted(sk, hi, side="left") - 1, 0)
-        span = b1 - b0 + 1
-        blocks = np.repeat(b0, span) + (np.arange(int(span.sum())) - np.repeat(np.cumsum(span) - span, span))
-        blocks = sorted_unique(np.sort(blocks))
+        blocks = sorted_unique(np.sort(concat_ranges(b0, b1 - b0 + 1)))
         starts = blocks * block
         lens = np.minimum(starts + block, count) - starts
         out_first = np.cumsum(lens) - lens
@@ -180,7 +183,7 @@ class NumpyKernels:
             raw = np.zeros(len(j), dtype=np.int64)
         raw[out_first] = 0  # each block restarts from its skip value
         np.cumsum(raw, out=raw)
-        raw += np.repeat(sk[blocks].astype(np.int64) - raw[out_first], lens)
+        raw += np.repeat(sk[blocks] - raw[out_first], lens)
         # keep the values inside a range
         r = np.searchsorted(lo, raw, side="right") - 1
         found = raw[(r >= 0) & (raw < hi[np.maximum(r, 0)])]
@@ -296,12 +299,11 @@ def decode_within(words: np.ndarray, width: int, sk: np.ndarray, count: int, blo
                   lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """The values inside any of the ranges [lo[i], hi[i]) (sorted, disjoint) of a
     delta-packed list of `count` ascending values (charindex.pack: `width` bits a
-    difference, and `sk` (uint32) the value at each block of `block` values, where
+    difference, and `sk` the value at each block of `block` values, where
     decoding can start); only the blocks that can hold them are decoded."""
     if not count or not len(lo):
         return _EMPTY
     out = np.empty(count, dtype=np.int64)  # pages that are never written are never touched
-    sk = np.ascontiguousarray(sk, dtype=np.uint32)
-    k = _impl(len(lo) + len(sk)).decode_within(words, int(width), sk, int(count), int(block),
+    k = _impl(len(lo) + len(sk)).decode_within(words, int(width), _i64(sk), int(count), int(block),
                                                 _i64(lo), _i64(hi), out)
     return _used(out, k)
