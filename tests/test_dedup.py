@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import random
 
-from indexer.search import dedup
+import pytest
+
+from indexer.search import dedup, kernels
+
+
+@pytest.fixture(params=["numpy", "compiled"])
+def kernel_side(request):
+    """Each test once with numpy's MinHash loop, once with the compiled one."""
+    side = kernels.NumpyKernels if request.param == "numpy" else kernels.compiled()
+    assert side is not None, "numba is a dependency: the compiled kernels must load"
+    with kernels.forced(side):
+        yield request.param
 
 
 def _reference(signatures: dict) -> dict[str, list[str]]:
@@ -75,7 +86,7 @@ def test_groups_equal_datasketch_lsh_and_survive_reopen(tmp_path):
     assert dedup.groups(again) == _reference(sigs)
 
 
-def test_signature_is_datasketch_minhash_of_the_distinct_shingles():
+def test_signature_is_datasketch_minhash_of_the_distinct_shingles(kernel_side):
     import numpy as np
     from datasketch import MinHash
 
@@ -88,9 +99,9 @@ def test_signature_is_datasketch_minhash_of_the_distinct_shingles():
         assert np.array_equal(dedup.signature(text), mh.hashvalues.astype(np.uint64)), text
 
 
-def test_signature_of_a_long_report_is_the_one_batch_minhash():
-    """Shingles are permuted in bounded chunks (one batch of a 1.7M-character report took
-    870 MB); the signature is the same as one batch over all of them."""
+def test_signature_of_a_long_report_is_the_one_batch_minhash(kernel_side):
+    """numpy permutes shingles in bounded chunks (one batch of a 1.7M-character report
+    took 870 MB); the signature is the same as one batch over all of them."""
     import numpy as np
     from datasketch import MinHash
 

@@ -220,3 +220,50 @@ def test_range_bits_sets_each_group_the_bits_of_its_ranges_holding_a_value(which
             want[g] |= 1 << b
     with kernels.forced(side(which)):
         assert kernels.range_bits(occ, start, end, shrink, group, bit, 10).tolist() == want
+
+
+@pytest.mark.parametrize("which", SIDES)
+@settings(max_examples=80, deadline=None)
+@given(hv=st.lists(st.integers(0, 2**32 - 1), max_size=300), perms=st.integers(1, 70), seed=st.integers(0, 9),
+       start=st.integers(0, 2**32 - 1))
+def test_minhash_into_keeps_each_permutation_minimum(which, hv, perms, seed, start):
+    """Each permutation's least (h * a + b) modulo 2**32, wrapping included, and never
+    above what `out` held."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 2**32, perms, dtype=np.uint64).astype(np.uint32)
+    b = rng.integers(0, 2**32, perms, dtype=np.uint64).astype(np.uint32)
+    out = np.full(perms, start, dtype=np.uint32)
+    want = [min([start] + [(h * int(x) + int(y)) % 2**32 for h in hv]) for x, y in zip(a.tolist(), b.tolist())]
+    with kernels.forced(side(which)):
+        kernels.minhash_into(np.array(hv, dtype=np.uint32), a, b, out)
+    assert out.tolist() == want
+
+
+@settings(max_examples=120, deadline=None)
+@given(lists=st.lists(st.integers(0, 32).flatmap(  # one bit width range per list, empty lists too
+    lambda bits: st.lists(st.integers(0, 2**bits - 1), max_size=200)), max_size=8),
+       delta=st.booleans(), block=st.sampled_from([1, 3, 128]))
+def test_pack_lists_is_the_same_on_both_sides_and_decodes(lists, delta, block):
+    """The compiled packing writes exactly the numpy side's arrays (an index built with
+    either reads the same), and each list unpacks to its values."""
+    lists = [np.unique(np.array(xs, dtype=np.int64)) if delta else np.array(xs, dtype=np.int64) for xs in lists]
+    values = np.concatenate(lists) if lists else np.zeros(0, np.int64)
+    counts = np.array([len(x) for x in lists], dtype=np.int64)
+    got = {}
+    for which in ("numpy", "compiled"):
+        with kernels.forced(side(kernels.NumpyKernels if which == "numpy" else which)):
+            got[which] = kernels.pack_lists(values.astype(np.uint32), counts, delta, block)
+    for x, y in zip(got["numpy"], got["compiled"]):
+        assert x.dtype == y.dtype and x.tolist() == y.tolist()
+    width, nwords, words, skips = got["compiled"]
+    at, s = 0, 0
+    for t, want in enumerate(lists):
+        out = np.full(len(want), -1, dtype=np.int64)
+        start = int(skips[s]) if delta and len(want) else 0
+        kernels.unpack_into(words[at:at + int(nwords[t])], int(width[t]), start, delta, out)
+        assert out.tolist() == want.tolist()
+        if delta:
+            assert skips[s:s + -(-len(want) // block)].tolist() == want[::block].tolist()
+            s += -(-len(want) // block)
+        at += int(nwords[t])
+    assert at == len(words)

@@ -202,3 +202,57 @@ def decode_within(words, width, sk, count, block, lo, hi, out):
         if i >= count and v < z:
             break
     return k
+
+
+# ---------------------------------------------------------------- the build's inner loops
+
+_U32IN = types.Array(types.uint32, 1, "C", readonly=True)
+_U32OUT = types.Array(types.uint32, 1, "C")
+
+
+@njit(types.none(_U32IN, _U32IN, _U32IN, _U32OUT), **_OPTS)
+def minhash_into(hv, a, b, out):
+    m = a.shape[0]
+    for i in range(hv.shape[0]):
+        h = hv[i]
+        for j in range(m):
+            out[j] = min(out[j], np.uint32(h * a[j] + b[j]))  # modulo 2**32
+
+
+@njit(types.int64(_U32IN, _IN, types.boolean, types.int64, types.Array(types.uint8, 1, "C"), _OUT,
+                  types.Array(types.uint64, 1, "C"), types.Array(types.uint64, 1, "C")), **_OPTS)
+def pack_lists(values, counts, delta, block, width, nwords, words, skips):
+    at = 0  # the list's first value
+    w_at = 0  # its first word
+    s = 0  # the next skip value
+    for t in range(counts.shape[0]):
+        n = counts[t]
+        top = np.uint64(0)  # the largest value (difference) to store
+        for i in range(n):
+            if delta:
+                if i % block == 0:
+                    skips[s] = values[at + i]
+                    s += 1
+                d = np.uint64(values[at + i] - values[at + i - 1]) if i else np.uint64(0)
+            else:
+                d = np.uint64(values[at + i])
+            top = max(top, d)
+        w = 0
+        while top:
+            w += 1
+            top >>= np.uint64(1)
+        width[t] = w
+        if w:
+            per = 64 // w
+            nwords[t] = (n + per - 1) // per
+            for i in range(n):
+                if delta:
+                    d = np.uint64(values[at + i] - values[at + i - 1]) if i else np.uint64(0)
+                else:
+                    d = np.uint64(values[at + i])
+                words[w_at + i // per] |= d << np.uint64((i % per) * w)
+            w_at += nwords[t]
+        else:
+            nwords[t] = 0
+        at += n
+    return w_at

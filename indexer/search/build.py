@@ -42,7 +42,7 @@ from whoosh.index import TOC
 from ..extract import extraction_version
 from ..normalize import normalization_version
 from ..settings import SETTINGS, BudgetSettings
-from . import analysis, charindex, dedup, expand, schema, store
+from . import analysis, charindex, dedup, expand, kernels, schema, store
 from .writer import Committer, LeanWriter
 
 
@@ -413,6 +413,7 @@ def _write(ix, gen: Path, items, jobs: int, user_dict: str | None, progress: boo
     # building it again, and lazily mapped libraries do not eat into a page's budget.
     analysis.tokenizer(user_dict)
     analysis.words(analysis.key("預熱工作"), user_dict)
+    kernels.load()  # the compiled MinHash and packing loops (numba), before the fork
     dedup.signature("預熱工作總結")
     runner.warm_up()
     committer = Committer(ix, codec=schema.codec())

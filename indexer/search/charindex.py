@@ -112,11 +112,6 @@ def path_for(folder: str | Path, segment_id: str) -> Path:
 # ---------------------------------------------------------------- packed integer lists
 
 
-def bit_width(values: np.ndarray) -> np.ndarray:
-    """Bits needed by each value (0 for 0); values below 2**52."""
-    return np.frexp(values.astype(np.float64))[1].astype(np.uint8)
-
-
 def _starts(counts: np.ndarray) -> np.ndarray:
     return np.cumsum(counts, dtype=np.int64) - counts
 
@@ -141,7 +136,8 @@ def pack(values: np.ndarray, counts: np.ndarray, delta: bool, block: int | None 
         # lists [t0, t1): at least one, about PACK_CHUNK values
         t1 = max(t0 + 1, int(np.searchsorted(first, first[t0] + PACK_CHUNK, side="right")))
         t1 = min(t1, len(counts))
-        w, nw, wd, sk = _pack_chunk(values[first[t0]:first[t0] + counts[t0:t1].sum()], counts[t0:t1], delta, block)
+        w, nw, wd, sk = kernels.pack_lists(values[first[t0]:first[t0] + counts[t0:t1].sum()], counts[t0:t1],
+                                           delta, block)
         width[t0:t1], nwords[t0:t1] = w, nw
         words.append(wd)
         skips.append(sk)
@@ -153,42 +149,6 @@ def pack(values: np.ndarray, counts: np.ndarray, delta: bool, block: int | None 
         out["skip"] = np.append(0, np.cumsum(-(-counts // block))).astype(np.uint32)
         out["skips"] = np.concatenate(skips).astype(np.uint32) if skips else np.zeros(0, np.uint32)
     return out
-
-
-def _pack_chunk(values: np.ndarray, counts: np.ndarray, delta: bool, block: int):
-    """(width, words per list, words, skip values) of consecutive lists."""
-    nlists = len(counts)
-    total = int(counts.sum())
-    first = _starts(counts)
-    nonempty = counts > 0
-    listid = np.repeat(np.arange(nlists, dtype=np.int32), counts)
-    local = np.arange(total, dtype=np.int64)
-    local -= first[listid]
-    vals = np.asarray(values).astype(np.uint64)
-    skips = np.zeros(0, np.uint64)
-    if delta:
-        skips = vals[local % block == 0]
-        if total:
-            vals[1:] -= vals[:-1].copy()
-            vals[first[nonempty]] = 0
-    width = np.zeros(nlists, dtype=np.uint8)
-    if total:
-        width[nonempty] = bit_width(np.maximum.reduceat(vals, first[nonempty]))
-    per_word = 64 // np.maximum(width, 1).astype(np.int64)
-    nwords = np.where(width > 0, -(-counts // per_word), 0)
-    word = np.append(0, np.cumsum(nwords))
-    words = np.zeros(int(word[-1]), dtype=np.uint64)
-    used = width[listid] > 0
-    if used.any():
-        lid = listid[used]
-        loc = local[used]
-        k = per_word[lid]
-        widx = word[lid] + loc // k
-        shifted = vals[used] << ((loc % k) * width[lid]).astype(np.uint64)
-        bounds = np.flatnonzero(np.concatenate(([True], widx[1:] != widx[:-1])))
-        # the values of one word occupy distinct bits: their sum is their bitwise or
-        words[widx[bounds]] = np.add.reduceat(shifted, bounds)
-    return width, nwords, words, skips
 
 
 def empty_lists(delta: bool) -> dict[str, np.ndarray]:

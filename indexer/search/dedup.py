@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from . import kernels
 from .charindex import code_points
 
 NUM_PERM = 64
 SHINGLE = 5
 THRESHOLD = 0.8
 SCHEME = "affine32"
-_BATCH = 1 << 16  # shingles permuted at once (NUM_PERM x _BATCH x 4 bytes = 16 MB)
 
 
 _MIX = np.uint64(0x100000001B3)  # FNV-1a's 64-bit prime
@@ -68,20 +68,15 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 def signature(k: str) -> np.ndarray:
     """MinHash hash values of a key's 5-character shingles: datasketch's MinHash with its
     permutations ("affine32": pre-mixed hash times a plus b, modulo 2**32, minimum per
-    permutation), applied to the shingle hashes with numpy (its `update_batch` calls a
-    Python function per shingle; tests/test_dedup.py checks the values are its own)."""
+    permutation), applied to the shingle hashes in one compiled loop (`kernels.minhash_into`;
+    datasketch's `update_batch` calls a Python function per shingle; tests/test_dedup.py
+    checks the values are its own)."""
     base = _empty_minhash()
+    out = base.hashvalues.copy()
     hashes = shingle_hashes(k)
-    if not len(hashes):
-        return base.hashvalues.astype(np.uint64)
-    a, b = base.permutations
-    out = base.hashvalues
-    # one NUM_PERM-wide row per shingle (4 bytes a cell): minima combine, so a long
-    # report is permuted in bounded chunks
-    with np.errstate(over="ignore"):
-        for start in range(0, len(hashes), _BATCH):
-            hv = _fmix32(hashes[start:start + _BATCH].astype(np.uint32).reshape(-1, 1))
-            out = np.minimum(out, (hv * a + b).min(axis=0))
+    if len(hashes):
+        a, b = base.permutations
+        kernels.minhash_into(_fmix32(hashes.astype(np.uint32)), a, b, out)
     return out.astype(np.uint64)
 
 

@@ -1,4 +1,5 @@
-"""Merge kernels over sorted position arrays: compiled with numba, numpy otherwise.
+"""Merge kernels over sorted position arrays, and the build's two inner loops: compiled
+with numba, numpy otherwise.
 
 The executor's costliest steps at 50,000 pages and more are walks over two sorted
 arrays of millions of positions: a phrase's bigrams intersected at their offsets, the
@@ -19,7 +20,13 @@ that on random and edge-case arrays. The compiled path is used once it is loaded
   numpy and never import numba.
 - `SETTINGS.index.compiled_kernels` off, or numba missing: numpy always.
 
-All inputs are int64 arrays, ascending; intersections need distinct values (positions).
+The build's loops (`minhash_into`: a report's MinHash signature; `pack_lists`: the
+character index's bit-packed posting and position lists) cost 0.46 and 1.35 CPU-s per
+1,200 pages in numpy and 0.14 and 0.93 compiled (`scripts/bench_build_stages`): a build
+loads the compiled module before it forks its workers (`build._write`), so each worker
+inherits it instead of importing numba itself.
+
+Merge inputs are int64 arrays, ascending; intersections need distinct values (positions).
 The compiled functions release the GIL, so a server's threads walk in parallel.
 """
 from __future__ import annotations
@@ -35,6 +42,7 @@ from ..settings import SETTINGS
 
 log = logging.getLogger(__name__)
 _EMPTY = np.zeros(0, dtype=np.int64)
+_MINHASH_BATCH = 1 << 16  # hashes permuted at once by numpy (x 64 permutations x 4 bytes = 16 MB)
 _lock = threading.Lock()
 _compiled = None  # the module of compiled functions, once loaded
 _tried = False
@@ -190,6 +198,46 @@ class NumpyKernels:
         out[:len(found)] = found
         return len(found)
 
+    @staticmethod
+    def minhash_into(hv: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+        # one row of len(a) values per hash (4 bytes a cell): minima combine, so long
+        # inputs go in bounded batches
+        for at in range(0, len(hv), _MINHASH_BATCH):
+            rows = hv[at:at + _MINHASH_BATCH].reshape(-1, 1) * a
+            rows += b
+            np.minimum(out, rows.min(axis=0), out=out)
+
+    @staticmethod
+    def pack_lists(values: np.ndarray, counts: np.ndarray, delta: bool, block: int, width: np.ndarray,
+                   nwords: np.ndarray, words: np.ndarray, skips: np.ndarray) -> int:
+        total = len(values)
+        first = np.cumsum(counts) - counts
+        nonempty = counts > 0
+        listid = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        local = np.arange(total, dtype=np.int64)
+        local -= first[listid]
+        vals = values.astype(np.uint64)
+        if delta:
+            skips[:] = vals[local % block == 0]
+            vals[1:] -= vals[:-1].copy()
+            vals[first[nonempty]] = 0
+        width[:] = 0
+        width[nonempty] = bit_width(np.maximum.reduceat(vals, first[nonempty]))
+        per_word = 64 // np.maximum(width, 1).astype(np.int64)
+        nwords[:] = np.where(width > 0, -(-counts // per_word), 0)
+        word = np.cumsum(nwords) - nwords
+        used = width[listid] > 0
+        if used.any():
+            lid = listid[used]
+            loc = local[used]
+            k = per_word[lid]
+            widx = word[lid] + loc // k
+            shifted = vals[used] << ((loc % k) * width[lid]).astype(np.uint64)
+            bounds = np.flatnonzero(np.concatenate(([True], widx[1:] != widx[:-1])))
+            # the values of one word occupy distinct bits: their sum is their bitwise or
+            words[widx[bounds]] = np.add.reduceat(shifted, bounds)
+        return int(nwords.sum())
+
 
 def compiled():
     """The compiled module if it is (or can now be) loaded, else None."""
@@ -307,3 +355,34 @@ def decode_within(words: np.ndarray, width: int, sk: np.ndarray, count: int, blo
     k = _impl(len(lo) + len(sk)).decode_within(words, int(width), _i64(sk), int(count), int(block),
                                                 _i64(lo), _i64(hi), out)
     return _used(out, k)
+
+
+def minhash_into(hv: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """out[j] = the least of out[j] and (hv[i] * a[j] + b[j]) modulo 2**32 over every i
+    (uint32 arrays; `out` as long as `a` and `b`): the MinHash permutations' minima
+    (dedup.signature)."""
+    if len(hv):
+        _impl(len(hv) * len(a)).minhash_into(np.ascontiguousarray(hv, dtype=np.uint32), a, b, out)
+
+
+def bit_width(values: np.ndarray) -> np.ndarray:
+    """Bits needed by each value (0 for 0); values below 2**52."""
+    return np.frexp(values.astype(np.float64))[1].astype(np.uint8)
+
+
+def pack_lists(values: np.ndarray, counts: np.ndarray, delta: bool, block: int):
+    """Consecutive lists of integers below 2**32 (`counts[t]` values each, concatenated
+    in `values`; each list ascending when `delta`) packed as charindex.pack lays them
+    out: (width of each list's values (of its differences, the first counted as 0, when
+    `delta`), uint64 words of each list, the words (each list's values `width` bits
+    apiece, 64 // width to a word, lowest bits first), the value at every `block`-th
+    position of each list (`delta` only))."""
+    values = np.ascontiguousarray(values, dtype=np.uint32)
+    counts = _i64(counts)
+    width = np.zeros(len(counts), dtype=np.uint8)
+    nwords = np.zeros(len(counts), dtype=np.int64)
+    words = np.zeros((len(values) + len(counts)) // 2 + 1, dtype=np.uint64)  # 2 values a word at least
+    skips = np.zeros(int((-(-counts // block)).sum()) if delta else 0, dtype=np.uint64)
+    k = _impl(len(values)).pack_lists(values, counts, bool(delta), int(block), width, nwords, words, skips) \
+        if len(counts) else 0
+    return width, nwords, words[:k], skips
