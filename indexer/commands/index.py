@@ -93,6 +93,12 @@ def _write(kind: str, sources, index_dir, jobs, user_dict, synonyms, as_json, al
         sys.exit(EXIT_LOCKED)
     except BackendError as exc:
         _backend_failed(exc)
+    except builder.BuildFailed as exc:
+        message = f"the {kind} failed and nothing was published (the index in use is unchanged): {exc}"
+        if as_json:
+            click.echo(json.dumps({"error": message}, ensure_ascii=False))
+        click.echo(f"error: {message}", err=True)
+        sys.exit(EXIT_FAILED)
     except builder.BuildRefused as exc:
         if as_json:
             click.echo(json.dumps({**exc.summary.to_json(), "error": str(exc)}, ensure_ascii=False))

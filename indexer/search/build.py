@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import pickle
 import queue
+import select
 import shutil
 import time
 import traceback
@@ -44,6 +45,11 @@ from ..normalize import normalization_version
 from ..settings import SETTINGS, BudgetSettings
 from . import analysis, charindex, dedup, expand, kernels, schema, store
 from .writer import Committer, LeanWriter
+
+
+class BuildFailed(RuntimeError):
+    """The build could not finish: one of its own processes failed or died (not an input:
+    a bad input is a skip). Nothing was published; the index in use is unchanged."""
 
 
 class BuildRefused(Exception):
@@ -265,8 +271,9 @@ class SegmentSeries:
 
 
 def _segment_writer(gen: str, limitmb: int, inbox, outbox, parent_pid: int, from_main: bool) -> None:
-    """Writer process: add prepared documents (pickled lists, one per page) to a series of
-    segments; report each segment written, and finally that it is done."""
+    """Writer process: add prepared documents (pickled lists, one per page, read from its
+    own pipe; an empty message ends the stream) to a series of segments; report each
+    segment written, and finally that it is done."""
     import signal
 
     from ..extract.runner import die_with_parent
@@ -275,37 +282,63 @@ def _segment_writer(gen: str, limitmb: int, inbox, outbox, parent_pid: int, from
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         series = SegmentSeries(whoosh_index.open_dir(gen), limitmb, lambda seg: outbox.put(("segment", seg)))
-        while (blob := inbox.get()) is not None:
+        while blob := inbox.recv_bytes():
             series.add_page(pickle.loads(blob))
+            store.failpoint("build.writer_page")
         series.close()
         outbox.put(("done", None))
     except BaseException:  # noqa: BLE001 - reported to the main process, which fails the build
         outbox.put(("error", traceback.format_exc()))
 
 
+WRITER_PIPE_BYTES = 1 << 20  # what each writer's pipe buffers (Linux default 64 KiB: a few pages)
+
+
+def _grow_pipe(conn) -> None:
+    """Ask the kernel for a larger pipe buffer (Linux F_SETPIPE_SZ); keep the default if
+    it refuses (the limit is /proc/sys/fs/pipe-max-size)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(conn.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), WRITER_PIPE_BYTES)
+    except (OSError, ImportError):
+        pass
+
+
 class SegmentWriters:
-    """Where prepared pages go: `n` writer processes, or this process when n == 0."""
+    """Where prepared pages go: `n` writer processes, or this process when n == 0.
+
+    Each writer reads its own pipe (bytes written straight from this thread, no feeder
+    thread and no second pickling as with a multiprocessing queue); a page goes to the
+    next writer whose pipe has room."""
 
     def __init__(self, ix, gen: Path, n: int):
         self.segments: list = []
         self.procs: list = []
+        self.pipes: list = []
         self.series = None
         self._done = 0
+        self._turn = 0
         if n <= 0:
             self.series = SegmentSeries(ix, 256, self.segments.append)
             return
         import threading
 
         ctx = multiprocessing.get_context("fork")
-        self.inbox = ctx.Queue(2 * n + 2)
         self.outbox = ctx.Queue()
         from_main = threading.current_thread() is threading.main_thread()
         limitmb = max(64, 256 // n)
-        self.procs = [ctx.Process(target=_segment_writer, name="dangan-segment-writer", daemon=True,
-                                  args=(str(gen), limitmb, self.inbox, self.outbox, os.getpid(), from_main))
-                      for _ in range(n)]
-        for proc in self.procs:
+        for _ in range(n):
+            # One pipe per writer, made just before its process: only that writer holds the
+            # reading end (we close ours), so a writer that dies breaks our side at once.
+            reader, writer = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_segment_writer, name="dangan-segment-writer", daemon=True,
+                               args=(str(gen), limitmb, reader, self.outbox, os.getpid(), from_main))
             proc.start()
+            reader.close()
+            _grow_pipe(writer)
+            self.procs.append(proc)
+            self.pipes.append(writer)
 
     def add(self, blob: bytes) -> None:
         if self.series is not None:
@@ -313,11 +346,21 @@ class SegmentWriters:
             return
         while True:
             self.poll()
-            try:
-                self.inbox.put(blob, timeout=0.5)
-                return
-            except queue.Full:
+            _r, ready, _x = select.select([], self.pipes, [], 0.5)
+            if not ready:
                 continue
+            self._turn = (self._turn + 1) % len(self.pipes)
+            order = self.pipes[self._turn:] + self.pipes[:self._turn]
+            pipe = next(p for p in order if p in ready)
+            try:
+                pipe.send_bytes(blob)
+            except OSError:
+                self._died()
+            return
+
+    def _died(self):
+        self.poll()  # a writer's own error report says more than a broken pipe
+        raise BuildFailed("a segment writer process died")
 
     def poll(self, block: bool = False) -> None:
         """Take the writers' messages; fail when one of them failed or died."""
@@ -326,7 +369,7 @@ class SegmentWriters:
                 kind, payload = self.outbox.get(block, 1.0 if block else 0)
             except queue.Empty:
                 if any(p.exitcode not in (None, 0) for p in self.procs):
-                    raise RuntimeError("a segment writer process died") from None
+                    raise BuildFailed("a segment writer process died") from None
                 return
             if kind == "segment":
                 self.segments.append(payload)
@@ -334,7 +377,7 @@ class SegmentWriters:
             elif kind == "done":
                 self._done += 1
             else:
-                raise RuntimeError(f"segment writer failed:\n{payload}")
+                raise BuildFailed(f"a segment writer failed:\n{payload}")
             if block:
                 return
 
@@ -343,8 +386,12 @@ class SegmentWriters:
         if self.series is not None:
             self.series.close()
             return self.segments
-        for _ in self.procs:
-            self.inbox.put(None)
+        for pipe in self.pipes:
+            try:
+                pipe.send_bytes(b"")
+            except OSError:
+                self._died()
+            pipe.close()
         while self._done < len(self.procs):
             self.poll(block=True)
         for proc in self.procs:
@@ -352,6 +399,8 @@ class SegmentWriters:
         return self.segments
 
     def abort(self) -> None:
+        for pipe in self.pipes:
+            pipe.close()
         for proc in self.procs:
             if proc.is_alive():
                 proc.kill()

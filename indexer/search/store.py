@@ -57,8 +57,9 @@ class EmptyIndex(IndexUnusable):
 def failpoint(name: str) -> None:
     """Fault injection for the crash tests (tests/faults/): when DANGAN_FAILPOINTS names
     this point, the process kills itself with SIGKILL here, as `kill -9` or a power cut
-    would. Points: build.extracting, build.segments_written, publish.before_rename,
-    publish.before_swap, publish.after_swap."""
+    would. Points: build.extracting, build.segments_written, build.writer_page (in a
+    segment writer process, after a page), publish.before_rename, publish.before_swap,
+    publish.after_swap."""
     wanted = os.environ.get("DANGAN_FAILPOINTS")
     if wanted and name in wanted.split(","):
         os.kill(os.getpid(), signal.SIGKILL)

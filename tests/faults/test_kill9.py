@@ -82,6 +82,22 @@ def test_update_killed(point, base, tmp_path):
     assert len(search_ids(index, fact(20))) == 1 and search_ids(index, fact(2)) == []
 
 
+def test_segment_writer_dies(base, tmp_path):
+    """A segment writer process killed mid-build (SIGKILL after its first page): the build
+    fails at once with a message saying so and a non-zero exit, the old index still serves,
+    no process of the build is left, and the next build succeeds."""
+    base_index, old_ids = base
+    index = _copy_index(base_index, tmp_path / "ix")
+    archive = write_pages(tmp_path / "v2" / "pages", range(3, 14))
+    args = ["index", "build", str(archive), "--index", str(index), "--jobs", "2"]
+    proc = dangan(*args, env={**ENV, "DANGAN_FAILPOINTS": "build.writer_page"})
+    assert proc.returncode not in (0, -signal.SIGKILL), proc.stderr
+    assert "segment writer" in proc.stderr
+    assert search_ids(index) == old_ids
+    _assert_recovers(index, "build", archive)
+    assert len(search_ids(index)) == 11
+
+
 def test_external_kill_while_a_worker_is_busy(base, tmp_path):
     """kill -9 from outside while a worker chews on a slow page: every process of the
     build dies, the writer lock is free at once, and the next build skips that page as a
