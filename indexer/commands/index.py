@@ -28,11 +28,13 @@ def _engine_option(f):
     )(f)
 
 
-def _backend_failed(exc: Exception):
+def _backend_failed(exc: Exception, as_json: bool = False):
     """Exit with the reason a backend gave and its documented code: 5 when it cannot
-    answer now (a shard down), else 1."""
+    answer now (a shard down), else 1; with --json the reason goes to stdout too."""
     from indexer.search import BackendUnavailable
 
+    if as_json:
+        click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
     click.echo(f"error: {exc}", err=True)
     sys.exit(EXIT_UNAVAILABLE if isinstance(exc, BackendUnavailable) else EXIT_FAILED)
 
@@ -91,14 +93,8 @@ def _write(kind: str, sources, index_dir, jobs, user_dict, synonyms, as_json, al
     except IndexLocked as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
-    except BackendError as exc:
-        _backend_failed(exc)
-    except builder.BuildFailed as exc:
-        message = f"the {kind} failed and nothing was published (the index in use is unchanged): {exc}"
-        if as_json:
-            click.echo(json.dumps({"error": message}, ensure_ascii=False))
-        click.echo(f"error: {message}", err=True)
-        sys.exit(EXIT_FAILED)
+    except BackendError as exc:  # build.BuildFailed too (a writer process died)
+        _backend_failed(exc, as_json)
     except builder.BuildRefused as exc:
         if as_json:
             click.echo(json.dumps({**exc.summary.to_json(), "error": str(exc)}, ensure_ascii=False))

@@ -44,12 +44,17 @@ from ..extract import extraction_version
 from ..normalize import normalization_version
 from ..settings import SETTINGS, BudgetSettings
 from . import analysis, charindex, dedup, expand, kernels, schema, store
+from .backends.base import BackendError
 from .writer import Committer, LeanWriter
 
 
-class BuildFailed(RuntimeError):
+class BuildFailed(BackendError):
     """The build could not finish: one of its own processes failed or died (not an input:
-    a bad input is a skip). Nothing was published; the index in use is unchanged."""
+    a bad input is a skip). Nothing was published; the index in use is unchanged. The
+    CLI reports it like every backend error (exit 1)."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"{reason}: nothing was published, the index in use is unchanged")
 
 
 class BuildRefused(Exception):
@@ -299,10 +304,13 @@ def _grow_pipe(conn) -> None:
     it refuses (the limit is /proc/sys/fs/pipe-max-size)."""
     try:
         import fcntl
-
-        fcntl.fcntl(conn.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), WRITER_PIPE_BYTES)
-    except (OSError, ImportError):
-        pass
+    except ImportError:
+        return
+    if hasattr(fcntl, "F_SETPIPE_SZ"):  # Linux only
+        try:
+            fcntl.fcntl(conn.fileno(), fcntl.F_SETPIPE_SZ, WRITER_PIPE_BYTES)
+        except OSError:
+            pass
 
 
 class SegmentWriters:
@@ -349,9 +357,8 @@ class SegmentWriters:
             _r, ready, _x = select.select([], self.pipes, [], 0.5)
             if not ready:
                 continue
-            self._turn = (self._turn + 1) % len(self.pipes)
-            order = self.pipes[self._turn:] + self.pipes[:self._turn]
-            pipe = next(p for p in order if p in ready)
+            pipe = ready[self._turn % len(ready)]  # turn about among those with room
+            self._turn += 1
             try:
                 pipe.send_bytes(blob)
             except OSError:
