@@ -1,6 +1,6 @@
 """`dangan serve` in several processes: each answers on the shared port, keep-alive
-connections spread over the workers (fewest active connections first), a dead worker is
-replaced, and SIGTERM stops them all. Real processes, real sockets."""
+connections spread over the workers (fewest active connections first), idle workers do
+not spin, a dead worker is replaced, and SIGTERM stops them all. Real processes, real sockets."""
 from __future__ import annotations
 
 import http.client
@@ -47,6 +47,13 @@ def _tcp_sockets(pid: int) -> set[str]:
         if target.startswith("socket:"):
             out.add(target)
     return out
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _get(conn: http.client.HTTPConnection, q: str) -> dict:
@@ -103,6 +110,14 @@ def test_serve_spreads_connections_over_processes_and_stops(tmp_path):
         assert sorted(new.values()) == [1, 1], new
         for c in [*fresh, conns[1]]:
             c.close()
+        # Idle workers sleep: a worker that is not listening looks again every
+        # ACCEPT_RECHECK_S, it does not poll in a loop (waitress's own loop timeout is
+        # whole seconds, and 0.02 became 0: each idle worker spun a whole core). A
+        # spinning worker uses ~1 CPU-s per second; a sleeping one a few ms.
+        cpu_before = {w: _cpu_s(w) for w in workers}
+        time.sleep(2.0)
+        used = {w: _cpu_s(w) - cpu_before[w] for w in workers}
+        assert all(u < 0.5 for u in used.values()), used
         # a worker that dies is replaced
         os.kill(workers[0], signal.SIGKILL)
         deadline = time.monotonic() + 30
