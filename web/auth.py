@@ -23,6 +23,7 @@ import functools
 import hmac
 import os
 import secrets
+import threading
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -87,16 +88,28 @@ def init_app(app: Flask) -> None:
 # -- per-request database and user ---------------------------------------------------
 
 def get_db():
-    """This request's connection to the curation database."""
+    """This request's connection to the curation database: the serving thread's own,
+    opened on its first request and kept (opening one per request, with its PRAGMAs,
+    cost ~0.6 ms, a tenth of a search; closing the last one also checkpoints the WAL).
+    Statements run in autocommit and writes in their own transactions, so a kept
+    connection sees every commit, as a new one would. Not shared across threads or a
+    fork (keyed by process)."""
     if "dangan_db" not in g:
-        g.dangan_db = connect(current_app.config["DANGAN_DB_PATH"], migrate=False)
+        local = current_app.extensions.setdefault("dangan_db_threads", threading.local())
+        key = (os.getpid(), current_app.config["DANGAN_DB_PATH"])
+        conn = getattr(local, "conns", {}).get(key)
+        if conn is None:
+            conn = connect(key[1], migrate=False)
+            local.conns = {key: conn}  # a thread serves one database
+        g.dangan_db = conn
     return g.dangan_db
 
 
 def _close_db(_exc=None) -> None:
+    """End of request: the thread keeps its connection, never an open transaction."""
     conn = g.pop("dangan_db", None)
-    if conn is not None:
-        conn.close()
+    if conn is not None and conn.in_transaction:
+        conn.rollback()
 
 
 def current_user() -> users_mod.User | None:
