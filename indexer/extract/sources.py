@@ -149,6 +149,14 @@ def plan_roots(paths: Iterable[str | os.PathLike], recorded: dict[str, str] | No
     given = [os.fspath(p) for p in paths]
     skips: list[Skip] = []
     resolved_of = {g: os.path.realpath(g) for g in given if os.path.lexists(g)}
+    is_dir = {g: os.path.isdir(g) for g in resolved_of}  # one stat per path
+    # Folders given, by resolved path -> the first given path naming them: a path inside
+    # one is read from there. Found by walking up each path's parents (linear in the
+    # paths given: `dangan index build pages/*.html` passes tens of thousands).
+    folder_at: dict[str, int] = {}
+    for i, g in enumerate(given):
+        if g in resolved_of and is_dir[g]:
+            folder_at.setdefault(resolved_of[g], i)
     kept: list[tuple[str, str]] = []  # (given, resolved), in order
     seen: dict[str, str] = {}
     for g in given:
@@ -160,27 +168,43 @@ def plan_roots(paths: Iterable[str | os.PathLike], recorded: dict[str, str] | No
         if resolved in seen:
             skips.append(Skip(shown, f"duplicate_input: the same as {seen[resolved]}"))
             continue
-        outer = next((x for x in given if x in resolved_of and resolved_of[x] != resolved
-                      and os.path.isdir(resolved_of[x])
-                      and resolved.startswith(resolved_of[x].rstrip(os.sep) + os.sep)), None)
+        outer = _outer_folder(resolved, folder_at)
         if outer is not None:
-            skips.append(Skip(shown, f"duplicate_input: inside {display_path(outer)}, read from there"))
+            skips.append(Skip(shown, f"duplicate_input: inside {display_path(given[outer])}, read from there"))
             continue
         seen[resolved] = shown
         kept.append((g, resolved))
     # Recorded identities first, so that a root seen before keeps its identity whatever
     # was added beside it; then the others: their name, made unique.
     identity: dict[str, str] = {}
+    taken: set[str] = set()
     for _g, resolved in kept:
-        if resolved in recorded and recorded[resolved] not in identity.values():
+        if resolved in recorded and recorded[resolved] not in taken:
             identity[resolved] = recorded[resolved]
+            taken.add(recorded[resolved])
     for g, resolved in kept:
         if resolved not in identity:
-            base = display_path(_base_identity(g, resolved, os.path.isdir(g)))
-            identity[resolved] = _unique_identity(base, display_path(resolved), set(identity.values()))
-    roots = [Root(display_path(g), display_path(resolved), identity[resolved], os.path.isdir(g))
+            base = display_path(_base_identity(g, resolved, is_dir[g]))
+            identity[resolved] = _unique_identity(base, display_path(resolved), taken)
+            taken.add(identity[resolved])
+    roots = [Root(display_path(g), display_path(resolved), identity[resolved], is_dir[g])
              for g, resolved in kept]
     return roots, skips
+
+
+def _outer_folder(resolved: str, folder_at: dict[str, int]) -> int | None:
+    """Index (in the order given) of the first given folder that holds `resolved`
+    strictly inside it, else None."""
+    found = None
+    parent = os.path.dirname(resolved)
+    while True:
+        at = folder_at.get(parent)
+        if at is not None and (found is None or at < found):
+            found = at
+        up = os.path.dirname(parent)
+        if up == parent:
+            return found
+        parent = up
 
 
 # ---------------------------------------------------------------- reading
