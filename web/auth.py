@@ -97,10 +97,12 @@ def get_db():
     if "dangan_db" not in g:
         local = current_app.extensions.setdefault("dangan_db_threads", threading.local())
         key = (os.getpid(), current_app.config["DANGAN_DB_PATH"])
-        conn = getattr(local, "conns", {}).get(key)
+        conns = local.__dict__.setdefault("conns", {})
+        conn = conns.get(key)
         if conn is None:
-            conn = connect(key[1], migrate=False)
-            local.conns = {key: conn}  # a thread serves one database
+            # (one a fork inherited stays as it is: closing it here could checkpoint or
+            # unlock on behalf of the process that opened it)
+            conn = conns[key] = connect(key[1], migrate=False)
         g.dangan_db = conn
     return g.dangan_db
 
