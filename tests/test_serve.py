@@ -23,14 +23,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _stat(pid) -> list[str]:
+    """/proc/PID/stat fields after the command name (state, ppid, …)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().rsplit(")", 1)[1].split()
+
+
 def _children(pid: int) -> list[int]:
     out = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        out.append(int(entry))
+                if int(_stat(entry)[1]) == pid:
+                    out.append(int(entry))
             except (OSError, ValueError, IndexError):
                 pass
     return sorted(out)
@@ -51,8 +56,7 @@ def _tcp_sockets(pid: int) -> set[str]:
 
 def _cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process so far."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -134,5 +138,5 @@ def test_serve_spreads_connections_over_processes_and_stops(tmp_path):
     # and none failed (the one killed above is reported as exited, without a traceback)
     err = proc.stderr.read().decode("utf-8", "replace")
     assert "warm-up failed" not in err and "Traceback" not in err, err
-    assert all(not os.path.exists(f"/proc/{w}") or open(f"/proc/{w}/stat").read().split()[2] == "Z"
+    assert all(not os.path.exists(f"/proc/{w}") or _stat(w)[0] == "Z"
                for w in workers)

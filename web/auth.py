@@ -92,17 +92,16 @@ def get_db():
     opened on its first request and kept (opening one per request, with its PRAGMAs,
     cost ~0.6 ms, a tenth of a search; closing the last one also checkpoints the WAL).
     Statements run in autocommit and writes in their own transactions, so a kept
-    connection sees every commit, as a new one would. Not shared across threads or a
-    fork (keyed by process)."""
+    connection sees every commit, as a new one would. Not shared across threads (a
+    thread-local per app) or a fork (keyed by process id)."""
     if "dangan_db" not in g:
         local = current_app.extensions.setdefault("dangan_db_threads", threading.local())
-        key = (os.getpid(), current_app.config["DANGAN_DB_PATH"])
         conns = local.__dict__.setdefault("conns", {})
-        conn = conns.get(key)
+        conn = conns.get(os.getpid())
         if conn is None:
             # (one a fork inherited stays as it is: closing it here could checkpoint or
             # unlock on behalf of the process that opened it)
-            conn = conns[key] = connect(key[1], migrate=False)
+            conn = conns[os.getpid()] = connect(current_app.config["DANGAN_DB_PATH"], migrate=False)
         g.dangan_db = conn
     return g.dangan_db
 

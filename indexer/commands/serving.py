@@ -74,23 +74,15 @@ def _worker(make_app: Callable, sock: socket.socket, settings, loads, slot: int)
                               if isinstance(ch, Utf8Channel) and (ch.requests or ch.last_activity >= since))
             return ok and loads[slot] <= min(loads)
 
-        def run(self):
-            # waitress's own loop takes its timeout from Adjustments, which keeps whole
-            # seconds only (ACCEPT_RECHECK_S became 0: poll() never slept and an idle
-            # worker spun a core, taking it from the one serving); same loop, our timeout
-            if loads is None:
-                return super().run()
-            try:
-                self.asyncore.loop(timeout=ACCEPT_RECHECK_S, map=self._map, use_poll=self.adj.asyncore_use_poll)
-            except (SystemExit, KeyboardInterrupt):
-                self.task_dispatcher.shutdown()
-
     app = make_app()
     _warm(app)
-    # (several workers: a worker that declined to listen, not being the least loaded,
-    # looks again every ACCEPT_RECHECK_S, in Server.run, so it takes its turn soon after
-    # another worker accepted)
     adj = Adjustments(sockets=[sock], **waitress_options(settings))
+    if loads is not None:
+        # A worker that declined to listen (not the least loaded) looks again this often,
+        # so it takes its turn soon after another worker accepted. Set on the instance:
+        # Adjustments casts the option to whole seconds (0.02 became 0, and an idle
+        # worker's poll() never slept); waitress's loop takes it as it is.
+        adj.asyncore_loop_timeout = ACCEPT_RECHECK_S
     server = Server(app, _sock=sock, adj=adj, bind_socket=False,
                     sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()))
     server.run()
