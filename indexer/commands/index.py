@@ -86,6 +86,13 @@ def _write(kind: str, sources, index_dir, jobs, user_dict, synonyms, as_json, al
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
     run = backend.build if kind == "build" else backend.update
+    # This process and the workers it forks read pages of every size for a long time:
+    # keep their heaps from growing with the number of pages (heap.py). Set here, for
+    # the command's own process, not in the library (a server keeps glibc's default).
+    from indexer import heap
+    from indexer.settings import SETTINGS
+
+    heap.release_above(SETTINGS.index.build_heap_release_kb)
     try:
         summary = run([str(s) for s in sources], jobs=jobs, user_dict=user_dict,
                       progress=sys.stderr.isatty() and not as_json, synonyms=synonyms,

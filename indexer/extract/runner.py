@@ -68,6 +68,17 @@ def warm_up() -> None:
 # ---------------------------------------------------------------- worker side
 
 
+def keep_inherited_shared() -> None:
+    """Call early in a forked child: the objects it inherited from its parent (warm
+    tables, the parent's bookkeeping) are left out of its garbage collections. A
+    collection writes into every object it examines, which copies the parent's pages
+    into the child one by one; the larger the parent (a build's main process grows with
+    its input), the more each child would copy."""
+    import gc
+
+    gc.freeze()
+
+
 def die_with_parent(parent_pid: int, forked_from_main_thread: bool = True) -> None:
     """Call first thing in a forked child: it is killed when `parent_pid` dies.
 
@@ -117,6 +128,7 @@ def _peak_vm_bytes() -> int:
 def _worker_main(conn, inherited, parent_pid: int, from_main: bool, work: Callable,
                  memory_mb: int) -> None:
     die_with_parent(parent_pid, from_main)
+    keep_inherited_shared()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     # Rust code (rjieba) that runs out of the budget prints a backtrace when asked to, and
     # printing one needs memory: it deadlocks instead of aborting. Abort plainly.

@@ -252,33 +252,39 @@ def _expand(root: Root) -> Iterator[_Entry | Skip]:
 
 def _walk(folder: str, root: Root) -> Iterator[_Entry | Skip]:
     """Files under folder, sorted by path. Symlinked folders are not followed (loops,
-    escapes); a symlinked file must stay inside the root; unreadable folders are skips."""
+    escapes); a symlinked file must stay inside the root; unreadable folders are skips.
+    Only each file's relative path is held until it is read (hundreds of thousands of
+    files: a build's main process, which its workers are forked from, stays small)."""
     inside = fs_path(root.path).rstrip(os.sep) + os.sep
-    found: list[tuple[str, _Entry | Skip]] = []
+    found: list[str] = []  # relative paths of files
+    skips: dict[str, Skip] = {}  # relative path -> why it is not read
 
     def on_error(exc: OSError) -> None:
-        where = display_path(exc.filename or folder)
-        found.append((os.path.relpath(exc.filename or folder, folder), Skip(where, f"unreadable: {exc.strerror or exc}")))
+        rel = os.path.relpath(exc.filename or folder, folder)
+        found.append(rel)
+        skips[rel] = Skip(display_path(exc.filename or folder), f"unreadable: {exc.strerror or exc}")
 
     for dirpath, dirs, filenames in os.walk(folder, followlinks=False, onerror=on_error):
         for name in dirs:
             full = os.path.join(dirpath, name)
             if os.path.islink(full):
                 rel = os.path.relpath(full, folder)
-                found.append((rel, Skip(display_path(full), "unsupported: symbolic link to a folder (not followed)")))
+                found.append(rel)
+                skips[rel] = Skip(display_path(full), "unsupported: symbolic link to a folder (not followed)")
         for name in filenames:
             full = os.path.join(dirpath, name)
             rel = os.path.relpath(full, folder)
-            if os.path.islink(full):
-                target = os.path.realpath(full)
-                if not target.startswith(inside):
-                    found.append((rel, Skip(display_path(full), "outside_root: symbolic link to a file outside the archive folder")))
-                    continue
-            rel_shown = display_path(rel).replace(os.sep, "/")
-            found.append((rel, _Entry(full, str(Path(root.given) / rel_shown), f"{root.identity}/{rel_shown}")))
-    found.sort(key=lambda pair: display_path(pair[0]).replace(os.sep, "/"))
-    for _rel, entry in found:
-        yield entry
+            if os.path.islink(full) and not os.path.realpath(full).startswith(inside):
+                skips[rel] = Skip(display_path(full), "outside_root: symbolic link to a file outside the archive folder")
+            found.append(rel)
+    found.sort(key=lambda rel: display_path(rel).replace(os.sep, "/"))
+    for rel in found:
+        skip = skips.get(rel)
+        if skip is not None:
+            yield skip
+            continue
+        rel_shown = display_path(rel).replace(os.sep, "/")
+        yield _Entry(os.path.join(folder, rel), str(Path(root.given) / rel_shown), f"{root.identity}/{rel_shown}")
 
 
 def _iter_file(entry: _Entry, cap: int, winners: dict) -> Iterator[RawPage | Skip]:

@@ -281,9 +281,10 @@ def _segment_writer(gen: str, limitmb: int, inbox, outbox, parent_pid: int, from
     segment written, and finally that it is done."""
     import signal
 
-    from ..extract.runner import die_with_parent
+    from ..extract.runner import die_with_parent, keep_inherited_shared
 
     die_with_parent(parent_pid, from_main)
+    keep_inherited_shared()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         series = SegmentSeries(whoosh_index.open_dir(gen), limitmb, lambda seg: outbox.put(("segment", seg)))

@@ -208,6 +208,25 @@ def _run(st: _State, parsed: ParsedQuery, sections: list[str] | None) -> tuple[n
     return result
 
 
+def _count(st: _State, parsed: ParsedQuery) -> int:
+    """Reports a query matches (no filters, no scores: what a did-you-mean check needs),
+    cached with the matchings."""
+    if parsed.empty:
+        return int(np.count_nonzero(st.cols.live))
+    key = ("count", parsed.signature())
+    with st.cache_lock:
+        hit = st.cache.get(key)
+        if hit is not None:
+            st.cache.move_to_end(key)
+            return hit
+    found = int(np.count_nonzero(st.executor.run(parsed, None, st.user_dict, scored=False)[0]))
+    with st.cache_lock:
+        st.cache[key] = found
+        if len(st.cache) > CACHE_SIZE:
+            st.cache.popitem(last=False)
+    return found
+
+
 def clamp_request(request: SearchRequest) -> SearchRequest:
     if request.sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}")
@@ -244,7 +263,15 @@ def _search(st: _State, request: SearchRequest,
                 out &= m
         return out
 
-    selected = combined(None, match)
+    matched = np.flatnonzero(match)  # counted as document numbers: often few next to the index
+
+    def among(skip: str | None) -> np.ndarray:
+        out = matched
+        for f, m in masks.items():
+            if f != skip and m is not None:
+                out = out[m[out]]
+        return out
+
     facet_counts: dict[str, list[FacetValue]] = {}
     for f in masks:
         if f == "section" and parsed.positive_terms():
@@ -263,46 +290,74 @@ def _search(st: _State, request: SearchRequest,
                            key=lambda p: (-p[1], p[0]))
             facet_counts[f] = [FacetValue(v, c) for v, c in pairs if c]
             continue
-        pairs = facets.count(cols, f, combined(f, match), collections, request.collapse)
+        pairs = facets.count(cols, f, among(f), collections, request.collapse)
         facet_counts[f] = [FacetValue(v, c) for v, c in pairs]
 
-    docs = np.flatnonzero(selected)
+    docs = among(None)
     if request.sort == "date" or parsed.empty:
-        order = np.lexsort((docs, -scores[docs], -cols.date[docs]))
+        primary, secondary = cols.date, scores
     else:
-        order = np.lexsort((docs, -cols.date[docs], -scores[docs]))
-    ranked = docs[order]
-
-    duplicates: dict[int, list[int]] = {}
-    if request.collapse and len(ranked):
-        groups = cols.group[ranked]
-        keep = np.ones(len(ranked), dtype=bool)
-        grouped = np.flatnonzero(groups >= 0)
-        _, first = np.unique(groups[grouped], return_index=True)
-        keep[grouped] = False
-        keep[grouped[first]] = True
-        leader = {}
-        for pos in grouped:
-            g = int(groups[pos])
-            doc = int(ranked[pos])
-            if keep[pos]:
-                leader[g] = doc
-                duplicates[doc] = []
-        for pos in grouped:
-            if not keep[pos]:
-                duplicates[leader[int(groups[pos])]].append(int(ranked[pos]))
-        ranked = ranked[keep]
-
+        primary, secondary = scores, cols.date
     start = (request.page - 1) * request.per_page
-    page_docs = ranked[start:start + request.per_page]
+    if request.collapse and cols.groups:
+        total, page_docs, duplicates = _collapsed_page(cols, docs, primary, secondary, start, request.per_page)
+    else:
+        total, duplicates = len(docs), {}
+        page_docs = ranking(docs, primary, secondary, start + request.per_page)[start:]
     keys = highlight_keys(parsed)
     hits = [render_hit(st, int(d), float(scores[d]), keys, sections,
                  [cols.report_ids[x] for x in duplicates.get(int(d), [])]) for d in page_docs]
     return SearchResponse(
-        query=request.q, understood=reading.understood(), total=int(len(ranked)),
+        query=request.q, understood=reading.understood(), total=int(total),
         page=request.page, per_page=request.per_page, results=hits, facets=facet_counts,
         relaxed=None if step == "exact" else step, expansions=parsed.expansions(), suggestions=suggestions,
     )
+
+
+def ranking(docs: np.ndarray, primary: np.ndarray, secondary: np.ndarray, need: int) -> np.ndarray:
+    """The first `need` of `docs` (ascending document numbers) ordered by `primary`
+    descending, then `secondary` descending, then document number: the start of a full
+    sort, without sorting every match (hundreds of thousands for a common phrase). Only
+    the documents whose primary value reaches the need-th largest one are sorted."""
+    if need < len(docs) and len(docs) > 4 * need + 1024:
+        p = primary[docs]
+        cut = len(p) - need
+        docs = docs[p >= np.partition(p, cut)[cut]]  # ties at the cut included
+    order = np.lexsort((docs, -secondary[docs], -primary[docs]))
+    return docs[order[:need]]
+
+
+def _collapsed_page(cols: facets.Columns, docs: np.ndarray, primary: np.ndarray, secondary: np.ndarray,
+                    start: int, per_page: int) -> tuple[int, np.ndarray, dict[int, list[int]]]:
+    """(total, page, duplicates) of a ranking in which each near-duplicate group shows
+    once, by its best-ranked member; `duplicates` maps a page member to the rest of its
+    group among `docs`, in ranking order. The ranking is read in growing prefixes until
+    the page is full: a group's best member is the first of its group in any prefix."""
+    groups = cols.group[docs]
+    grouped = groups[groups >= 0]
+    total = len(docs) - len(grouped) + int(np.count_nonzero(np.bincount(grouped, minlength=len(cols.groups))))
+    need = start + per_page
+    size = need
+    while True:
+        ranked = ranking(docs, primary, secondary, size)
+        g = cols.group[ranked]
+        keep = g < 0
+        _, first = np.unique(g, return_index=True)
+        first = first[g[first] >= 0]
+        keep[first] = True
+        shown = ranked[keep]
+        if len(shown) >= need or len(ranked) >= len(docs):
+            break
+        size *= 4
+    page = shown[start:need]
+    duplicates: dict[int, list[int]] = {}
+    for doc in page.tolist():
+        gid = int(cols.group[doc])
+        if gid >= 0:
+            members = docs[groups == gid]
+            order = np.lexsort((members, -secondary[members], -primary[members]))
+            duplicates[doc] = [int(x) for x in members[order] if x != doc]
+    return total, page, duplicates
 
 
 def _answer(st: _State, request: SearchRequest, sections: list[str]):
@@ -344,7 +399,7 @@ def suggestions_for(st: _State, request: SearchRequest, found: int) -> list[sugg
     for q, kind in candidates[: 2 * limit]:
         if q == request.q or any(s.q == q for s in out):
             continue
-        total = int(np.count_nonzero(_run(st, expand.expand(parse(q), tables, st.user_dict), None)[0]))
+        total = _count(st, expand.expand(parse(q), tables, st.user_dict))
         if total >= max(1, 3 * found):  # clearly more than what was typed finds
             out.append(suggest.Suggestion(q, kind, total))
             if len(out) >= 3:

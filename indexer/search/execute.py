@@ -620,10 +620,10 @@ class Executor:
         return self.post._put(ckey, (bits,))[0]
 
     def _phrase(self, field: str, k: str, kinds: list[str] | None, boost: float, b: float,
-                loose: bool = False):
+                loose: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(documents, their scores) of a phrase in one field: ascending document
+        numbers, as few as the phrase's matches (no array over every document)."""
         n = self.cols.n
-        mask = np.zeros(n, dtype=bool)
-        score = np.zeros(n)
         occ = self.occurrences(field, k, loose)
         if kinds is None:
             udocs, tf = self.post.doc_counts(field, occ)
@@ -633,10 +633,9 @@ class Executor:
             per_doc = np.bincount(self.sections.doc[sel], weights=counts[sel], minlength=n)
             udocs = np.flatnonzero(per_doc)
             tf = per_doc[udocs]
-        if len(udocs):
-            mask[udocs] = True
-            score[udocs] = boost * _bm25(tf, self.norms(field, b)[udocs], len(udocs), self.live_n)
-        return mask, score
+        if not len(udocs):
+            return EMPTY, np.zeros(0)
+        return udocs, boost * _bm25(tf, self.norms(field, b)[udocs], len(udocs), self.live_n)
 
     def _kind_mask(self, kinds: list[str]) -> np.ndarray:
         """Which section ranges are of one of `kinds` (remembered per selection)."""
@@ -664,21 +663,27 @@ class Executor:
         score = np.zeros(self.cols.n)
         for field, kinds, boost, b in self._fields(term, sections):
             if term.kind in ("phrase", "loose"):
-                m, sc = self._phrase(field, term.key, kinds, boost, b, loose=term.kind == "loose")
-            else:  # near / words: every word, (near: close together) in this field
-                m = self.cols.live.copy()
-                sc = np.zeros(self.cols.n)
-                for w in term.words:
-                    wm, ws = self._phrase(field, w, kinds, boost, b)
-                    m &= wm
-                    sc += ws
-                if term.kind == "near" and m.any():
-                    window = len(term.key) + SETTINGS.index.near_slack
-                    close = near_documents(self.post, field, [occurrence_keys(self.post, field, w) for w in term.words],
-                                           window)
-                    near = np.zeros(self.cols.n, dtype=bool)
-                    near[close] = True
-                    m &= near
+                # a phrase's few documents: set where it matches, not over every document
+                udocs, sc = self._phrase(field, term.key, kinds, boost, b, loose=term.kind == "loose")
+                mask[udocs] = True
+                score[udocs] += sc
+                continue
+            # near / words: every word, (near: close together) in this field
+            m = self.cols.live.copy()
+            sc = np.zeros(self.cols.n)
+            for w in term.words:
+                udocs, ws = self._phrase(field, w, kinds, boost, b)
+                wm = np.zeros(self.cols.n, dtype=bool)
+                wm[udocs] = True
+                m &= wm
+                sc[udocs] += ws
+            if term.kind == "near" and m.any():
+                window = len(term.key) + SETTINGS.index.near_slack
+                close = near_documents(self.post, field, [occurrence_keys(self.post, field, w) for w in term.words],
+                                       window)
+                near = np.zeros(self.cols.n, dtype=bool)
+                near[close] = True
+                m &= near
             mask |= m
             score += np.where(m, sc, 0.0)
         if term.origin:
@@ -761,8 +766,9 @@ class Executor:
         return out
 
     def run(self, parsed: ParsedQuery, sections: list[str] | None,
-            user_dict: str | None) -> tuple[np.ndarray, np.ndarray]:
-        """(match mask, score) over all document numbers; deleted documents excluded."""
+            user_dict: str | None, scored: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """(match mask, score) over all document numbers; deleted documents excluded.
+        Without `scored`, the mask only (score None): the word view is not read."""
         cols = self.cols
         if parsed.empty:
             return cols.live.copy(), np.zeros(cols.n)
@@ -780,6 +786,8 @@ class Executor:
         for term in parsed.must_not:
             m, _ = self.match_term(term, None)
             mask &= ~m
+        if not scored:
+            return mask, None
         if mask.any():
             score += self.words_score(parsed.positive_terms(), user_dict, mask)
         score[~mask] = 0.0

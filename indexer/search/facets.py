@@ -148,19 +148,34 @@ def date_mask(cols: Columns, date_from: str, date_to: str) -> np.ndarray | None:
 
 
 def collapsed_total(cols: Columns, mask: np.ndarray) -> int:
-    """Reports under `mask` with each near-duplicate group counted once: the total a
-    collapsed search shows."""
+    """Reports under `mask` (a boolean mask, or document numbers) with each
+    near-duplicate group counted once: the total a collapsed search shows."""
     groups = cols.group[mask]
-    return int(np.count_nonzero(groups < 0)) + len(np.unique(groups[groups >= 0]))
+    if not cols.groups:
+        return len(groups)
+    grouped = groups[groups >= 0]
+    # groups present: a count per group, not a sort (hundreds of thousands of reports)
+    return len(groups) - len(grouped) + int(np.count_nonzero(np.bincount(grouped, minlength=len(cols.groups))))
+
+
+# (code, group) pairs are counted in a table of this many cells at most; beyond, sorted
+PAIR_TABLE_CELLS = 1 << 22
 
 
 def _collapsed_bincount(cols: Columns, codes: np.ndarray, docs: np.ndarray, size: int) -> np.ndarray:
     """Per code: the docs having it, each near-duplicate group counted once."""
+    if not cols.groups:
+        return np.bincount(codes, minlength=size)
     groups = cols.group[docs]
     alone = groups < 0
     counts = np.bincount(codes[alone], minlength=size)
-    pairs = np.unique(codes[~alone].astype(np.int64) * (len(cols.groups) + 1) + groups[~alone])
-    return counts + np.bincount(pairs // (len(cols.groups) + 1), minlength=size)
+    width = len(cols.groups)
+    pairs = codes[~alone].astype(np.int64) * width + groups[~alone]
+    if size * width <= PAIR_TABLE_CELLS:
+        present = np.flatnonzero(np.bincount(pairs, minlength=size * width))
+    else:
+        present = np.unique(pairs)
+    return counts + np.bincount(present // width, minlength=size)
 
 
 def filter_mask(cols: Columns, facet: str, selected: list[str],
@@ -170,7 +185,12 @@ def filter_mask(cols: Columns, facet: str, selected: list[str],
         return None
     if facet in CODED or facet in DERIVED:
         wanted = [cols.values[facet].index(v) for v in selected if v in cols.values[facet]]
-        return np.isin(cols.codes[facet], wanted) if wanted else np.zeros(cols.n, dtype=bool)
+        if not wanted:
+            return np.zeros(cols.n, dtype=bool)
+        # a table of the codes wanted, looked up by code (+1: code -1, no value, at 0)
+        table = np.zeros(len(cols.values[facet]) + 1, dtype=bool)
+        table[np.asarray(wanted) + 1] = True
+        return table[cols.codes[facet] + 1]
     if facet == "section":
         bits = 0
         for v in selected:
@@ -190,30 +210,34 @@ def filter_mask(cols: Columns, facet: str, selected: list[str],
 
 def count(cols: Columns, facet: str, mask: np.ndarray,
           collections: Mapping[str, set[str]] | None, collapse: bool = False) -> list[tuple[str, int]]:
-    """(value, count) of reports under `mask`, most frequent first, zero counts left out.
+    """(value, count) of reports under `mask` (a boolean mask over document numbers, or
+    the ascending document numbers themselves: a query's matches are often few next to
+    the index), most frequent first, zero counts left out.
 
     With `collapse`, a near-duplicate group counts once per value, as the collapsed
     total does: a value's count is the total that selecting it gives."""
-    def total(m: np.ndarray) -> int:
-        return collapsed_total(cols, m) if collapse else int(np.count_nonzero(m))
+    docs = np.flatnonzero(mask) if mask.dtype == bool else mask
+
+    def total(d: np.ndarray) -> int:
+        return collapsed_total(cols, d) if collapse else len(d)
 
     pairs: list[tuple[str, int]] = []
     if facet in CODED or facet in DERIVED:
-        docs = np.flatnonzero(mask & (cols.codes[facet] >= 0))
         codes, size = cols.codes[facet][docs], len(cols.values[facet])
+        valued = codes >= 0
+        docs, codes = docs[valued], codes[valued]
         counts = _collapsed_bincount(cols, codes, docs, size) if collapse \
             else np.bincount(codes, minlength=size)
         pairs = [(cols.values[facet][i], int(c)) for i, c in enumerate(counts) if c]
     elif facet == "section":
-        pairs = [(kind, total(mask & ((cols.sections & (1 << i)) != 0)))
-                 for i, kind in enumerate(cols.kinds)]
+        bits = cols.sections[docs]
+        pairs = [(kind, total(docs[(bits & (1 << i)) != 0])) for i, kind in enumerate(cols.kinds)]
         pairs = [p for p in pairs if p[1]]
     elif facet == "collection":
         for cid, members in (collections or {}).items():
-            docs = [cols.doc_of[r] for r in members if r in cols.doc_of]
             member = np.zeros(cols.n, dtype=bool)
-            member[docs] = True
-            pairs.append((cid, total(mask & member)))
+            member[[cols.doc_of[r] for r in members if r in cols.doc_of]] = True
+            pairs.append((cid, total(docs[member[docs]])))
         return sorted(pairs, key=lambda p: (-p[1], p[0]))
     if facet in ("year", "publish_year", "timeline"):
         return sorted(pairs, key=lambda p: p[0], reverse=True)
