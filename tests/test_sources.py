@@ -175,3 +175,25 @@ def test_special_files_are_skipped_not_opened(tmp_path):
     items = list(iter_raw_pages([str(root)]))
     assert isinstance(items[0], RawPage)
     assert isinstance(items[1], Skip) and items[1].reason == "unsupported: not a regular file"
+
+
+def test_a_folder_walk_holds_little_per_file(tmp_path):
+    """The walk keeps each file's relative path until it is read, not an entry of three
+    paths: a build's main process (its workers are forked from it) reads hundreds of
+    thousands of files (here: 900 bytes a file before, 210 now)."""
+    import tracemalloc
+
+    folder = tmp_path / "archive"
+    for d in range(10):
+        (folder / f"d{d:02d}").mkdir(parents=True)
+        for i in range(400):
+            (folder / f"d{d:02d}" / f"page-with-a-long-name-{i:06d}.html").write_bytes(b"")
+    tracemalloc.start()
+    try:
+        pages = iter_raw_pages([str(folder)])
+        first = next(pages)
+        held, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert isinstance(first, (RawPage, Skip))
+    assert held / 4000 < 300, f"{held / 4000:.0f} bytes held per file"  # (before: 900)
