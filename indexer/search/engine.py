@@ -190,17 +190,14 @@ def open_index(path: str | Path | None = None) -> Index:
 # ---------------------------------------------------------------- matching
 
 
-def _run(st: _State, parsed: ParsedQuery, sections: list[str] | None) -> tuple[np.ndarray, np.ndarray]:
-    """(match mask, score per doc) over all document numbers, cached per generation."""
-    if parsed.empty:
-        return st.cols.live.copy(), np.zeros(st.cols.n)
-    key = (parsed.signature(), tuple(sorted(sections or ())))
+def _cached(st: _State, key, compute):
+    """`compute()`, remembered per generation under `key` (the last CACHE_SIZE)."""
     with st.cache_lock:
         hit = st.cache.get(key)
         if hit is not None:
             st.cache.move_to_end(key)
             return hit
-    result = st.executor.run(parsed, sections, st.user_dict)
+    result = compute()
     with st.cache_lock:
         st.cache[key] = result
         if len(st.cache) > CACHE_SIZE:
@@ -208,23 +205,21 @@ def _run(st: _State, parsed: ParsedQuery, sections: list[str] | None) -> tuple[n
     return result
 
 
+def _run(st: _State, parsed: ParsedQuery, sections: list[str] | None) -> tuple[np.ndarray, np.ndarray]:
+    """(match mask, score per doc) over all document numbers, cached per generation."""
+    if parsed.empty:
+        return st.cols.live.copy(), np.zeros(st.cols.n)
+    return _cached(st, (parsed.signature(), tuple(sorted(sections or ()))),
+                   lambda: st.executor.run(parsed, sections, st.user_dict))
+
+
 def _count(st: _State, parsed: ParsedQuery) -> int:
     """Reports a query matches (no filters, no scores: what a did-you-mean check needs),
     cached with the matchings."""
     if parsed.empty:
         return int(np.count_nonzero(st.cols.live))
-    key = ("count", parsed.signature())
-    with st.cache_lock:
-        hit = st.cache.get(key)
-        if hit is not None:
-            st.cache.move_to_end(key)
-            return hit
-    found = int(np.count_nonzero(st.executor.run(parsed, None, st.user_dict, scored=False)[0]))
-    with st.cache_lock:
-        st.cache[key] = found
-        if len(st.cache) > CACHE_SIZE:
-            st.cache.popitem(last=False)
-    return found
+    return _cached(st, ("count", parsed.signature()),
+                   lambda: int(np.count_nonzero(st.executor.run(parsed, None, st.user_dict, scored=False)[0])))
 
 
 def clamp_request(request: SearchRequest) -> SearchRequest:
@@ -333,9 +328,7 @@ def _collapsed_page(cols: facets.Columns, docs: np.ndarray, primary: np.ndarray,
     once, by its best-ranked member; `duplicates` maps a page member to the rest of its
     group among `docs`, in ranking order. The ranking is read in growing prefixes until
     the page is full: a group's best member is the first of its group in any prefix."""
-    groups = cols.group[docs]
-    grouped = groups[groups >= 0]
-    total = len(docs) - len(grouped) + int(np.count_nonzero(np.bincount(grouped, minlength=len(cols.groups))))
+    total = facets.collapsed_total(cols, docs)
     need = start + per_page
     size = need
     while True:
@@ -351,6 +344,7 @@ def _collapsed_page(cols: facets.Columns, docs: np.ndarray, primary: np.ndarray,
         size *= 4
     page = shown[start:need]
     duplicates: dict[int, list[int]] = {}
+    groups = cols.group[docs] if len(page) else None
     for doc in page.tolist():
         gid = int(cols.group[doc])
         if gid >= 0:
